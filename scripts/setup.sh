@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what building and testing need, once: the wasm target, the wasm-bindgen CLI of exactly
+# the version Cargo.toml pins, and the npm packages of package-lock.json. Quick when all is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  echo "setup: adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+wb_version=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)"/\1/p' Cargo.toml)
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wb_version" ]; then
+  echo "setup: installing wasm-bindgen-cli $wb_version (about 2 minutes, once)"
+  cargo install wasm-bindgen-cli --version "$wb_version"
+fi
+
+# npm ci when node_modules is missing or older than the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

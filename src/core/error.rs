@@ -1,0 +1,201 @@
+//! The one error type. Every failure has a stable [`Code`]; the server's OAuth fields, the HTTP
+//! status and Dynatrace's `issueId` travel with it so that callers never have to parse a message.
+
+/// Stable error codes, exposed to JavaScript as the `code` property of `ApmOAuthError`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Code {
+    /// Constructor options are missing, of the wrong type or contradict each other.
+    InvalidConfig,
+    /// A method argument (path, app id, function name) is malformed.
+    InvalidArgument,
+    /// An `http://` URL to a host that is not loopback, or a request to another origin.
+    InsecureUrl,
+    /// The token endpoint refused the client credentials.
+    InvalidClient,
+    /// The token endpoint refused the requested scopes.
+    InvalidScope,
+    /// Any other refusal by the token endpoint.
+    TokenError,
+    /// The token endpoint answered success with a body that is not a usable token.
+    InvalidResponse,
+    /// HTTP 429 from the token endpoint after the retries allowed.
+    RateLimited,
+    /// HTTP 5xx from the token endpoint after the retries allowed.
+    ServerError,
+    /// The request could not be sent or the connection broke.
+    Network,
+    /// An HTTP attempt took longer than `timeoutMs`.
+    Timeout,
+    /// The caller's `AbortSignal` fired.
+    Aborted,
+    /// An API call made by a convenience method answered with an error status.
+    HttpError,
+}
+
+impl Code {
+    /// The string form used in JavaScript.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::InvalidConfig => "invalid_config",
+            Code::InvalidArgument => "invalid_argument",
+            Code::InsecureUrl => "insecure_url",
+            Code::InvalidClient => "invalid_client",
+            Code::InvalidScope => "invalid_scope",
+            Code::TokenError => "token_error",
+            Code::InvalidResponse => "invalid_response",
+            Code::RateLimited => "rate_limited",
+            Code::ServerError => "server_error",
+            Code::Network => "network",
+            Code::Timeout => "timeout",
+            Code::Aborted => "aborted",
+            Code::HttpError => "http_error",
+        }
+    }
+
+    /// Every code, in documentation order.
+    pub const ALL: [Code; 13] = [
+        Code::InvalidConfig,
+        Code::InvalidArgument,
+        Code::InsecureUrl,
+        Code::InvalidClient,
+        Code::InvalidScope,
+        Code::TokenError,
+        Code::InvalidResponse,
+        Code::RateLimited,
+        Code::ServerError,
+        Code::Network,
+        Code::Timeout,
+        Code::Aborted,
+        Code::HttpError,
+    ];
+}
+
+/// A failure with everything known about it. `message` says what went wrong; `hint` says what to
+/// check. Neither ever holds a client secret or an access token (see [`Error::scrub`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Error {
+    /// The stable code.
+    pub code: Code,
+    /// What went wrong, in one sentence.
+    pub message: String,
+    /// What to check or do about it, when there is something useful to say.
+    pub hint: Option<String>,
+    /// The HTTP status, when a server answered.
+    pub status: Option<u16>,
+    /// The OAuth `error` field of the server's answer.
+    pub error: Option<String>,
+    /// The OAuth `error_description` field of the server's answer.
+    pub error_description: Option<String>,
+    /// Dynatrace's `issueId`, to quote to Dynatrace support.
+    pub issue_id: Option<String>,
+    /// Seconds to wait before trying again, from `Retry-After`.
+    pub retry_after: Option<f64>,
+}
+
+impl Error {
+    /// An error with a code and a message and nothing else.
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Error {
+            code,
+            message: message.into(),
+            hint: None,
+            status: None,
+            error: None,
+            error_description: None,
+            issue_id: None,
+            retry_after: None,
+        }
+    }
+
+    /// Adds the hint.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Adds the HTTP status.
+    pub fn status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// The message and the hint as one text, as JavaScript's `Error.message` shows it.
+    pub fn full_message(&self) -> String {
+        let mut s = String::from(self.message.as_str());
+        if let Some(h) = &self.hint {
+            s.push_str(". ");
+            let mut chars = h.chars();
+            if let Some(first) = chars.next() {
+                s.push(first.to_ascii_uppercase());
+                s.push_str(chars.as_str());
+            }
+        }
+        s
+    }
+
+    /// Removes every occurrence of the given secrets from every text the error carries. The
+    /// server's `error_description` is quoted to the caller, and a broken or hostile server may
+    /// echo what it was sent.
+    pub fn scrub(mut self, secrets: &[&str]) -> Self {
+        let fix = |s: &mut String| {
+            for secret in secrets {
+                if secret.len() >= 4 && s.contains(secret) {
+                    *s = s.replace(secret, "[redacted]");
+                }
+            }
+        };
+        fix(&mut self.message);
+        for field in [
+            &mut self.hint,
+            &mut self.error,
+            &mut self.error_description,
+            &mut self.issue_id,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            fix(field);
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_stable_strings() {
+        let all: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            all,
+            [
+                "invalid_config",
+                "invalid_argument",
+                "insecure_url",
+                "invalid_client",
+                "invalid_scope",
+                "token_error",
+                "invalid_response",
+                "rate_limited",
+                "server_error",
+                "network",
+                "timeout",
+                "aborted",
+                "http_error"
+            ]
+        );
+    }
+
+    #[test]
+    fn scrub_removes_secrets_from_every_field() {
+        let mut e = Error::new(Code::TokenError, "bad s3cr3t-value").hint("check s3cr3t-value");
+        e.error_description = Some("echo: s3cr3t-value".into());
+        e.error = Some("x".into());
+        let e = e.scrub(&["s3cr3t-value"]);
+        assert_eq!(e.message, "bad [redacted]");
+        assert_eq!(e.hint.as_deref(), Some("check [redacted]"));
+        assert_eq!(e.error_description.as_deref(), Some("echo: [redacted]"));
+        assert_eq!(e.full_message(), "bad [redacted]. Check [redacted]");
+    }
+}

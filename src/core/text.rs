@@ -1,0 +1,162 @@
+//! Small text helpers that keep `core::fmt` out of the hot paths of the wasm build.
+
+/// Appends the decimal form of `n`.
+pub fn push_u64(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &b in &buf[i..] {
+        out.push(b as char);
+    }
+}
+
+/// The decimal form of `n`.
+pub fn u64_str(n: u64) -> String {
+    let mut s = String::new();
+    push_u64(&mut s, n);
+    s
+}
+
+/// Concatenates parts into one string.
+pub fn cat(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}
+
+/// A short, printable quote of a server's non-JSON body for an error message: HTML reduced to its
+/// `<title>` or text, whitespace folded, anything that looks like a credential (a long run of
+/// token characters) replaced by `[redacted]`, and cut to `max` characters.
+pub fn snippet(body: &str, max: usize) -> String {
+    let text = if looks_like_html(body) {
+        html_title(body).unwrap_or_else(|| strip_tags(body))
+    } else {
+        body.to_string()
+    };
+    let mut out = String::new();
+    let mut run = String::new();
+    let mut last_space = true;
+    let flush = |run: &mut String, out: &mut String| {
+        if run.chars().count() >= 24 {
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '~' | '+' | '/' | '=' | '-') {
+            run.push(c);
+            last_space = false;
+            continue;
+        }
+        flush(&mut run, &mut out);
+        if c.is_whitespace() || c.is_control() {
+            if !last_space {
+                out.push(' ');
+                last_space = true;
+            }
+        } else {
+            out.push(c);
+            last_space = false;
+        }
+    }
+    flush(&mut run, &mut out);
+    let trimmed = out.trim();
+    if trimmed.chars().count() > max {
+        let mut cut: String = trimmed.chars().take(max).collect();
+        cut.push('…');
+        cut
+    } else {
+        trimmed.to_string()
+    }
+}
+
+/// True when the body starts like an HTML document.
+pub fn looks_like_html(body: &str) -> bool {
+    let t = body.trim_start().as_bytes();
+    let n = t.len().min(14);
+    let head = t[..n].to_ascii_lowercase();
+    head.starts_with(b"<!doctype")
+        || head.starts_with(b"<html")
+        || head.starts_with(b"<head")
+        || head.starts_with(b"<body")
+}
+
+fn html_title(body: &str) -> Option<String> {
+    let lower = body.to_ascii_lowercase();
+    let start = lower.find("<title")?;
+    let open_end = start + lower[start..].find('>')? + 1;
+    let close = open_end + lower[open_end..].find("</title")?;
+    let t = body[open_end..close].trim();
+    if t.is_empty() {
+        None
+    } else {
+        Some(t.to_string())
+    }
+}
+
+fn strip_tags(body: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in body.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Lower-cases ASCII and compares.
+pub fn eq_ignore_case(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(u64_str(0), "0");
+        assert_eq!(u64_str(429), "429");
+        assert_eq!(u64_str(u64::MAX), "18446744073709551615");
+    }
+
+    #[test]
+    fn snippet_takes_html_title_and_redacts_tokens() {
+        let html = "<!DOCTYPE html><html><head><title>Dynatrace  Login</title></head><body>x</body></html>";
+        assert_eq!(snippet(html, 80), "Dynatrace Login");
+        assert_eq!(
+            snippet(
+                "denied for eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln now",
+                80
+            ),
+            "denied for [redacted] now"
+        );
+        assert_eq!(
+            snippet("Invalid Content Type\n", 80),
+            "Invalid Content Type"
+        );
+        assert_eq!(snippet("abcdef", 3), "abc…");
+        assert_eq!(
+            snippet("<html><body><p>Bad</p>\n<p>Gateway</p></body></html>", 80),
+            "Bad Gateway"
+        );
+    }
+}

@@ -1,0 +1,530 @@
+//! Token responses: a success body becomes a [`Token`], anything else becomes an [`Error`] that
+//! says what happened and what to check. Vendor wording lives in `dynatrace` and `appdynamics`.
+
+use super::config::Vendor;
+use super::error::{Code, Error};
+use super::json::{self, Value};
+use super::secret::Secret;
+use super::text::{cat, looks_like_html, snippet, u64_str};
+use super::{appdynamics, dynatrace, oauth};
+
+/// Lifetime assumed when `expires_in` is missing or not a number: Dynatrace's and AppDynamics'
+/// default (the field is only "recommended" by RFC 6749 §5.1).
+pub const DEFAULT_LIFETIME_S: f64 = 300.0;
+/// Longest lifetime believed: 30 days, the longest an AppDynamics UI token lives. A larger value
+/// is a server bug or an attack on the cache, and is capped.
+pub const MAX_LIFETIME_S: f64 = 30.0 * 24.0 * 3600.0;
+
+/// An access token and what is known about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Token {
+    /// The bearer token.
+    pub access_token: Secret,
+    /// Always `"Bearer"` (other types are refused).
+    pub token_type: &'static str,
+    /// When it expires, in ms since the epoch.
+    pub expires_at_ms: f64,
+    /// Its lifetime in ms as the server stated it (after the rules above); 0 for a token that
+    /// is used once and not cached.
+    pub lifetime_ms: f64,
+    /// The scopes granted, when the server said.
+    pub scope: Option<String>,
+    /// The resource (Dynatrace account URN), when the server said.
+    pub resource: Option<String>,
+}
+
+/// What the transport read of a token endpoint's answer.
+#[derive(Clone, Copy, Debug)]
+pub struct Response<'a> {
+    /// HTTP status.
+    pub status: u16,
+    /// The `Content-Type` header, or empty.
+    pub content_type: &'a str,
+    /// The body text, as far as it was read.
+    pub body: &'a str,
+    /// `Retry-After` already converted to seconds from now.
+    pub retry_after: Option<f64>,
+}
+
+/// Reads `expires_in`: a number or a numeric string (some servers quote it). Missing, `null` or
+/// not a number → [`DEFAULT_LIFETIME_S`]; 0 or negative → 0 (the token is used by the calls
+/// waiting for it and not cached); more than [`MAX_LIFETIME_S`] → capped.
+pub fn lifetime_seconds(v: Option<&Value>) -> f64 {
+    let n = match v {
+        Some(Value::Num(n)) => *n,
+        Some(Value::Str(s)) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .unwrap_or(DEFAULT_LIFETIME_S),
+        _ => DEFAULT_LIFETIME_S,
+    };
+    if n <= 0.0 {
+        0.0
+    } else {
+        n.min(MAX_LIFETIME_S).floor()
+    }
+}
+
+/// Turns a token endpoint's answer into a token or an error.
+pub fn parse_response(vendor: Vendor, r: &Response<'_>, now_ms: f64) -> Result<Token, Error> {
+    if !(200..300).contains(&r.status) {
+        return Err(error_response(vendor, r));
+    }
+    let status_str = u64_str(u64::from(r.status));
+    if looks_like_html(r.body) || r.content_type.to_ascii_lowercase().contains("text/html") {
+        return Err(html_error(vendor, Code::InvalidResponse, r));
+    }
+    let invalid = |what: &str| {
+        Error::new(
+            Code::InvalidResponse,
+            cat(&[
+                "the token endpoint answered HTTP ",
+                &status_str,
+                " but ",
+                what,
+            ]),
+        )
+        .status(r.status)
+    };
+    if r.body.trim().is_empty() {
+        return Err(invalid("with an empty body").hint(vendor_url_hint(vendor)));
+    }
+    let v = match json::parse(r.body) {
+        Some(v @ Value::Obj(_)) => v,
+        Some(_) => return Err(invalid("its body is JSON that is not an object")),
+        None => {
+            return Err(
+                invalid("its body is not JSON (cut short, or not a token endpoint)")
+                    .hint(vendor_url_hint(vendor)),
+            )
+        }
+    };
+    let access_token = match v.get_str("access_token") {
+        Some(t) if !t.is_empty() => t,
+        _ => return Err(invalid("without an access_token")),
+    };
+    if access_token
+        .chars()
+        .any(|c| c.is_control() || c == ' ' || !c.is_ascii())
+    {
+        return Err(invalid(
+            "its access_token has characters an Authorization header cannot carry",
+        ));
+    }
+    match v.get("token_type") {
+        None | Some(Value::Null) => {}
+        Some(Value::Str(t)) if t.eq_ignore_ascii_case("bearer") => {}
+        Some(Value::Str(t)) => {
+            return Err(invalid(&cat(&[
+                "with token_type \"",
+                &snippet(t, 20),
+                "\": only Bearer tokens are supported",
+            ])));
+        }
+        Some(_) => return Err(invalid("with a token_type that is not a string")),
+    }
+    let lifetime_s = lifetime_seconds(v.get("expires_in"));
+    Ok(Token {
+        access_token: Secret::new(access_token),
+        token_type: "Bearer",
+        expires_at_ms: now_ms + lifetime_s * 1000.0,
+        lifetime_ms: lifetime_s * 1000.0,
+        scope: v.get_str("scope").map(str::to_string),
+        resource: v.get_str("resource").map(str::to_string),
+    })
+}
+
+fn vendor_url_hint(vendor: Vendor) -> &'static str {
+    match vendor {
+        Vendor::Dynatrace => dynatrace::TOKEN_URL_HINT,
+        Vendor::AppDynamics => appdynamics::TOKEN_URL_HINT,
+        Vendor::Generic => oauth::TOKEN_URL_HINT,
+    }
+}
+
+fn html_error(vendor: Vendor, code: Code, r: &Response<'_>) -> Error {
+    let mut msg = String::from("the token URL answered with HTML (HTTP ");
+    msg.push_str(&u64_str(u64::from(r.status)));
+    let title = snippet(r.body, 60);
+    if !title.is_empty() {
+        msg.push_str(", \"");
+        msg.push_str(&title);
+        msg.push('"');
+    }
+    msg.push(')');
+    Error::new(code, msg)
+        .status(r.status)
+        .hint(vendor_url_hint(vendor))
+}
+
+/// The fields of an error body, whatever mix of OAuth (RFC 6749 §5.2) and vendor fields it has.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ErrorFields {
+    /// OAuth `error`.
+    pub error: Option<String>,
+    /// OAuth `error_description`, or a vendor's `message` when that is all there is.
+    pub description: Option<String>,
+    /// Dynatrace `issueId`.
+    pub issue_id: Option<String>,
+}
+
+/// Reads an error body: `{"error","error_description"}`, Dynatrace's mixed shape with
+/// `errorCode`/`message`/`issueId`, or the platform shape `{"error":{"code","message"}}`.
+pub fn error_fields(body: &str) -> Option<ErrorFields> {
+    let v = json::parse(body)?;
+    if !matches!(v, Value::Obj(_)) {
+        return None;
+    }
+    let mut f = ErrorFields {
+        issue_id: v.get_str("issueId").map(str::to_string),
+        ..Default::default()
+    };
+    match v.get("error") {
+        Some(Value::Str(e)) => f.error = Some(e.clone()),
+        Some(nested @ Value::Obj(_)) => {
+            f.description = nested.get_str("message").map(str::to_string)
+        }
+        _ => {}
+    }
+    if let Some(d) = v.get_str("error_description") {
+        f.description = Some(d.to_string());
+    }
+    if f.description.is_none() && f.error.is_some() {
+        f.description = v.get_str("message").map(str::to_string);
+    }
+    Some(f)
+}
+
+/// The error for a non-2xx answer of a token endpoint.
+pub fn error_response(vendor: Vendor, r: &Response<'_>) -> Error {
+    let status = r.status;
+    let status_str = u64_str(u64::from(status));
+    let fields = error_fields(r.body);
+    let html = fields.is_none()
+        && (looks_like_html(r.body) || r.content_type.to_ascii_lowercase().contains("text/html"));
+    let f = fields.clone().unwrap_or_default();
+    let desc = f.description.as_deref().unwrap_or("");
+
+    let code = if status == 429 {
+        Code::RateLimited
+    } else if status >= 500 {
+        Code::ServerError
+    } else {
+        match f.error.as_deref() {
+            Some("invalid_client" | "unauthorized_client") => Code::InvalidClient,
+            Some("invalid_scope") => Code::InvalidScope,
+            _ if dynatrace::says_wrong_credentials(desc) => Code::InvalidClient,
+            _ if dynatrace::missing_scopes(desc).is_some() => Code::InvalidScope,
+            _ if status == 401 => Code::InvalidClient,
+            _ => Code::TokenError,
+        }
+    };
+
+    // "(HTTP 400 invalid_request, issueId X)" or "(HTTP 415: Invalid Content Type)"
+    let mut detail = cat(&["(HTTP ", &status_str]);
+    if let Some(e) = &f.error {
+        detail.push(' ');
+        detail.push_str(&snippet(e, 40));
+    }
+    if let Some(id) = &f.issue_id {
+        detail.push_str(", issueId ");
+        detail.push_str(&snippet(id, 40));
+    }
+    detail.push(')');
+
+    let mut e = if html {
+        let mut e = html_error(vendor, code, r);
+        if code == Code::TokenError && status == 404 {
+            e.message.push_str(" and 404");
+        }
+        e
+    } else {
+        let (message, hint): (String, Option<String>) = match code {
+            Code::InvalidClient => (
+                cat(&[
+                    "the token request was refused: the client id or secret is wrong ",
+                    &detail,
+                ]),
+                Some(credentials_hint(vendor).into()),
+            ),
+            Code::InvalidScope => match dynatrace::missing_scopes(desc) {
+                Some(list) => (
+                    cat(&[
+                        "the OAuth client is missing the scopes [",
+                        list,
+                        "] ",
+                        &detail,
+                    ]),
+                    Some(dynatrace::SCOPE_HINT.into()),
+                ),
+                None => (
+                    cat(&[
+                        "the token request was refused: a requested scope is not allowed ",
+                        &detail,
+                    ]),
+                    Some("ask only for scopes the client has been granted".into()),
+                ),
+            },
+            Code::RateLimited => {
+                let mut m = String::from("the token endpoint is rate limiting (HTTP 429)");
+                if let Some(s) = r.retry_after {
+                    m.push_str(", retry after ");
+                    m.push_str(&u64_str(s.ceil() as u64));
+                    m.push_str(" s");
+                }
+                (m, Some("share one client between calls so its cached token is reused; wait before trying again".into()))
+            }
+            Code::ServerError => (
+                cat(&["the token endpoint failed ", &detail]),
+                Some("the service may be down or overloaded; try again later".into()),
+            ),
+            _ => {
+                let mut m = cat(&["the token request was refused ", &detail]);
+                if let Some(d) = &f.description {
+                    m.push_str(": ");
+                    m.push_str(&snippet(d, 200));
+                } else if fields.is_none() && !r.body.trim().is_empty() {
+                    m.push_str(": ");
+                    m.push_str(&snippet(r.body, 120));
+                }
+                let hint = match status {
+                    404 | 405 => Some(vendor_url_hint(vendor).to_string()),
+                    _ => match vendor {
+                        Vendor::AppDynamics => appdynamics::refusal_hint(status, r.body),
+                        Vendor::Dynatrace => dynatrace::refusal_hint(desc),
+                        Vendor::Generic => None,
+                    },
+                };
+                (m, hint)
+            }
+        };
+        let mut e = Error::new(code, message).status(status);
+        e.hint = hint;
+        e
+    };
+    e.error = f.error;
+    e.error_description = f.description;
+    e.issue_id = f.issue_id;
+    e.retry_after = r.retry_after;
+    e
+}
+
+fn credentials_hint(vendor: Vendor) -> &'static str {
+    match vendor {
+        Vendor::Dynatrace => dynatrace::CREDENTIALS_HINT,
+        Vendor::AppDynamics => appdynamics::CREDENTIALS_HINT,
+        Vendor::Generic => oauth::CREDENTIALS_HINT,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(body: &str) -> Response<'_> {
+        Response {
+            status: 200,
+            content_type: "application/json",
+            body,
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn dynatrace_success() {
+        let t = parse_response(Vendor::Dynatrace, &ok(r#"{"scope":"app-engine:apps:run","token_type":"Bearer","expires_in":300,"access_token":"eyJ.a.b","resource":"urn:dtaccount:x"}"#), 1000.0).unwrap();
+        assert_eq!(t.access_token.expose(), "eyJ.a.b");
+        assert_eq!(t.expires_at_ms, 301_000.0);
+        assert_eq!(t.scope.as_deref(), Some("app-engine:apps:run"));
+        assert_eq!(t.resource.as_deref(), Some("urn:dtaccount:x"));
+    }
+
+    #[test]
+    fn lenient_fields() {
+        let t = parse_response(
+            Vendor::AppDynamics,
+            &ok(r#"{"access_token":"j.w.t","expires_in":"120"}"#),
+            0.0,
+        )
+        .unwrap();
+        assert_eq!((t.token_type, t.lifetime_ms), ("Bearer", 120_000.0));
+        let t = parse_response(
+            Vendor::Generic,
+            &ok(r#"{"access_token":"a","token_type":"bEaReR"}"#),
+            0.0,
+        )
+        .unwrap();
+        assert_eq!(t.lifetime_ms, 300_000.0);
+    }
+
+    #[test]
+    fn expires_in_in_every_odd_form() {
+        let cases: [(&str, f64); 10] = [
+            ("300", 300.0),
+            ("\"300\"", 300.0),
+            ("\" 45 \"", 45.0),
+            ("0", 0.0),
+            ("-5", 0.0),
+            ("1e12", MAX_LIFETIME_S),
+            ("\"abc\"", DEFAULT_LIFETIME_S),
+            ("null", DEFAULT_LIFETIME_S),
+            ("true", DEFAULT_LIFETIME_S),
+            ("12.9", 12.0),
+        ];
+        for (raw, want) in cases {
+            let body = cat(&[r#"{"access_token":"a","expires_in":"#, raw, "}"]);
+            assert_eq!(
+                parse_response(Vendor::Generic, &ok(&body), 0.0)
+                    .unwrap()
+                    .lifetime_ms,
+                want * 1000.0,
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_successes_are_invalid_response() {
+        for body in [
+            "",
+            "{\"access_token\":\"a\",",
+            "[]",
+            "{}",
+            r#"{"access_token":""}"#,
+            r#"{"access_token":"a","token_type":"mac"}"#,
+            r#"{"access_token":"a b"}"#,
+        ] {
+            let e = parse_response(Vendor::Dynatrace, &ok(body), 0.0).unwrap_err();
+            assert_eq!(e.code, Code::InvalidResponse, "{body}");
+            assert_eq!(e.status, Some(200));
+        }
+        let e = parse_response(
+            Vendor::Dynatrace,
+            &ok("<!DOCTYPE html><title>Login</title>"),
+            0.0,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "the token URL answered with HTML (HTTP 200, \"Login\")"
+        );
+        assert_eq!(e.hint.as_deref(), Some(dynatrace::TOKEN_URL_HINT));
+    }
+
+    #[test]
+    fn mac_token_type_does_not_quote_the_token() {
+        let e = parse_response(
+            Vendor::Generic,
+            &ok(r#"{"access_token":"SECRET-TOKEN-VALUE","token_type":"mac"}"#),
+            0.0,
+        )
+        .unwrap_err();
+        assert_eq!(e.message, "the token endpoint answered HTTP 200 but with token_type \"mac\": only Bearer tokens are supported");
+    }
+
+    #[test]
+    fn dynatrace_wrong_secret() {
+        let body = r#"{"errorCode":400,"message":"Bad Request","issueId":"Q7P5EUSO5T6AXQYY","error":"invalid_request","error_description":"Invalid OAuth2 request. UNSUCCESSFUL_OAUTH_ACCESS_TOKEN_VALIDATION_FAILED | ClientId or clientSecret is not correct."}"#;
+        let e = error_response(
+            Vendor::Dynatrace,
+            &Response {
+                status: 400,
+                content_type: "application/json",
+                body,
+                retry_after: None,
+            },
+        );
+        assert_eq!(e.code, Code::InvalidClient);
+        assert_eq!(e.message, "the token request was refused: the client id or secret is wrong (HTTP 400 invalid_request, issueId Q7P5EUSO5T6AXQYY)");
+        assert_eq!(e.status, Some(400));
+        assert_eq!(e.error.as_deref(), Some("invalid_request"));
+        assert_eq!(e.issue_id.as_deref(), Some("Q7P5EUSO5T6AXQYY"));
+        assert!(e
+            .error_description
+            .unwrap()
+            .ends_with("ClientId or clientSecret is not correct."));
+    }
+
+    #[test]
+    fn dynatrace_missing_scopes() {
+        let body = r#"{"errorCode":400,"issueId":"ABC","error":"invalid_request","error_description":"Invalid OAuth2 request. UNSUCCESSFUL_OAUTH_ACCESS_TOKEN_VALIDATION_FAILED | OAuth client is missing following scopes [settings:objects:read, storage:logs:read]"}"#;
+        let e = error_response(
+            Vendor::Dynatrace,
+            &Response {
+                status: 400,
+                content_type: "application/json",
+                body,
+                retry_after: None,
+            },
+        );
+        assert_eq!(e.code, Code::InvalidScope);
+        assert_eq!(e.message, "the OAuth client is missing the scopes [settings:objects:read, storage:logs:read] (HTTP 400 invalid_request, issueId ABC)");
+    }
+
+    #[test]
+    fn statuses_map_to_codes() {
+        let r = |status, body| Response {
+            status,
+            content_type: "text/plain",
+            body,
+            retry_after: Some(7.0),
+        };
+        assert_eq!(
+            error_response(Vendor::Generic, &r(429, "")).code,
+            Code::RateLimited
+        );
+        assert_eq!(
+            error_response(Vendor::Generic, &r(429, "")).message,
+            "the token endpoint is rate limiting (HTTP 429), retry after 7 s"
+        );
+        assert_eq!(
+            error_response(Vendor::Generic, &r(503, "down")).code,
+            Code::ServerError
+        );
+        assert_eq!(
+            error_response(Vendor::AppDynamics, &r(401, "")).code,
+            Code::InvalidClient
+        );
+        assert_eq!(
+            error_response(Vendor::Generic, &r(400, r#"{"error":"invalid_scope"}"#)).code,
+            Code::InvalidScope
+        );
+        assert_eq!(
+            error_response(Vendor::Generic, &r(401, r#"{"error":"invalid_client"}"#)).code,
+            Code::InvalidClient
+        );
+        let e = error_response(Vendor::AppDynamics, &r(415, "Invalid Content Type"));
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (
+                Code::TokenError,
+                "the token request was refused (HTTP 415): Invalid Content Type"
+            )
+        );
+        assert!(e.hint.unwrap().contains("tokenContentType"));
+        let e = error_response(
+            Vendor::Dynatrace,
+            &r(400, "<html><head><title>Dynatrace</title></head></html>"),
+        );
+        assert_eq!(e.code, Code::TokenError);
+        assert_eq!(
+            e.message,
+            "the token URL answered with HTML (HTTP 400, \"Dynatrace\")"
+        );
+    }
+
+    #[test]
+    fn platform_error_shape() {
+        let f = error_fields(r#"{"error":{"code":403,"message":"Forbidden"}}"#).unwrap();
+        assert_eq!(
+            f,
+            ErrorFields {
+                error: None,
+                description: Some("Forbidden".into()),
+                issue_id: None
+            }
+        );
+    }
+}

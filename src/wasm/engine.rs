@@ -1,0 +1,417 @@
+//! What every client does: get a token (one request in flight at a time, shared by every caller),
+//! and make authenticated calls with it (one retry after a 401). Decisions come from the core.
+
+use super::error::to_js;
+use super::js::{self, get, object, set, sleep};
+use super::options;
+use super::transport::{check_signal, discard_body, Reply, Transport};
+use crate::core::appdynamics::{self, Attempt};
+use crate::core::cache::{Lookup, TokenCache};
+use crate::core::config::{Config, RawOptions, Vendor};
+use crate::core::text::cat;
+use crate::core::token::{self, Token};
+use crate::core::{oauth, retry, url, Code, Error};
+use js_sys::{Date, Math, Object, Promise};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+/// Counters a caller can read with `stats()`.
+#[derive(Clone, Copy, Default)]
+pub struct Stats {
+    /// HTTP requests sent to the token endpoint (fallbacks and retries included).
+    pub token_requests: u32,
+    /// Calls served from the cached token.
+    pub cache_hits: u32,
+    /// Token fetches started because the cached token reached its refresh time.
+    pub refreshes: u32,
+    /// API calls retried after a 401.
+    pub unauthorized_retries: u32,
+}
+
+#[derive(Default)]
+struct State {
+    cache: TokenCache,
+    inflight: Option<Promise>,
+    learned: Option<Attempt>,
+    stats: Stats,
+}
+
+/// One client's configuration, transport and state.
+pub struct Engine {
+    /// The checked configuration.
+    pub cfg: Config,
+    /// The class name, for messages.
+    pub class: &'static str,
+    transport: Transport,
+    token_origin: String,
+    state: RefCell<State>,
+}
+
+impl Engine {
+    /// Builds an engine from the JavaScript options of `class`.
+    pub fn build(
+        class: &'static str,
+        options: &JsValue,
+        config: fn(&RawOptions) -> Result<Config, Error>,
+    ) -> Result<Rc<Engine>, JsValue> {
+        let (raw, fetch_fn) = options::read(class, options).map_err(|e| to_js(&e))?;
+        let cfg = config(&raw).map_err(|e| {
+            // Options may hold the secret; no message may.
+            let secrets: Vec<String> = raw
+                .0
+                .iter()
+                .filter(|(k, _)| k == "clientSecret" || k == "accessToken")
+                .filter_map(|(_, v)| match v {
+                    crate::core::config::Raw::Str(s) => Some(s.trim().to_string()),
+                    _ => None,
+                })
+                .collect();
+            let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+            to_js(&e.scrub(&refs))
+        })?;
+        let token_origin = url::parse(&cfg.token_url)
+            .map(|p| p.origin.serialize())
+            .unwrap_or_default();
+        let transport = Transport {
+            fetch_fn,
+            timeout_ms: cfg.common.timeout_ms,
+        };
+        Ok(Rc::new(Engine {
+            cfg,
+            class,
+            transport,
+            token_origin,
+            state: RefCell::default(),
+        }))
+    }
+
+    /// A core error as a JavaScript error, with every secret this client knows removed.
+    pub fn js_error(&self, e: Error) -> JsValue {
+        let mut secrets: Vec<&str> = Vec::new();
+        secrets.extend(self.cfg.secret.as_ref().map(|s| s.expose()));
+        secrets.extend(self.cfg.static_token.as_ref().map(|s| s.expose()));
+        let st = self.state.borrow();
+        if let Some((t, _)) = current(&st.cache) {
+            secrets.push(t.access_token.expose());
+        }
+        to_js(&e.scrub(&secrets))
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> Stats {
+        self.state.borrow().stats
+    }
+
+    /// Forgets the cached token; the next call gets a new one.
+    pub fn invalidate(&self) {
+        self.state.borrow_mut().cache.clear();
+    }
+
+    /// A token and its generation: the cached one while fresh, else the one in flight, else a new
+    /// request. Every caller that finds no fresh token awaits the same request.
+    pub async fn token(
+        self: &Rc<Self>,
+        signal: Option<&JsValue>,
+    ) -> Result<(String, u64), JsValue> {
+        if let Some(t) = &self.cfg.static_token {
+            return Ok((t.expose().to_string(), 0));
+        }
+        for _ in 0..3 {
+            check_signal(signal).map_err(|e| self.js_error(e))?;
+            let promise = {
+                let mut guard = self.state.borrow_mut();
+                let st = &mut *guard;
+                let stale = match st.cache.lookup(Date::now()) {
+                    Lookup::Fresh(t, g) => {
+                        st.stats.cache_hits += 1;
+                        return Ok((t.access_token.expose().to_string(), g));
+                    }
+                    Lookup::Stale => true,
+                    Lookup::Empty => false,
+                };
+                match &st.inflight {
+                    Some(p) => p.clone(),
+                    None => {
+                        if stale {
+                            st.stats.refreshes += 1;
+                        }
+                        let this = self.clone();
+                        // Never rejects: it resolves to the generation, or to the error, so that a
+                        // request nobody waits for any more cannot become an unhandled rejection.
+                        let p = future_to_promise(async move { Ok(this.request_token().await) });
+                        st.inflight = Some(p.clone());
+                        p
+                    }
+                }
+            };
+            let v = JsFuture::from(promise).await.unwrap_or_else(|e| e);
+            let Some(g) = v.as_f64() else {
+                return Err(v);
+            };
+            if let Some(t) = self.state.borrow().cache.get(g as u64) {
+                return Ok((t.access_token.expose().to_string(), g as u64));
+            }
+        }
+        Err(self.js_error(Error::new(
+            Code::TokenError,
+            "the token was invalidated again and again while it was being fetched",
+        )))
+    }
+
+    /// `getToken()`'s result.
+    pub fn token_object(&self, token: &str, generation: u64) -> JsValue {
+        let o = object();
+        set(&o, "accessToken", &JsValue::from_str(token));
+        set(&o, "tokenType", &JsValue::from_str("Bearer"));
+        let st = self.state.borrow();
+        match st.cache.get(generation) {
+            Some(t) if generation != 0 => {
+                set(&o, "expiresAt", &JsValue::from(t.expires_at_ms));
+                if let Some(s) = &t.scope {
+                    set(&o, "scope", &JsValue::from_str(s));
+                }
+                if let Some(r) = &t.resource {
+                    set(&o, "resource", &JsValue::from_str(r));
+                }
+            }
+            _ => {
+                // A static token: its JWT `exp` when it has one, else unknown (Infinity).
+                set(
+                    &o,
+                    "expiresAt",
+                    &JsValue::from(appdynamics::jwt_expiry_ms(token).unwrap_or(f64::INFINITY)),
+                );
+            }
+        }
+        o
+    }
+
+    async fn request_token(self: Rc<Self>) -> JsValue {
+        let result = self.fetch_token().await;
+        let v = match result {
+            Ok(token) => {
+                let mut st = self.state.borrow_mut();
+                st.inflight = None;
+                JsValue::from(st.cache.store(token, self.cfg.common.skew_ms) as f64)
+            }
+            Err(e) => {
+                self.state.borrow_mut().inflight = None;
+                self.js_error(e)
+            }
+        };
+        v
+    }
+
+    async fn fetch_token(&self) -> Result<Token, Error> {
+        let cfg = &self.cfg;
+        let mut attempt = self
+            .state
+            .borrow()
+            .learned
+            .unwrap_or_else(|| cfg.appd.first());
+        let mut tried: Vec<Attempt> = Vec::new();
+        let mut retries = 0u32;
+        loop {
+            let req = oauth::token_request(cfg, attempt);
+            let init = object();
+            set(&init, "method", &"POST".into());
+            let headers = object();
+            for (k, v) in &req.headers {
+                set(&headers, k, &JsValue::from_str(v));
+            }
+            set(&init, "headers", &headers);
+            set(&init, "body", &JsValue::from_str(&req.body));
+            // A token request never follows a redirect: it would carry the credentials elsewhere.
+            set(&init, "redirect", &"manual".into());
+            set(&init, "cache", &"no-store".into());
+            self.state.borrow_mut().stats.token_requests += 1;
+            let reply = match self
+                .transport
+                .send(&req.url, &self.token_origin, &init, None, true)
+                .await
+            {
+                Ok(r) => r,
+                Err(e) if e.code == Code::Network => {
+                    match retry::delay_ms(retries, cfg.common.max_retries, None, Math::random()) {
+                        Some(d) => {
+                            sleep(d).await;
+                            retries += 1;
+                            continue;
+                        }
+                        None => return Err(e),
+                    }
+                }
+                Err(e) => return Err(e),
+            };
+            let now = Date::now();
+            let retry_after_ms = retry::parse_retry_after(&reply.header("retry-after"), now);
+            let content_type = reply.header("content-type");
+            let resp = token::Response {
+                status: reply.status,
+                content_type: &content_type,
+                body: &reply.body,
+                retry_after: retry_after_ms.map(|ms| ms / 1000.0),
+            };
+            match token::parse_response(cfg.vendor, &resp, now) {
+                Ok(t) => {
+                    if cfg.vendor == Vendor::AppDynamics {
+                        self.state.borrow_mut().learned = Some(attempt);
+                    }
+                    return Ok(t);
+                }
+                Err(e) => {
+                    tried.push(attempt);
+                    if cfg.vendor == Vendor::AppDynamics {
+                        if let Some(next) = cfg.appd.next(attempt, reply.status) {
+                            attempt = next;
+                            continue;
+                        }
+                    }
+                    if retry::retryable_status(reply.status) {
+                        if let Some(d) = retry::delay_ms(
+                            retries,
+                            cfg.common.max_retries,
+                            retry_after_ms,
+                            Math::random(),
+                        ) {
+                            sleep(d).await;
+                            retries += 1;
+                            continue;
+                        }
+                    }
+                    return Err(with_attempts(e, &tried));
+                }
+            }
+        }
+    }
+
+    /// An authenticated call: the token in `Authorization`, no redirect followed, and one retry
+    /// with a new token after a 401 when the body can be sent again.
+    pub async fn fetch(self: Rc<Self>, url: String, init: JsValue) -> Result<JsValue, JsValue> {
+        let signal = Some(get(&init, "signal")).filter(|s| !s.is_undefined() && !s.is_null());
+        let resendable = body_resendable(&get(&init, "body"));
+        let (token, generation) = self.token(signal.as_ref()).await?;
+        let first = self.send_api(&url, &init, &token, signal.as_ref()).await?;
+        if first.status != 401 || self.cfg.static_token.is_some() || !resendable {
+            return Ok(first.response);
+        }
+        {
+            let mut st = self.state.borrow_mut();
+            st.cache.invalidate(generation);
+            st.stats.unauthorized_retries += 1;
+        }
+        discard_body(&first.response).await;
+        let (token, _) = self.token(signal.as_ref()).await?;
+        Ok(self
+            .send_api(&url, &init, &token, signal.as_ref())
+            .await?
+            .response)
+    }
+
+    async fn send_api(
+        &self,
+        url: &str,
+        init: &JsValue,
+        token: &str,
+        signal: Option<&JsValue>,
+    ) -> Result<Reply, JsValue> {
+        let out: JsValue = if init.is_object() {
+            Object::assign(&Object::new(), init.unchecked_ref()).into()
+        } else {
+            object()
+        };
+        let headers = js::Headers::new_headers(&get(init, "headers")).map_err(|_| {
+            self.js_error(Error::new(
+                Code::InvalidArgument,
+                "init.headers is not a valid set of headers",
+            ))
+        })?;
+        headers.set("Authorization", &cat(&["Bearer ", token]));
+        set(&out, "headers", &headers);
+        // Never follow a redirect with the token: the 3xx is returned to the caller.
+        set(&out, "redirect", &"manual".into());
+        let origin = self
+            .cfg
+            .api_origin
+            .as_ref()
+            .map(|o| o.serialize())
+            .unwrap_or_default();
+        self.transport
+            .send(url, &origin, &out, signal, false)
+            .await
+            .map_err(|e| self.js_error(e))
+    }
+
+    /// Resolves a caller's path or URL against the API origin (and applies vendor URL rules).
+    pub fn api_url(&self, path_or_url: &JsValue) -> Result<String, Error> {
+        let input = path_or_url.as_string().or_else(|| {
+            if path_or_url.is_instance_of::<js_sys::Object>() {
+                get(path_or_url, "href").as_string()
+            } else {
+                None
+            }
+        });
+        let Some(input) = input else {
+            return Err(Error::new(
+                Code::InvalidArgument,
+                "fetch takes a path or URL string (and the request options as its second argument)",
+            ));
+        };
+        let origin = match (&self.cfg.api_origin, self.cfg.vendor) {
+            (Some(o), _) => o,
+            (None, Vendor::Dynatrace) => {
+                return Err(Error::new(
+                    Code::InvalidConfig,
+                    "DynatraceClient: fetch needs environmentUrl",
+                )
+                .hint("set environmentUrl, e.g. https://abc12345.apps.dynatrace.com"))
+            }
+            (None, _) => {
+                return Err(Error::new(
+                    Code::InvalidConfig,
+                    cat(&[self.class, ": fetch needs baseUrl"]),
+                )
+                .hint("set baseUrl to the API's origin"))
+            }
+        };
+        let resolved = url::resolve(origin, &input)?;
+        Ok(match self.cfg.vendor {
+            Vendor::AppDynamics => appdynamics::api_url(&resolved, origin),
+            _ => resolved,
+        })
+    }
+}
+
+fn current(cache: &TokenCache) -> Option<(&Token, u64)> {
+    let g = cache.generation();
+    cache.get(g).map(|t| (t, g))
+}
+
+/// Adds the ways that were tried to an AppDynamics error, when more than one was.
+fn with_attempts(mut e: Error, tried: &[Attempt]) -> Error {
+    if tried.len() > 1 {
+        e.message.push_str("; tried ");
+        for (i, a) in tried.iter().enumerate() {
+            if i > 0 {
+                e.message.push_str(", then ");
+            }
+            e.message.push_str(appdynamics::describe(*a));
+        }
+    }
+    e
+}
+
+/// Whether a request body can be sent a second time: strings, buffers, blobs, form data and
+/// URLSearchParams can; a stream is consumed by the first attempt.
+fn body_resendable(body: &JsValue) -> bool {
+    if body.is_undefined() || body.is_null() || body.is_string() {
+        return true;
+    }
+    let is_stream = get(body, "getReader").is_function();
+    let is_async_iterable =
+        js_sys::Reflect::has(body, &js_sys::Symbol::async_iterator().into()).unwrap_or(false);
+    !(is_stream || is_async_iterable)
+}

@@ -1,0 +1,521 @@
+// Self-test of the vendor emulator with plain fetch. Run: node --test tests/emulator/
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { startEmulator } from './index.mjs';
+
+let emu;
+
+before(async () => {
+  emu = await startEmulator({ tokenLifetimeSeconds: 300 });
+});
+after(async () => {
+  await emu.close();
+});
+beforeEach(() => emu.reset());
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+const VENDOR = { 'content-type': 'application/vnd.appd.cntrl+protobuf;v=1' };
+
+function form(fields) {
+  return new URLSearchParams(fields).toString();
+}
+
+function dtTokenRequest(fields = {}, headers = FORM) {
+  const c = emu.credentials.dynatrace;
+  const body = form({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret, ...fields });
+  return fetch(emu.urls.ssoToken, { method: 'POST', headers, body });
+}
+
+async function dtToken(fields) {
+  const res = await dtTokenRequest(fields);
+  assert.equal(res.status, 200);
+  return (await res.json()).access_token;
+}
+
+function appdBody(overrides = {}) {
+  const c = emu.credentials.appdynamics;
+  return form({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret, ...overrides });
+}
+
+function basic(user, pass) {
+  return `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+}
+
+async function appdToken(base = emu.urls.appdynamics) {
+  const res = await fetch(`${base}/controller/api/oauth/access_token`, { method: 'POST', headers: FORM, body: appdBody() });
+  assert.equal(res.status, 200);
+  return (await res.json()).access_token;
+}
+
+function bearer(token) {
+  return { authorization: `Bearer ${token}` };
+}
+
+test('urls are on 127.0.0.1 with distinct ports; credentials have the documented shapes', () => {
+  const ports = new Set();
+  for (const key of ['sso', 'dynatrace', 'appdynamics', 'appdynamicsLegacy', 'elsewhere']) {
+    const u = new URL(emu.urls[key]);
+    assert.equal(u.hostname, '127.0.0.1');
+    ports.add(u.port);
+  }
+  assert.equal(ports.size, 5);
+  assert.equal(emu.urls.ssoToken, `${emu.urls.sso}/sso/oauth2/token`);
+  const dt = emu.credentials.dynatrace;
+  assert.equal(dt.clientId, 'dt0s02.EMULATOR');
+  assert.match(dt.clientSecret, /^dt0s02\.EMULATOR\.[A-Z0-9]{64}$/);
+  assert.equal(dt.accountUrn, 'urn:dtaccount:00000000-0000-4000-8000-00000000e001');
+  assert.match(emu.credentials.appdynamics.clientSecret, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  assert.equal(emu.credentials.appdynamics.temporaryToken.split('.').length, 3);
+});
+
+test('Dynatrace SSO: success with scope and resource', async () => {
+  const dt = emu.credentials.dynatrace;
+  const res = await dtTokenRequest({ scope: 'storage:logs:read app-engine:apps:run', resource: dt.accountUrn });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type'), /^application\/json/);
+  const json = await res.json();
+  assert.equal(json.scope, 'storage:logs:read app-engine:apps:run');
+  assert.equal(json.token_type, 'Bearer');
+  assert.equal(json.expires_in, 300);
+  assert.equal(json.resource, dt.accountUrn);
+  const [h, p, s] = json.access_token.split('.');
+  assert.deepEqual(JSON.parse(Buffer.from(h, 'base64url')), { alg: 'RS256', typ: 'JWT' });
+  const payload = JSON.parse(Buffer.from(p, 'base64url'));
+  assert.deepEqual(payload.scp, ['storage:logs:read', 'app-engine:apps:run']);
+  assert.equal(payload.sub, dt.clientId);
+  assert.equal(payload.exp - payload.iat, 300);
+  assert.ok(payload.jti && s.length > 10);
+  assert.equal(emu.counters.sso.token, 1);
+  assert.equal(emu.counters.sso.issued, 1);
+});
+
+test('Dynatrace SSO: no scope requested grants all, no resource echoed', async () => {
+  const json = await (await dtTokenRequest()).json();
+  assert.equal(json.scope, emu.credentials.dynatrace.scopes.join(' '));
+  assert.equal('resource' in json, false);
+});
+
+test('Dynatrace SSO: HTTP Basic credentials (form-urlencoded, then base64)', async () => {
+  const c = emu.credentials.dynatrace;
+  const res = await fetch(emu.urls.ssoToken, {
+    method: 'POST',
+    headers: { ...FORM, authorization: basic(encodeURIComponent(c.clientId), encodeURIComponent(c.clientSecret)) },
+    body: form({ grant_type: 'client_credentials' }),
+  });
+  assert.equal(res.status, 200);
+});
+
+function assertDtError(json, error, descriptionPattern) {
+  assert.equal(json.errorCode, 400);
+  assert.equal(json.message, 'Bad Request');
+  assert.match(json.issueId, /^[A-Z0-9]{16}$/);
+  assert.equal(json.error, error);
+  assert.match(json.error_description, descriptionPattern);
+}
+
+test('Dynatrace SSO: each 400 shape', async () => {
+  // wrong secret: 400, not 401
+  let res = await dtTokenRequest({ client_secret: 'nope' });
+  assert.equal(res.status, 400);
+  assertDtError(
+    await res.json(),
+    'invalid_request',
+    /^Invalid OAuth2 request\. UNSUCCESSFUL_OAUTH_ACCESS_TOKEN_VALIDATION_FAILED \| ClientId or clientSecret is not correct\.$/,
+  );
+  // wrong id
+  res = await dtTokenRequest({ client_id: 'dt0s02.OTHER' });
+  assert.equal(res.status, 400);
+  assertDtError(await res.json(), 'invalid_request', /ClientId or clientSecret is not correct/);
+  // missing scopes, listed comma+space
+  res = await dtTokenRequest({ scope: 'storage:logs:read account-uac-read account-idm-read' });
+  assert.equal(res.status, 400);
+  assertDtError(await res.json(), 'invalid_request', /OAuth client is missing following scopes \[account-uac-read, account-idm-read\]$/);
+  // wrong resource
+  res = await dtTokenRequest({ resource: 'urn:dtaccount:ffffffff-0000-4000-8000-000000000000' });
+  assert.equal(res.status, 400);
+  assertDtError(await res.json(), 'invalid_request', /resource/);
+  // grant type
+  res = await dtTokenRequest({ grant_type: 'password' });
+  assert.equal(res.status, 400);
+  assertDtError(await res.json(), 'unsupported_grant_type', /grant_type/);
+  // content type
+  res = await dtTokenRequest({}, { 'content-type': 'application/json' });
+  assert.equal(res.status, 400);
+  assertDtError(await res.json(), 'invalid_request', /Content-Type/);
+  assert.equal(emu.counters.sso.token, 6);
+  assert.equal(emu.counters.sso.issued, 0);
+});
+
+test('Dynatrace SSO: other paths and methods', async () => {
+  let res = await fetch(emu.urls.ssoToken);
+  assert.equal(res.status, 405);
+  assert.equal((await res.json()).errorCode, 405);
+  res = await fetch(`${emu.urls.sso}/nothing`);
+  assert.equal(res.status, 404);
+  await res.json();
+});
+
+test('Dynatrace environment: bearer required; environment; settings scope 403', async () => {
+  const env = `${emu.urls.dynatrace}/platform/management/v1/environment`;
+  let res = await fetch(env);
+  assert.equal(res.status, 401);
+  let json = await res.json();
+  assert.equal(json.error.code, 401);
+  assert.equal(json.error.message, 'Unauthorized');
+  assert.equal(typeof json.error.details, 'object');
+  res = await fetch(env, { headers: bearer('made.up.token') });
+  assert.equal(res.status, 401);
+  await res.arrayBuffer();
+  assert.equal(emu.counters.dynatrace.unauthorized, 2);
+
+  const token = await dtToken({ scope: 'app-engine:apps:run' });
+  res = await fetch(env, { headers: bearer(token) });
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), {
+    environmentId: 'abc12345',
+    createTime: '2023-01-01T00:00:00Z',
+    blockTime: '2030-01-01T00:00:00Z',
+    state: 'ACTIVE',
+  });
+
+  const settings = `${emu.urls.dynatrace}/platform/classic/environment-api/v2/settings/objects?schemaIds=builtin:alerting.profile`;
+  res = await fetch(settings, { headers: bearer(token) });
+  assert.equal(res.status, 403);
+  json = await res.json();
+  assert.equal(json.error.code, 403);
+  assert.deepEqual(json.error.details.missingScopes, ['settings:objects:read']);
+  assert.match(json.error.message, /settings:objects:read/);
+
+  const full = await dtToken();
+  res = await fetch(settings, { headers: bearer(full) });
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { items: [], totalCount: 0, pageSize: 100 });
+  assert.equal(emu.counters.dynatrace.api, 5);
+});
+
+test('Dynatrace environment: an AppDynamics token is not accepted', async () => {
+  const token = await appdToken();
+  const res = await fetch(`${emu.urls.dynatrace}/platform/management/v1/environment`, { headers: bearer(token) });
+  assert.equal(res.status, 401);
+  await res.arrayBuffer();
+});
+
+test('Dynatrace app functions: statuses', async () => {
+  const token = await dtToken();
+  const fn = (app, name) => `${emu.urls.dynatrace}/platform/app-engine/app-functions/v1/apps/${app}/api/${name}`;
+  const post = (url, body) => fetch(url, { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body });
+
+  let res = await post(fn('my.emulator.app', 'calculate'), JSON.stringify({ a: 2, b: 40 }));
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { result: 42 });
+
+  res = await post(fn('my.emulator.app', 'calculate'), JSON.stringify({ a: 'x' }));
+  assert.equal(res.status, 400);
+  assert.equal((await res.json()).error.code, 400);
+
+  res = await post(fn('my.emulator.app', 'echo'), JSON.stringify({ hello: ['wörld'] }));
+  assert.deepEqual(await res.json(), { method: 'POST', payload: { hello: ['wörld'] } });
+  res = await fetch(fn('my.emulator.app', 'echo'), { headers: bearer(token) });
+  assert.deepEqual(await res.json(), { method: 'GET', payload: null });
+
+  res = await fetch(fn('my.emulator.app', 'throws'), { headers: bearer(token) });
+  assert.equal(res.status, 540);
+  assert.equal((await res.json()).error.code, 540);
+  res = await fetch(fn('my.emulator.app', 'crashes'), { headers: bearer(token) });
+  assert.equal(res.status, 541);
+  await res.json();
+  res = await fetch(fn('my.deploying.app', 'echo'), { headers: bearer(token) });
+  assert.equal(res.status, 409);
+  await res.json();
+  res = await fetch(fn('no.such.app', 'echo'), { headers: bearer(token) });
+  assert.equal(res.status, 404);
+  await res.json();
+  res = await fetch(fn('my.emulator.app', 'nope'), { headers: bearer(token) });
+  assert.equal(res.status, 404);
+  await res.json();
+
+  // Without app-engine:apps:run: 403 naming it.
+  const narrow = await dtToken({ scope: 'storage:logs:read' });
+  res = await fetch(fn('my.emulator.app', 'echo'), { headers: bearer(narrow) });
+  assert.equal(res.status, 403);
+  assert.deepEqual((await res.json()).error.details.missingScopes, ['app-engine:apps:run']);
+});
+
+test('Dynatrace echo and redirect', async () => {
+  const token = await dtToken();
+  let res = await fetch(`${emu.urls.dynatrace}/platform/echo?a=1&a=2&b=x%20y`, {
+    method: 'PUT',
+    headers: { ...bearer(token), 'x-custom': 'yes', 'content-type': 'text/plain' },
+    body: 'hello',
+  });
+  const echo = await res.json();
+  assert.equal(echo.method, 'PUT');
+  assert.equal(echo.path, '/platform/echo');
+  assert.deepEqual(echo.query, { a: ['1', '2'], b: 'x y' });
+  assert.equal(echo.headers['x-custom'], 'yes');
+  assert.equal(echo.headers.authorization, `Bearer ${token}`);
+  assert.equal(echo.body, 'hello');
+
+  res = await fetch(`${emu.urls.dynatrace}/platform/redirect?to=${encodeURIComponent(emu.urls.elsewhere + '/x')}`, {
+    headers: bearer(token),
+    redirect: 'manual',
+  });
+  assert.equal(res.status, 302);
+  assert.equal(res.headers.get('location'), `${emu.urls.elsewhere}/x`);
+});
+
+test('Issued tokens really expire', async () => {
+  emu.options.dynatrace.tokenLifetimeSeconds = 0.2;
+  const res = await dtTokenRequest();
+  const json = await res.json();
+  assert.equal(json.expires_in, 0.2);
+  const env = `${emu.urls.dynatrace}/platform/management/v1/environment`;
+  assert.equal((await fetch(env, { headers: bearer(json.access_token) })).status, 200);
+  await new Promise((r) => setTimeout(r, 300));
+  const after = await fetch(env, { headers: bearer(json.access_token) });
+  assert.equal(after.status, 401);
+  await after.arrayBuffer();
+  emu.reset();
+  assert.equal(emu.options.dynatrace.tokenLifetimeSeconds, undefined);
+});
+
+test('AppDynamics modern: success, 415, 401', async () => {
+  const url = emu.urls.appdynamicsToken;
+  let res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8' }, body: appdBody() });
+  assert.equal(res.status, 200);
+  const json = await res.json();
+  assert.deepEqual(Object.keys(json).sort(), ['access_token', 'expires_in']);
+  assert.equal(json.expires_in, 300);
+  assert.equal(json.access_token.split('.').length, 3);
+
+  res = await fetch(url, { method: 'POST', headers: VENDOR, body: appdBody() });
+  assert.equal(res.status, 415);
+  assert.match(res.headers.get('content-type'), /^text\/plain/);
+  assert.equal(await res.text(), 'Invalid Content Type');
+
+  res = await fetch(url, { method: 'POST', headers: FORM, body: appdBody({ client_secret: 'wrong' }) });
+  assert.equal(res.status, 401);
+  assert.equal(await res.text(), '');
+
+  emu.options.appdynamics.tokenErrorBody = 'html';
+  res = await fetch(url, { method: 'POST', headers: FORM, body: appdBody({ client_id: 'x@customer1' }) });
+  assert.equal(res.status, 401);
+  assert.match(res.headers.get('content-type'), /^text\/html/);
+  await res.text();
+  assert.equal(emu.counters.appdynamics.token, 4);
+  assert.equal(emu.counters.appdynamics.issued, 1);
+});
+
+test('AppDynamics REST: 401 text, XML vs JSON, tiers, temporary token', async () => {
+  const apps = `${emu.urls.appdynamics}/controller/rest/applications`;
+  let res = await fetch(apps);
+  assert.equal(res.status, 401);
+  assert.match(res.headers.get('content-type'), /^text\/plain/);
+  assert.equal(await res.text(), 'Failed to authenticate: invalid access token.');
+
+  const token = await appdToken();
+  res = await fetch(apps, { headers: bearer(token) });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type'), /^application\/xml/);
+  const xml = await res.text();
+  assert.ok(xml.startsWith('<applications><application><id>5</id><name>ECommerce_E2E</name><description></description></application>'));
+
+  res = await fetch(`${apps}?output=JSON`, { headers: bearer(token) });
+  assert.match(res.headers.get('content-type'), /^application\/json/);
+  assert.deepEqual(await res.json(), [
+    { description: '', id: 5, name: 'ECommerce_E2E' },
+    { description: 'Payment services', id: 7, name: 'Payments' },
+    { description: '', id: 9, name: 'Inventory' },
+  ]);
+
+  res = await fetch(`${apps}/5/tiers?output=JSON`, { headers: bearer(emu.credentials.appdynamics.temporaryToken) });
+  assert.equal(res.status, 200);
+  const tiers = await res.json();
+  assert.ok(tiers.length > 0 && tiers.every((t) => typeof t.id === 'number'));
+
+  res = await fetch(`${emu.urls.appdynamics}/controller/echo`, { method: 'POST', headers: { ...bearer(token), 'x-a': 'b' }, body: 'q=1' });
+  const echo = await res.json();
+  assert.equal(echo.headers['x-a'], 'b');
+  assert.equal(echo.body, 'q=1');
+
+  // A token of the modern controller is not valid on the legacy one.
+  res = await fetch(`${emu.urls.appdynamicsLegacy}/controller/rest/applications`, { headers: bearer(token) });
+  assert.equal(res.status, 401);
+  await res.text();
+  assert.equal(emu.counters.appdynamicsLegacy.unauthorized, 1);
+});
+
+test('AppDynamics legacy: wants the vendor type and HTTP Basic', async () => {
+  const url = emu.urls.appdynamicsLegacyToken;
+  const c = emu.credentials.appdynamics;
+  const auth = basic(c.clientId, c.clientSecret);
+
+  let res = await fetch(url, { method: 'POST', headers: { ...FORM, authorization: auth }, body: appdBody() });
+  assert.equal(res.status, 415);
+  assert.equal(await res.text(), 'Invalid Content Type');
+
+  res = await fetch(url, { method: 'POST', headers: VENDOR, body: appdBody() });
+  assert.equal(res.status, 401);
+  await res.text();
+
+  res = await fetch(url, { method: 'POST', headers: { ...VENDOR, authorization: basic(c.clientId, 'wrong') }, body: appdBody() });
+  assert.equal(res.status, 401);
+  await res.text();
+
+  res = await fetch(url, { method: 'POST', headers: { ...VENDOR, authorization: auth }, body: appdBody() });
+  assert.equal(res.status, 200);
+  const { access_token: token } = await res.json();
+  res = await fetch(`${emu.urls.appdynamicsLegacy}/controller/rest/applications?output=JSON`, { headers: bearer(token) });
+  assert.equal(res.status, 200);
+  assert.equal((await res.json()).length, 3);
+  assert.equal(emu.counters.appdynamicsLegacy.token, 4);
+  assert.equal(emu.counters.appdynamicsLegacy.api, 1);
+});
+
+test('Fault: status, then normal service', async () => {
+  emu.setFault('sso', 'token', { kind: 'status', status: 503, count: 1 });
+  let res = await dtTokenRequest();
+  assert.equal(res.status, 503);
+  assert.equal(await res.text(), 'Service Unavailable');
+  res = await dtTokenRequest();
+  assert.equal(res.status, 200);
+  await res.json();
+  assert.equal(emu.counters.sso.token, 2);
+  assert.equal(emu.counters.sso.issued, 1);
+});
+
+test('Fault: rateLimit with count and Retry-After; queued faults apply in order', async () => {
+  emu.setFault('appdynamics', 'token', { kind: 'rateLimit', retryAfter: '1', count: 2 });
+  emu.setFault('appdynamics', 'token', { kind: 'rateLimit', count: 1 });
+  const statuses = [];
+  const retryAfter = [];
+  for (let i = 0; i < 4; i++) {
+    const res = await fetch(emu.urls.appdynamicsToken, { method: 'POST', headers: FORM, body: appdBody() });
+    statuses.push(res.status);
+    retryAfter.push(res.headers.get('retry-after'));
+    await res.arrayBuffer();
+  }
+  assert.deepEqual(statuses, [429, 429, 429, 200]);
+  assert.deepEqual(retryAfter, ['1', '1', null, null]);
+  assert.equal(emu.counters.appdynamics.token, 4);
+});
+
+test('Fault: drop closes the connection without an answer', async () => {
+  emu.setFault('sso', 'token', { kind: 'drop', count: 1 });
+  await assert.rejects(dtTokenRequest(), TypeError);
+  const res = await dtTokenRequest();
+  assert.equal(res.status, 200);
+  await res.json();
+  assert.ok(emu.counters.sso.token >= 2);
+});
+
+test('Fault: json, truncatedJson, html, unauthorized, delay, redirect', async () => {
+  emu.setFault('sso', 'token', { kind: 'json', body: { token_type: 'mac', access_token: 'x', expires_in: '300' }, count: 1 });
+  emu.setFault('sso', 'token', { kind: 'truncatedJson', count: 1 });
+  emu.setFault('sso', 'token', { kind: 'html', status: 200, count: 1 });
+  let res = await dtTokenRequest();
+  assert.equal((await res.json()).token_type, 'mac');
+  res = await dtTokenRequest();
+  await assert.rejects(res.json(), SyntaxError);
+  res = await dtTokenRequest();
+  assert.match(res.headers.get('content-type'), /^text\/html/);
+  assert.match(await res.text(), /<html/);
+
+  const token = await dtToken();
+  emu.setFault('dynatrace', 'api', { kind: 'unauthorized', count: 1 });
+  emu.setFault('dynatrace', 'api', { kind: 'delay', ms: 50, count: 1 });
+  const env = `${emu.urls.dynatrace}/platform/management/v1/environment`;
+  res = await fetch(env, { headers: bearer(token) });
+  assert.equal(res.status, 401);
+  assert.equal((await res.json()).error.code, 401);
+  const t0 = Date.now();
+  res = await fetch(env, { headers: bearer(token) });
+  assert.equal(res.status, 200);
+  await res.json();
+  assert.ok(Date.now() - t0 >= 45);
+
+  emu.setFault('appdynamics', 'api', { kind: 'redirect', location: `${emu.urls.elsewhere}/steal`, count: 1 });
+  res = await fetch(`${emu.urls.appdynamics}/controller/rest/applications`, { redirect: 'manual' });
+  assert.equal(res.status, 302);
+  assert.equal(res.headers.get('location'), `${emu.urls.elsewhere}/steal`);
+
+  assert.throws(() => emu.setFault('dynatrace', 'token', { kind: 'drop' }), TypeError);
+  assert.throws(() => emu.setFault('sso', 'token', { kind: 'nope' }), TypeError);
+});
+
+test('Elsewhere counts requests and Authorization headers', async () => {
+  let res = await fetch(`${emu.urls.elsewhere}/anything`);
+  assert.equal(await res.text(), 'elsewhere');
+  res = await fetch(emu.urls.elsewhere, { headers: { authorization: 'Bearer leaked' } });
+  assert.equal(res.status, 200);
+  await res.text();
+  assert.deepEqual(emu.counters.elsewhere, { requests: 2, authorization: 1 });
+  assert.ok(emu.requests.some((r) => r.role === 'elsewhere' && r.headers.authorization === 'Bearer leaked'));
+});
+
+test('CORS: headers on answers and preflight', async () => {
+  const res = await fetch(emu.urls.ssoToken, {
+    method: 'OPTIONS',
+    headers: { origin: 'http://example.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+  });
+  assert.equal(res.status, 204);
+  assert.equal(res.headers.get('access-control-allow-origin'), '*');
+  assert.match(res.headers.get('access-control-allow-headers'), /Authorization/i);
+  assert.equal(emu.counters.sso.token, 0);
+  assert.equal(emu.counters.sso.preflight, 1);
+  const r2 = await dtTokenRequest();
+  assert.equal(r2.headers.get('access-control-allow-origin'), '*');
+  await r2.json();
+});
+
+test('request log, reset', async () => {
+  await (await dtTokenRequest()).json();
+  assert.equal(emu.requests.length, 1);
+  const entry = emu.requests[0];
+  assert.equal(entry.role, 'sso');
+  assert.equal(entry.method, 'POST');
+  assert.equal(entry.path, '/sso/oauth2/token');
+  assert.equal(entry.headers['content-type'], 'application/x-www-form-urlencoded');
+  assert.match(entry.body, /grant_type=client_credentials/);
+  assert.equal(typeof entry.at, 'number');
+
+  const token = await dtToken();
+  const counters = emu.counters;
+  const log = emu.requests;
+  emu.setFault('sso', 'token', { kind: 'status', status: 500 });
+  emu.reset();
+  assert.equal(counters.sso.token, 0);
+  assert.equal(log.length, 0);
+  // faults are gone and issued tokens forgotten
+  const res = await dtTokenRequest();
+  assert.equal(res.status, 200);
+  await res.json();
+  const r2 = await fetch(`${emu.urls.dynatrace}/platform/management/v1/environment`, { headers: bearer(token) });
+  assert.equal(r2.status, 401);
+  await r2.arrayBuffer();
+});
+
+test('fixed ports, close is quick and frees the ports', async () => {
+  const probe = await startEmulator();
+  const base = Number(new URL(probe.urls.sso).port);
+  await probe.close();
+  // Reuse a port range near one the OS just gave us; retry a few bases if something else holds one.
+  let other;
+  for (let attempt = 0; attempt < 5 && !other; attempt++) {
+    try {
+      other = await startEmulator({ portBase: 20000 + ((base + attempt * 97) % 40000) });
+    } catch {
+      other = undefined;
+    }
+  }
+  assert.ok(other, 'could not start on fixed ports');
+  const ports = ['sso', 'dynatrace', 'appdynamics', 'appdynamicsLegacy', 'elsewhere'].map((k) => Number(new URL(other.urls[k]).port));
+  assert.deepEqual(ports, ports.map((_, i) => ports[0] + i));
+  // keep-alive connection open, then close
+  const res = await fetch(other.urls.elsewhere);
+  await res.text();
+  const t0 = Date.now();
+  await other.close();
+  assert.ok(Date.now() - t0 < 1000);
+  await assert.rejects(fetch(other.urls.elsewhere));
+});
