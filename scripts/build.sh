@@ -5,14 +5,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
+exec 9>target/.build.lock 2>/dev/null || { mkdir -p target; exec 9>target/.build.lock; }
+flock 9
 cargo build --quiet --release --target wasm32-unknown-unknown
 wasm=target/wasm32-unknown-unknown/release/apm_oauth.wasm
-rm -rf pkg/dist
+tmp=$(mktemp -d pkg/.dist.XXXXXX)
 for target in web nodejs; do
-  out=pkg/dist/$target
+  out=$tmp/$target
   wasm-bindgen --target "$target" --weak-refs --no-typescript --out-dir "$out" --out-name apm_oauth "$wasm"
   node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$out/apm_oauth_bg.wasm" -o "$out/apm_oauth_bg.wasm"
 done
 # The Node build is CommonJS inside an ESM package.
-echo '{ "type": "commonjs" }' > pkg/dist/nodejs/package.json
+echo '{ "type": "commonjs" }' > "$tmp/nodejs/package.json"
+# Swap in atomically, so suites running against pkg/ never see a half-written build.
+old=$(mktemp -d pkg/.old.XXXXXX); [ -d pkg/dist ] && mv pkg/dist "$old/"; mv "$tmp" pkg/dist; rm -rf "$old"
