@@ -81,7 +81,7 @@ export interface CommonOptions {
 
 interface ClientBase {
   /** The current token, fetched (once, for all concurrent callers) when needed. */
-  getToken(): Promise<TokenInfo>;
+  getToken(options?: { signal?: AbortSignal }): Promise<TokenInfo>;
   /**
    * An authenticated call. A path is resolved against the configured origin; an absolute URL to
    * another origin is refused. Redirects are not followed (the 3xx is returned). On 401 the token
@@ -115,7 +115,7 @@ export interface DynatraceClientOptions extends CommonOptions {
 
 export declare class DynatraceClient implements ClientBase {
   constructor(options: DynatraceClientOptions);
-  getToken(): Promise<TokenInfo>;
+  getToken(options?: { signal?: AbortSignal }): Promise<TokenInfo>;
   fetch(pathOrUrl: string | URL, init?: RequestInit): Promise<Response>;
   /** `<environmentUrl>/platform/<apiPath>` */
   platformUrl(apiPath: string): string;
@@ -153,7 +153,7 @@ export interface AppDynamicsApplication {
 
 export declare class AppDynamicsClient implements ClientBase {
   constructor(options: AppDynamicsClientOptions);
-  getToken(): Promise<TokenInfo>;
+  getToken(options?: { signal?: AbortSignal }): Promise<TokenInfo>;
   /** `/controller/rest/*` gets `output=JSON` unless the query sets `output`. */
   fetch(pathOrUrl: string | URL, init?: RequestInit): Promise<Response>;
   /** Rejects with `http_error` when the controller answers an error status. */
@@ -183,7 +183,7 @@ export interface OAuthClientOptions extends CommonOptions {
 
 export declare class OAuthClient implements ClientBase {
   constructor(options: OAuthClientOptions);
-  getToken(): Promise<TokenInfo>;
+  getToken(options?: { signal?: AbortSignal }): Promise<TokenInfo>;
   fetch(pathOrUrl: string | URL, init?: RequestInit): Promise<Response>;
   invalidate(): void;
   stats(): ClientStats;

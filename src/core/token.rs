@@ -291,6 +291,11 @@ pub fn error_response(vendor: Vendor, r: &Response<'_>) -> Error {
                 }
                 let hint = match status {
                     404 | 405 => Some(vendor_url_hint(vendor).to_string()),
+                    // Token requests never follow redirects (the credentials would go along);
+                    // a browser reports a refused redirect as status 0.
+                    0 | 300..=399 => Some(
+                        "the token URL redirects: give the final token endpoint URL".to_string(),
+                    ),
                     _ => match vendor {
                         Vendor::AppDynamics => appdynamics::refusal_hint(status, r.body),
                         Vendor::Dynatrace => dynatrace::refusal_hint(desc),
@@ -525,6 +530,25 @@ mod tests {
                 description: Some("Forbidden".into()),
                 issue_id: None
             }
+        );
+    }
+
+    #[test]
+    fn redirects_are_refused() {
+        let r = Response {
+            status: 302,
+            content_type: "",
+            body: "",
+            retry_after: None,
+        };
+        let e = error_response(Vendor::Generic, &r);
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (Code::TokenError, "the token request was refused (HTTP 302)")
+        );
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("the token URL redirects: give the final token endpoint URL")
         );
     }
 }

@@ -32,12 +32,13 @@ macro_rules! client_class {
                 Engine::build($js, &options, $config).map(|engine| $name { engine })
             }
 
-            /// The current token, fetched when needed.
+            /// The current token, fetched when needed. `options.signal` stops waiting for it.
             #[wasm_bindgen(js_name = getToken)]
-            pub fn get_token(&self) -> Promise {
+            pub fn get_token(&self, options: JsValue) -> Promise {
                 let engine = self.engine.clone();
                 future_to_promise(async move {
-                    let (token, generation) = engine.token(None).await?;
+                    let signal = Some(get(&options, "signal")).filter(|s| s.is_object());
+                    let (token, generation) = engine.token(signal.as_ref()).await?;
                     Ok(engine.token_object(&token, generation))
                 })
             }

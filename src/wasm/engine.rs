@@ -11,12 +11,13 @@ use crate::core::config::{Config, RawOptions, Vendor};
 use crate::core::text::cat;
 use crate::core::token::{self, Token};
 use crate::core::{oauth, retry, url, Code, Error};
-use js_sys::{Date, Math, Object, Promise};
+use js_sys::{Array, Date, Math, Object, Promise};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use web_sys::AbortController;
 
 /// Counters a caller can read with `stats()`.
 #[derive(Clone, Copy, Default)]
@@ -31,10 +32,20 @@ pub struct Stats {
     pub unauthorized_retries: u32,
 }
 
+/// The token request in flight: every caller that needs a token awaits its promise. It is
+/// aborted when every caller waiting for it has been aborted by its own signal.
+struct Inflight {
+    id: u64,
+    promise: Promise,
+    waiters: usize,
+    abort: AbortController,
+}
+
 #[derive(Default)]
 struct State {
     cache: TokenCache,
-    inflight: Option<Promise>,
+    inflight: Option<Inflight>,
+    next_id: u64,
     learned: Option<Attempt>,
     stats: Stats,
 }
@@ -121,7 +132,7 @@ impl Engine {
         }
         for _ in 0..3 {
             check_signal(signal).map_err(|e| self.js_error(e))?;
-            let promise = {
+            let (id, promise) = {
                 let mut guard = self.state.borrow_mut();
                 let st = &mut *guard;
                 let stale = match st.cache.lookup(Date::now()) {
@@ -132,22 +143,45 @@ impl Engine {
                     Lookup::Stale => true,
                     Lookup::Empty => false,
                 };
-                match &st.inflight {
-                    Some(p) => p.clone(),
-                    None => {
-                        if stale {
-                            st.stats.refreshes += 1;
-                        }
-                        let this = self.clone();
-                        // Never rejects: it resolves to the generation, or to the error, so that a
-                        // request nobody waits for any more cannot become an unhandled rejection.
-                        let p = future_to_promise(async move { Ok(this.request_token().await) });
-                        st.inflight = Some(p.clone());
-                        p
+                if st.inflight.is_none() {
+                    if stale {
+                        st.stats.refreshes += 1;
                     }
+                    st.next_id += 1;
+                    let id = st.next_id;
+                    let abort = AbortController::new()?;
+                    let this = self.clone();
+                    let signal: JsValue = abort.signal().into();
+                    // Never rejects: it resolves to the generation, or to the error, so that a
+                    // request nobody waits for any more cannot become an unhandled rejection.
+                    let promise =
+                        future_to_promise(async move { Ok(this.request_token(id, signal).await) });
+                    st.inflight = Some(Inflight {
+                        id,
+                        promise,
+                        waiters: 0,
+                        abort,
+                    });
                 }
+                let Some(inflight) = st.inflight.as_mut() else {
+                    continue;
+                };
+                inflight.waiters += 1;
+                (inflight.id, inflight.promise.clone())
             };
-            let v = JsFuture::from(promise).await.unwrap_or_else(|e| e);
+            let v = match signal {
+                None => JsFuture::from(promise).await.unwrap_or_else(|e| e),
+                Some(s) => match race_abort(&promise, s).await {
+                    Some(v) => v,
+                    None => {
+                        self.leave(id);
+                        return Err(self.js_error(Error::new(
+                            Code::Aborted,
+                            "the call was aborted by its signal",
+                        )));
+                    }
+                },
+            };
             let Some(g) = v.as_f64() else {
                 return Err(v);
             };
@@ -189,23 +223,35 @@ impl Engine {
         o
     }
 
-    async fn request_token(self: Rc<Self>) -> JsValue {
-        let result = self.fetch_token().await;
-        let v = match result {
-            Ok(token) => {
-                let mut st = self.state.borrow_mut();
+    /// A waiter of request `id` was aborted: when it was the last one, abort the request and
+    /// detach it, so that the next caller starts a new one instead of joining an aborted one.
+    fn leave(&self, id: u64) {
+        let mut st = self.state.borrow_mut();
+        if let Some(inflight) = st.inflight.as_mut().filter(|i| i.id == id) {
+            inflight.waiters -= 1;
+            if inflight.waiters == 0 {
+                inflight.abort.abort();
                 st.inflight = None;
-                JsValue::from(st.cache.store(token, self.cfg.common.skew_ms) as f64)
             }
-            Err(e) => {
-                self.state.borrow_mut().inflight = None;
-                self.js_error(e)
-            }
-        };
-        v
+        }
     }
 
-    async fn fetch_token(&self) -> Result<Token, Error> {
+    async fn request_token(self: Rc<Self>, id: u64, signal: JsValue) -> JsValue {
+        let result = self.fetch_token(&signal).await;
+        let mut st = self.state.borrow_mut();
+        if st.inflight.as_ref().is_some_and(|i| i.id == id) {
+            st.inflight = None;
+        }
+        match result {
+            Ok(token) => JsValue::from(st.cache.store(token, self.cfg.common.skew_ms) as f64),
+            Err(e) => {
+                drop(st);
+                self.js_error(e)
+            }
+        }
+    }
+
+    async fn fetch_token(&self, signal: &JsValue) -> Result<Token, Error> {
         let cfg = &self.cfg;
         let mut attempt = self
             .state
@@ -230,7 +276,7 @@ impl Engine {
             self.state.borrow_mut().stats.token_requests += 1;
             let reply = match self
                 .transport
-                .send(&req.url, &self.token_origin, &init, None, true)
+                .send(&req.url, &self.token_origin, &init, Some(signal), true)
                 .await
             {
                 Ok(r) => r,
@@ -241,7 +287,7 @@ impl Engine {
                             retries += 1;
                             continue;
                         }
-                        None => return Err(e),
+                        None => return Err(with_attempts(e, &tried)),
                     }
                 }
                 Err(e) => return Err(e),
@@ -414,4 +460,34 @@ fn body_resendable(body: &JsValue) -> bool {
     let is_async_iterable =
         js_sys::Reflect::has(body, &js_sys::Symbol::async_iterator().into()).unwrap_or(false);
     !(is_stream || is_async_iterable)
+}
+
+/// Awaits `promise` unless `signal` fires first (`None` then). The abort listener is removed when
+/// this returns, whichever came first, so no listener outlives the call.
+async fn race_abort(promise: &Promise, signal: &JsValue) -> Option<JsValue> {
+    if get(signal, "aborted").is_truthy() {
+        return None;
+    }
+    let cleanup = AbortController::new().ok()?;
+    let aborted = Promise::new(&mut |resolve, _| {
+        let opts = object();
+        set(&opts, "once", &JsValue::TRUE);
+        set(&opts, "signal", &cleanup.signal());
+        let _ = js::call(
+            signal,
+            "addEventListener",
+            &[&"abort".into(), &resolve, &opts],
+        );
+    });
+    let v = JsFuture::from(Promise::race(&Array::of2(promise, &aborted)))
+        .await
+        .unwrap_or_else(|e| e);
+    cleanup.abort();
+    // The token promise resolves to a generation (a number) or an Error; the abort listener
+    // resolves to the abort Event.
+    if v.as_f64().is_some() || v.is_instance_of::<js_sys::Error>() {
+        Some(v)
+    } else {
+        None
+    }
 }
