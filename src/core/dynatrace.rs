@@ -231,7 +231,7 @@ mod tests {
             req.body,
             "grant_type=client_credentials&client_id=dt0s02.JDMK2DWV&client_secret=dt0s02.JDMK2DWV.SECRET%2B%2F%3D&scope=app-engine%3Aapps%3Arun+storage%3Alogs%3Aread&resource=urn%3Adtaccount%3A0000-1111"
         );
-        assert_eq!(format!("{cfg:?}").contains("SECRET"), false);
+        assert!(!format!("{cfg:?}").contains("SECRET"));
     }
 
     #[test]

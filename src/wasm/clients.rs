@@ -203,7 +203,7 @@ impl AppDynamicsClient {
             let response = engine.clone().fetch(url, JsValue::UNDEFINED).await?;
             let status = get(&response, "status").as_f64().unwrap_or(0.0) as u16;
             let text = match super::js::call(&response, "text", &[])
-                .and_then(|p| p.dyn_into::<Promise>().map_err(JsValue::from))
+                .and_then(|p| p.dyn_into::<Promise>())
             {
                 Ok(p) => JsFuture::from(p)
                     .await
