@@ -20,3 +20,5 @@ done
 echo '{ "type": "commonjs" }' > "$tmp/nodejs/package.json"
 # Swap in atomically, so suites running against pkg/ never see a half-written build.
 old=$(mktemp -d pkg/.old.XXXXXX); [ -d pkg/dist ] && mv pkg/dist "$old/"; mv "$tmp" pkg/dist; rm -rf "$old"
+# The package's README is the project's.
+cp README.md pkg/README.md

@@ -54,6 +54,29 @@ pub fn path_segment(s: &str) -> String {
     out
 }
 
+/// Percent-encodes as JavaScript's `encodeURIComponent` does (which also leaves `!'()*`).
+pub fn uri_component(s: &str) -> String {
+    let mut out = String::new();
+    for &b in s.as_bytes() {
+        match b {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'.'
+            | b'_'
+            | b'~'
+            | b'!'
+            | b'\''
+            | b'('
+            | b')'
+            | b'*' => out.push(b as char),
+            _ => push_pct(&mut out, b),
+        }
+    }
+    out
+}
+
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Standard base64 with padding.
@@ -173,5 +196,6 @@ mod tests {
     fn path_segments_cannot_escape() {
         assert_eq!(path_segment("my.app"), "my.app");
         assert_eq!(path_segment("../x?y#z"), "..%2Fx%3Fy%23z");
+        assert_eq!(uri_component("a b!'()*~/ü"), "a%20b!'()*~%2F%C3%BC");
     }
 }

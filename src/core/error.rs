@@ -137,32 +137,101 @@ impl Error {
     /// server's `error_description` is quoted to the caller, and a broken or hostile server may
     /// echo what it was sent.
     pub fn scrub(mut self, secrets: &[&str]) -> Self {
-        let fix = |s: &mut String| {
-            for secret in secrets {
-                if secret.len() >= 4 && s.contains(secret) {
-                    *s = s.replace(secret, "[redacted]");
-                }
-            }
-        };
-        fix(&mut self.message);
+        // Our own wording holds no secret; this pass catches what came from elsewhere. Secrets
+        // shorter than a real one (test values such as "wrong") are left, so that they cannot
+        // garble the message's own words; server text was already scrubbed of them.
         for field in [
-            &mut self.hint,
-            &mut self.error,
-            &mut self.error_description,
-            &mut self.issue_id,
+            Some(&mut self.message),
+            self.hint.as_mut(),
+            self.error.as_mut(),
+            self.error_description.as_mut(),
+            self.issue_id.as_mut(),
         ]
         .into_iter()
         .flatten()
         {
-            fix(field);
+            *field = scrub_text(field, secrets, 8);
         }
         self
     }
 }
 
+/// Replaces every occurrence of each secret at least `min_len` bytes long by `[redacted]`.
+/// Server text is scrubbed before anything quotes or shortens it, so that no cut can leave part
+/// of a secret behind.
+pub fn scrub_text(text: &str, secrets: &[&str], min_len: usize) -> String {
+    let mut out = text.to_string();
+    for secret in secrets {
+        if secret.len() >= min_len.max(1) && out.contains(secret) {
+            out = out.replace(secret, "[redacted]");
+        }
+    }
+    out
+}
+
+/// Every form in which a credential may come back in a server's answer: as is, form-urlencoded
+/// and percent-encoded (as it was sent in the body), and inside the `Authorization: Basic` value
+/// it was sent in. `client_id` is needed for the Basic forms.
+pub fn secret_forms(client_id: &str, secret: &str) -> Vec<String> {
+    use super::encoding::{
+        basic_client_auth, basic_raw, form_component, path_segment, uri_component,
+    };
+    let mut form = String::new();
+    form_component(secret, &mut form);
+    let mut out = vec![
+        secret.to_string(),
+        form,
+        path_segment(secret),
+        uri_component(secret),
+    ];
+    if !client_id.is_empty() {
+        for basic in [
+            basic_client_auth(client_id, secret),
+            basic_raw(client_id, secret),
+        ] {
+            out.push(basic.trim_start_matches("Basic ").to_string());
+        }
+    }
+    // Longest first, so that a form containing another is replaced whole.
+    out.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    out.dedup();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_test_secrets_do_not_garble_messages() {
+        let e =
+            Error::new(Code::InvalidClient, "the client id or secret is wrong").scrub(&["wrong"]);
+        assert_eq!(e.message, "the client id or secret is wrong");
+        assert_eq!(
+            scrub_text("server said wrong", &["wrong"], 4),
+            "server said [redacted]"
+        );
+    }
+
+    #[test]
+    fn encoded_forms_of_a_secret_are_scrubbed() {
+        let forms = secret_forms("c", "s3cr3t +/ü");
+        let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
+        for echoed in [
+            "s3cr3t +/ü",
+            "s3cr3t+%2B%2F%C3%BC",
+            "s3cr3t%20%2B%2F%C3%BC",
+            "YzpzM2NyM3QrJTJCJTJGJUMzJUJD",
+            "YzpzM2NyM3QgKy/DvA==",
+        ] {
+            let e = Error::new(Code::TokenError, cat_msg("echo ", echoed)).scrub(&refs);
+            assert_eq!(e.message, "echo [redacted]", "{echoed}");
+        }
+    }
+
+    fn cat_msg(a: &str, b: &str) -> String {
+        [a, b].concat()
+    }
 
     #[test]
     fn codes_are_stable_strings() {

@@ -71,7 +71,7 @@ pub fn token_request(cfg: &Config, attempt: Attempt) -> HttpRequest {
 }
 
 /// Options of `OAuthClient`.
-pub const OPTIONS: [&str; 10] = [
+pub const OPTIONS: [&str; 9] = [
     "tokenUrl",
     "clientId",
     "clientSecret",
@@ -81,7 +81,6 @@ pub const OPTIONS: [&str; 10] = [
     "authMethod",
     "baseUrl",
     "extraParams",
-    "name",
 ];
 
 /// Checks `OAuthClient` options.

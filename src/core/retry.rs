@@ -70,6 +70,10 @@ pub fn parse_http_date(s: &str) -> Option<f64> {
     {
         return None;
     }
+    // HTTP dates have four-digit years; anything else is not a date (and could overflow).
+    if !(1..=9999).contains(&year) || h < 0 || m < 0 || sec < 0 {
+        return None;
+    }
     // Days from civil (Howard Hinnant's algorithm).
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);

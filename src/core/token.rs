@@ -253,7 +253,7 @@ pub fn error_response(vendor: Vendor, r: &Response<'_>) -> Error {
                 Some(list) => (
                     cat(&[
                         "the OAuth client is missing the scopes [",
-                        list,
+                        &snippet(list, 300),
                         "] ",
                         &detail,
                     ]),

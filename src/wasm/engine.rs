@@ -58,6 +58,8 @@ pub struct Engine {
     pub class: &'static str,
     transport: Transport,
     token_origin: String,
+    /// The credentials in every form a server might echo them in, to scrub from errors.
+    secret_forms: Vec<String>,
     state: RefCell<State>,
 }
 
@@ -90,20 +92,23 @@ impl Engine {
             fetch_fn,
             timeout_ms: cfg.common.timeout_ms,
         };
+        let mut secret_forms = Vec::new();
+        for s in [&cfg.secret, &cfg.static_token].into_iter().flatten() {
+            secret_forms.extend(crate::core::error::secret_forms(&cfg.client_id, s.expose()));
+        }
         Ok(Rc::new(Engine {
             cfg,
             class,
             transport,
             token_origin,
+            secret_forms,
             state: RefCell::default(),
         }))
     }
 
     /// A core error as a JavaScript error, with every secret this client knows removed.
     pub fn js_error(&self, e: Error) -> JsValue {
-        let mut secrets: Vec<&str> = Vec::new();
-        secrets.extend(self.cfg.secret.as_ref().map(|s| s.expose()));
-        secrets.extend(self.cfg.static_token.as_ref().map(|s| s.expose()));
+        let mut secrets: Vec<&str> = self.secret_forms.iter().map(String::as_str).collect();
         let st = self.state.borrow();
         if let Some((t, _)) = current(&st.cache) {
             secrets.push(t.access_token.expose());
@@ -295,10 +300,18 @@ impl Engine {
             let now = Date::now();
             let retry_after_ms = retry::parse_retry_after(&reply.header("retry-after"), now);
             let content_type = reply.header("content-type");
+            // An error body is server text that may echo what it was sent: scrub it before the
+            // core quotes or cuts any of it.
+            let forms: Vec<&str> = self.secret_forms.iter().map(String::as_str).collect();
+            let body = if (200..300).contains(&reply.status) {
+                reply.body.clone()
+            } else {
+                crate::core::error::scrub_text(&reply.body, &forms, 4)
+            };
             let resp = token::Response {
                 status: reply.status,
                 content_type: &content_type,
-                body: &reply.body,
+                body: &body,
                 retry_after: retry_after_ms.map(|ms| ms / 1000.0),
             };
             match token::parse_response(cfg.vendor, &resp, now) {
@@ -339,8 +352,17 @@ impl Engine {
     pub async fn fetch(self: Rc<Self>, url: String, init: JsValue) -> Result<JsValue, JsValue> {
         let signal = Some(get(&init, "signal")).filter(|s| !s.is_undefined() && !s.is_null());
         let resendable = body_resendable(&get(&init, "body"));
+        // Checked before any IO: a bad argument must not cost a token request.
+        let headers = js::Headers::new_headers(&get(&init, "headers")).map_err(|_| {
+            self.js_error(Error::new(
+                Code::InvalidArgument,
+                "init.headers is not a valid set of headers",
+            ))
+        })?;
         let (token, generation) = self.token(signal.as_ref()).await?;
-        let first = self.send_api(&url, &init, &token, signal.as_ref()).await?;
+        let first = self
+            .send_api(&url, &init, &headers, &token, signal.as_ref())
+            .await?;
         if first.status != 401 || self.cfg.static_token.is_some() || !resendable {
             return Ok(first.response);
         }
@@ -352,7 +374,7 @@ impl Engine {
         discard_body(&first.response).await;
         let (token, _) = self.token(signal.as_ref()).await?;
         Ok(self
-            .send_api(&url, &init, &token, signal.as_ref())
+            .send_api(&url, &init, &headers, &token, signal.as_ref())
             .await?
             .response)
     }
@@ -361,6 +383,7 @@ impl Engine {
         &self,
         url: &str,
         init: &JsValue,
+        headers: &js::Headers,
         token: &str,
         signal: Option<&JsValue>,
     ) -> Result<Reply, JsValue> {
@@ -369,12 +392,8 @@ impl Engine {
         } else {
             object()
         };
-        let headers = js::Headers::new_headers(&get(init, "headers")).map_err(|_| {
-            self.js_error(Error::new(
-                Code::InvalidArgument,
-                "init.headers is not a valid set of headers",
-            ))
-        })?;
+        // A copy per attempt: the caller's headers stay as they were.
+        let headers = js::Headers::new_headers(headers)?;
         headers.set("Authorization", &cat(&["Bearer ", token]));
         set(&out, "headers", &headers);
         // Never follow a redirect with the token: the 3xx is returned to the caller.

@@ -1,0 +1,195 @@
+// Node-only checks: util.inspect of clients and errors shows no secret, console output of a
+// client shows none, and no call path leaves an unhandled rejection behind (aborted calls, token
+// requests nobody waits for any more, errors of requests whose callers all left).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import util from 'node:util';
+import { DynatraceClient, AppDynamicsClient, OAuthClient } from '../../pkg/node.mjs';
+import { startEmulator } from '../emulator/index.mjs';
+import { captureConsole, assertNoSecret, errorTexts, waitFor, sleep } from '../shared/harness.mjs';
+import { finishNode } from './context.mjs';
+
+const SECRET = 'dt0s02.INSPECT.^$.*+?()[]{}|\\/%&=#A1b2C3d4E5f6G7h8I9j0K1l2M3n4';
+const APPD_SECRET = '3f2e1d0c-(a|b)*-[x]+?-{1,2}$^-9e8d7c6b5a49';
+
+let emu;
+let logs;
+const secrets = [SECRET, APPD_SECRET];
+
+before(async () => {
+  logs = captureConsole({ quiet: true });
+  emu = await startEmulator({
+    dynatrace: { clients: [{ clientId: 'dt0s02.INSPECT', clientSecret: SECRET }] },
+    appdynamics: { clients: [{ clientName: 'inspect', accountName: 'customer1', clientSecret: APPD_SECRET }] },
+  });
+  secrets.push(emu.credentials.appdynamics.temporaryToken);
+});
+after(async () => {
+  logs.restore();
+  await emu.close();
+});
+
+function dynatrace(extra) {
+  return new DynatraceClient({ clientId: 'dt0s02.INSPECT', clientSecret: SECRET, environmentUrl: emu.urls.dynatrace, tokenUrl: emu.urls.ssoToken, ...extra });
+}
+
+function inspections(value) {
+  return [
+    ['util.inspect', util.inspect(value)],
+    ['util.inspect showHidden depth 5', util.inspect(value, { showHidden: true, depth: 5 })],
+    ['util.inspect without custom inspect', util.inspect(value, { showHidden: true, depth: 5, customInspect: false })],
+    ['util.format %o', util.format('%o', value)],
+    ['util.format %j', util.format('%j', value)],
+  ];
+}
+
+test('util.inspect of every client, before and after it holds a token, shows no credential', async () => {
+  emu.reset();
+  const dt = dynatrace({ scope: 'storage:logs:read' });
+  const ad = new AppDynamicsClient({ controllerUrl: emu.urls.appdynamicsLegacy, clientName: 'inspect', accountName: 'customer1', clientSecret: APPD_SECRET });
+  const fixed = new AppDynamicsClient({ controllerUrl: emu.urls.appdynamics, accessToken: emu.credentials.appdynamics.temporaryToken });
+  const oc = new OAuthClient({ tokenUrl: emu.urls.ssoToken, clientId: 'dt0s02.INSPECT', clientSecret: SECRET, baseUrl: emu.urls.dynatrace });
+  const clients = [dt, ad, fixed, oc];
+  for (const c of clients) assertNoSecret(assert, `${c} before`, inspections(c), secrets);
+  for (const c of clients) secrets.push((await c.getToken()).accessToken);
+  for (const c of clients) {
+    assertNoSecret(assert, `${c} after`, inspections(c), secrets);
+    assertNoSecret(assert, `${c} in an object`, inspections({ client: c, list: [c] }), secrets);
+  }
+  assert.match(util.inspect(dt), /^DynatraceClient \{.*"clientId":"dt0s02\.INSPECT"/);
+  // What a user would log.
+  console.log('client', dt, ad, fixed, oc);
+  console.log(`${dt} ${JSON.stringify(ad)}`);
+});
+
+test('util.inspect of errors shows no credential', async () => {
+  emu.reset();
+  const errors = [];
+  const wrong = `${SECRET}-wrong`;
+  secrets.push(wrong);
+  await dynatrace({ clientSecret: wrong }).getToken().catch((e) => errors.push(e));
+  await dynatrace({ scope: 'account-idm-read' }).getToken().catch((e) => errors.push(e));
+  emu.setFault('sso', 'token', { kind: 'json', status: 400, count: 1, body: { error: 'invalid_request', error_description: `echo ${SECRET}` } });
+  await dynatrace().getToken().catch((e) => errors.push(e));
+  const ad = new AppDynamicsClient({ controllerUrl: emu.urls.appdynamics, accessToken: emu.credentials.appdynamics.temporaryToken });
+  emu.setFault('appdynamics', 'api', { kind: 'status', status: 401, count: 1, body: `bad ${emu.credentials.appdynamics.temporaryToken}` });
+  await ad.listApplications().catch((e) => errors.push(e));
+  try {
+    new DynatraceClient({ clientId: 'x', clientSecret: SECRET, environmentUrl: 'http://insecure.example' });
+  } catch (e) {
+    errors.push(e);
+  }
+  assert.equal(errors.length, 5);
+  for (const e of errors) {
+    assert.equal(e.name, 'ApmOAuthError');
+    assertNoSecret(assert, `error ${e.code}`, [...inspections(e), ...errorTexts(e)], secrets);
+    // Node prints an Error whose name was changed as "Error [ApmOAuthError]: ...".
+    assert.match(util.inspect(e), /^(Error \[ApmOAuthError\]|ApmOAuthError): /);
+    console.error(e);
+    console.warn('failed:', e.message, e.hint);
+  }
+});
+
+test('console output of the two tests above holds no credential', () => {
+  assert.ok(logs.lines.length >= 7, 'the tests above logged');
+  assertNoSecret(assert, 'console output', logs.lines.map((l, i) => [`line ${i + 1}`, l]), secrets);
+});
+
+test('an aborted call leaves no unhandled rejection, whether or not the token request goes on', async () => {
+  emu.reset();
+  for (let round = 0; round < 2; round++) {
+    emu.setFault('sso', 'token', { kind: 'delay', ms: 300, count: 1 });
+    const dt = dynatrace();
+    const ctl = new AbortController();
+    const call = dt.fetch('/platform/management/v1/environment', { signal: ctl.signal });
+    await waitFor(() => emu.counters.sso.token === round + 1, 'the token request');
+    ctl.abort();
+    await assert.rejects(call, { name: 'ApmOAuthError', code: 'aborted' });
+  }
+  // Abort while the API call itself is in flight, and abort with a reason.
+  const dt = dynatrace();
+  await dt.getToken();
+  emu.setFault('dynatrace', 'api', { kind: 'delay', ms: 300, count: 1 });
+  const ctl = new AbortController();
+  const call = dt.fetch('/platform/management/v1/environment', { signal: ctl.signal });
+  await waitFor(() => emu.counters.dynatrace.api === 1, 'the API call');
+  ctl.abort(new Error('gone'));
+  await assert.rejects(call, { code: 'aborted' });
+  await waitFor(() => emu.counters.sso.issued === 3, 'the delayed token answers');
+  await sleep(350);
+});
+
+test('a token request whose every caller left, twice, leaves no unhandled rejection', async () => {
+  for (let round = 0; round < 2; round++) {
+    emu.reset();
+    // Both callers leave while the token request is on its way; its failure (it is aborted for
+    // want of waiters) is awaited by nobody.
+    emu.setFault('sso', 'token', { kind: 'delay', ms: 200, count: 1 });
+    const dt = dynatrace({ maxRetries: 0 });
+    const ctl = new AbortController();
+    const calls = [dt.fetch('/platform/echo', { signal: ctl.signal }), dt.callAppFunction('my.emulator.app', 'echo', undefined, { signal: ctl.signal })];
+    await waitFor(() => emu.counters.sso.token === 1, 'the token request');
+    ctl.abort();
+    const results = await Promise.allSettled(calls);
+    assert.deepEqual(results.map((r) => r.reason?.code), ['aborted', 'aborted']);
+    await waitFor(() => emu.counters.sso.issued === 1, 'the delayed answer');
+  }
+});
+
+test('a token request that fails after one caller left and another stayed leaves no unhandled rejection', async () => {
+  emu.reset();
+  for (let round = 0; round < 2; round++) {
+    // A fetch that answers 500 after a while, so the failure comes after the abort.
+    const slow500 = () => sleep(100).then(() => new Response('{"error":"server_error"}', { status: 500, headers: { 'content-type': 'application/json' } }));
+    const dt = dynatrace({ fetch: slow500, maxRetries: 0 });
+    const ctl = new AbortController();
+    const abandoned = dt.fetch('/platform/echo', { signal: ctl.signal });
+    const stayed = dt.getToken();
+    await sleep(10);
+    ctl.abort();
+    await assert.rejects(abandoned, { code: 'aborted' });
+    await assert.rejects(stayed, { code: 'server_error', status: 500 });
+  }
+});
+
+test('a timed-out request whose answer arrives later leaves no unhandled rejection', async () => {
+  emu.reset();
+  emu.setFault('sso', 'token', { kind: 'delay', ms: 250, count: 1 });
+  await assert.rejects(dynatrace({ timeoutMs: 50, maxRetries: 0 }).getToken(), { code: 'timeout' });
+  await waitFor(() => emu.counters.sso.issued === 1, 'the late answer');
+  await sleep(50);
+});
+
+test('a custom fetch that throws synchronously, rejects with a non-Error, or returns garbage', async () => {
+  emu.reset();
+  const cases = [
+    [() => { throw new TypeError('sync failure'); }, 'network'],
+    [() => Promise.reject('a string'), 'network'],
+    [() => Promise.reject(undefined), 'network'],
+    [() => ({ status: 200 }), null],
+    [() => 42, null],
+  ];
+  for (const [fetch, code] of cases) {
+    const dt = dynatrace({ fetch, maxRetries: 0 });
+    const err = await dt.getToken().then(
+      () => null,
+      (e) => e,
+    );
+    assert.ok(err, 'rejects');
+    assert.equal(err.name, 'ApmOAuthError', String(err));
+    if (code) assert.equal(err.code, code);
+    assertNoSecret(assert, `custom fetch error ${err.code}`, errorTexts(err), secrets);
+  }
+});
+
+test('free() while a call is in flight neither breaks the call nor leaves a rejection', async () => {
+  emu.reset();
+  emu.setFault('sso', 'token', { kind: 'delay', ms: 100, count: 1 });
+  const dt = dynatrace();
+  const call = dt.fetch('/platform/management/v1/environment');
+  dt.free();
+  const res = await call;
+  assert.equal(res.status, 200);
+});
+
+finishNode();

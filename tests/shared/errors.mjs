@@ -1,0 +1,386 @@
+// Every error code, each from a realistic cause, with the properties a caller relies on.
+import { createSuite, dynatraceOptions, appdOptions, waitFor } from './harness.mjs';
+
+const ENV = '/platform/management/v1/environment';
+
+export function errorCases(ctx) {
+  const s = createSuite(ctx);
+  const { assert } = ctx;
+  const { DynatraceClient, AppDynamicsClient, OAuthClient, ERROR_CODES } = ctx.lib;
+  const dynatrace = (emu, extra) => s.track(new DynatraceClient(dynatraceOptions(emu, extra)));
+
+  s.test('ERROR_CODES lists the thirteen codes in documentation order and cannot be changed', () => {
+    assert.deepEqual(
+      [...ERROR_CODES],
+      [
+        'invalid_config',
+        'invalid_argument',
+        'insecure_url',
+        'invalid_client',
+        'invalid_scope',
+        'token_error',
+        'invalid_response',
+        'rate_limited',
+        'server_error',
+        'network',
+        'timeout',
+        'aborted',
+        'http_error',
+      ],
+    );
+    assert.ok(Object.isFrozen(ERROR_CODES));
+  });
+
+  s.test('invalid_config: constructors throw synchronously for bad options', (emu) => {
+    const c = emu.credentials.dynatrace;
+    const base = { clientId: c.clientId, clientSecret: c.clientSecret, tokenUrl: emu.urls.ssoToken };
+
+    let e = s.throws(() => new DynatraceClient({ clientId: c.clientId }), 'invalid_config');
+    assert.match(e.message, /clientSecret is required/);
+    e = s.throws(() => new DynatraceClient({ ...base, clientSecret: '   ' }), 'invalid_config');
+    assert.match(e.message, /clientSecret is empty/);
+
+    const typos = [
+      ['client_id', 'clientId'],
+      ['scopes', 'scope'],
+      ['timeout', 'timeoutMs'],
+      ['environmentURL', 'environmentUrl'],
+    ];
+    for (const [typo, meant] of typos) {
+      e = s.throws(() => new DynatraceClient({ ...base, [typo]: 'x' }), 'invalid_config');
+      assert.match(e.message, new RegExp(`unknown option "${typo}" \\(did you mean "${meant}"\\?\\)`));
+    }
+    e = s.throws(() => new DynatraceClient({ ...base, wibble: 1 }), 'invalid_config');
+    assert.match(e.message, /unknown option "wibble"/);
+    assert.doesNotMatch(e.message, /did you mean/);
+
+    const wrongTypes = [
+      [{ clientId: 123 }, /clientId must be a string, not a number/],
+      [{ scope: 5 }, /scope must be a string or an array of strings/],
+      [{ scope: ['a', 1] }, /scope must be/],
+      [{ timeoutMs: '100' }, /timeoutMs must be a number, not a string/],
+      [{ timeoutMs: 0 }, /timeoutMs must be a number from 1/],
+      [{ maxRetries: 11 }, /maxRetries must be a number from 0 to 10/],
+      [{ refreshSkewSeconds: -1 }, /refreshSkewSeconds/],
+      [{ allowInsecureHttp: 'yes' }, /allowInsecureHttp must be true or false/],
+      [{ fetch: 'globalThis.fetch' }, /fetch must be a function/],
+      [{ authMethod: 'private_key_jwt' }, /authMethod must be/],
+      [{ environmentUrl: 'abc12345.apps.dynatrace.com' }, /environmentUrl is not a valid URL/],
+      [{ tokenUrl: 'https://user:pw@sso.example/token' }, /tokenUrl is not a valid URL/],
+    ];
+    for (const [extra, message] of wrongTypes) {
+      e = s.throws(() => new DynatraceClient({ ...base, ...extra }), 'invalid_config');
+      assert.match(e.message, message);
+    }
+
+    for (const notAnObject of [undefined, null, 'dt0s02.X', 42, [], true]) {
+      e = s.throws(() => new DynatraceClient(notAnObject), 'invalid_config');
+      assert.match(e.message, /needs an options object/);
+    }
+    s.throws(() => new OAuthClient(), 'invalid_config');
+    s.throws(() => new AppDynamicsClient(null), 'invalid_config');
+    assert.equal(emu.requests.length, 0);
+  });
+
+  s.test('invalid_config: AppDynamics and OAuthClient combinations', (emu) => {
+    const a = emu.credentials.appdynamics;
+    const url = emu.urls.appdynamics;
+    const cases = [
+      [{ controllerUrl: url, clientSecret: a.clientSecret }, /clientName/],
+      [{ controllerUrl: url, clientName: a.clientName, clientSecret: a.clientSecret }, /accountName is required/],
+      [{ controllerUrl: url, accountName: a.accountName, clientSecret: a.clientSecret }, /clientName is required/],
+      [{ controllerUrl: url, clientId: 'no-at-sign', clientSecret: a.clientSecret }, /apiClientName@accountName/],
+      [{ controllerUrl: url, clientId: a.clientId, clientName: a.clientName, clientSecret: a.clientSecret }, /alternatives/],
+      [{ controllerUrl: url, clientId: a.clientId }, /clientSecret is required/],
+      [{ controllerUrl: url, accessToken: a.temporaryToken, clientSecret: a.clientSecret, clientId: a.clientId }, /alternatives/],
+      [{ controllerUrl: url, clientId: a.clientId, clientSecret: a.clientSecret, tokenContentType: 'json' }, /tokenContentType/],
+      [{ controllerUrl: url, clientId: a.clientId, clientSecret: a.clientSecret, basicAuth: 'yes' }, /basicAuth/],
+      [{ clientId: a.clientId, clientSecret: a.clientSecret }, /controllerUrl is required/],
+      [{ controllerUrl: url, client_secret: a.clientSecret, clientId: a.clientId }, /did you mean "clientSecret"/],
+    ];
+    for (const [options, message] of cases) {
+      const e = s.throws(() => new AppDynamicsClient(options), 'invalid_config');
+      assert.match(e.message, message);
+    }
+    let e = s.throws(() => new OAuthClient({ clientId: 'c', clientSecret: 'some-secret-value' }), 'invalid_config');
+    assert.match(e.message, /tokenUrl is required/);
+    e = s.throws(() => new OAuthClient({ tokenUrl: emu.urls.ssoToken, clientId: 'c', clientSecret: 'some-secret-value', authMethod: 'none' }), 'invalid_config');
+    assert.match(e.message, /authMethod/);
+  });
+
+  s.test('invalid_argument: fetch and callAppFunction reject bad arguments (as a rejected Promise)', async (emu) => {
+    const dt = dynatrace(emu);
+    const p = dt.fetch(123);
+    assert.ok(p instanceof Promise, 'fetch returns a Promise even for a bad argument');
+    await s.rejects(p, 'invalid_argument');
+    for (const bad of [undefined, null, {}, '', 'platform/\u0000x']) {
+      await s.rejects(() => dt.fetch(bad), 'invalid_argument');
+    }
+    await s.rejects(() => dt.callAppFunction('', 'echo'), 'invalid_argument');
+    await s.rejects(() => dt.callAppFunction('my.emulator.app', ''), 'invalid_argument');
+    await s.rejects(() => dt.callAppFunction('my.emulator.app', '..'), 'invalid_argument');
+    await s.rejects(() => dt.callAppFunction(7, 'echo'), 'invalid_argument');
+    await s.rejects(() => dt.callAppFunction('my.emulator.app', 'echo', { n: 1n }), 'invalid_argument');
+    assert.equal(emu.requests.length, 0, 'checked before any IO');
+  });
+
+  s.test(
+    'invalid_argument: init.headers that are not headers are refused before any token request',
+    async (emu) => {
+      const dt = dynatrace(emu);
+      await s.rejects(() => dt.fetch(ENV, { headers: 5 }), 'invalid_argument');
+      await s.rejects(() => dt.fetch(ENV, { headers: [['a']] }), 'invalid_argument');
+      assert.equal(emu.requests.length, 0, 'checked before any IO');
+    },
+  );
+
+  s.test('insecure_url: another origin', async (emu) => {
+    const dt = dynatrace(emu);
+    await s.rejects(dt.fetch(`${emu.urls.elsewhere}/x`), 'insecure_url');
+    assert.equal(emu.counters.elsewhere.requests, 0);
+  });
+
+  s.test('invalid_client: Dynatrace SSO refuses the secret with HTTP 400, and every field is surfaced', async (emu) => {
+    const wrong = 'dt0s02.EMULATOR.WRONGWRONGWRONGWRONGWRONGWRONGWRONGWRONGWRONGWRONGWRONGWRONGWRONGWR';
+    s.addSecret(wrong);
+    const dt = dynatrace(emu, { clientSecret: wrong });
+    const e = await s.rejects(dt.getToken(), 'invalid_client', { status: 400, error: 'invalid_request' });
+    assert.match(e.message, /client id or secret is wrong/);
+    assert.match(e.issueId, /^[A-Z0-9]{16}$/);
+    assert.ok(e.message.includes(e.issueId), 'the issueId is quoted in the message');
+    assert.match(e.errorDescription, /ClientId or clientSecret is not correct/);
+    assert.match(e.hint, /clientSecret/);
+    assert.equal(e.retryAfter, undefined);
+  });
+
+  s.test('invalid_scope: the message names the missing scope', async (emu) => {
+    const dt = dynatrace(emu, { scope: ['storage:logs:read', 'account-idm-read'] });
+    const e = await s.rejects(dt.getToken(), 'invalid_scope', { status: 400, error: 'invalid_request' });
+    assert.match(e.message, /\[account-idm-read\]/);
+    assert.doesNotMatch(e.message, /storage:logs:read/);
+    assert.match(e.errorDescription, /missing following scopes \[account-idm-read\]/);
+    assert.match(e.hint, /scope/);
+  });
+
+  s.test('token_error: a resource of another account', async (emu) => {
+    const dt = dynatrace(emu, { resource: 'urn:dtaccount:ffffffff-ffff-4fff-8fff-ffffffffffff' });
+    const e = await s.rejects(dt.getToken(), 'token_error', { status: 400, error: 'invalid_request' });
+    assert.match(e.message, /not a valid account/);
+    assert.match(e.hint, /resource/);
+    assert.match(e.issueId, /^[A-Z0-9]{16}$/);
+  });
+
+  s.test('token_error: a form-only request to a legacy AppDynamics controller', async (emu) => {
+    const ad = s.track(new AppDynamicsClient(appdOptions(emu, emu.urls.appdynamicsLegacy, { tokenContentType: 'form' })));
+    const e = await s.rejects(ad.getToken(), 'token_error', { status: 415 });
+    assert.match(e.hint, /tokenContentType/);
+  });
+
+  s.test('invalid_response: an HTML page with 200 names the cause and points at the SSO', async (emu) => {
+    emu.setFault('sso', 'token', { kind: 'html', status: 200, count: 1 });
+    const dt = dynatrace(emu);
+    const e = await s.rejects(dt.getToken(), 'invalid_response', { status: 200 });
+    assert.match(e.message, /answered with HTML/);
+    assert.match(e.hint, /SSO/);
+    assert.doesNotMatch(e.message, /<html|<body|<form/i, 'no markup in the message');
+
+    emu.setFault('sso', 'token', { kind: 'html', status: 400, count: 1 });
+    const e400 = await s.rejects(dt.getToken(), 'token_error', { status: 400 });
+    assert.match(e400.message, /answered with HTML/);
+  });
+
+  s.test('invalid_response: truncated JSON, an empty body, no access_token, a non-Bearer token_type', async (emu) => {
+    const dt = dynatrace(emu);
+    emu.setFault('sso', 'token', { kind: 'truncatedJson', count: 1 });
+    let e = await s.rejects(dt.getToken(), 'invalid_response', { status: 200 });
+    assert.match(e.message, /not JSON/);
+    assert.doesNotMatch(e.message, /eyJ/, 'no part of the cut token is quoted');
+
+    emu.setFault('sso', 'token', { kind: 'emptyBody', count: 1 });
+    e = await s.rejects(dt.getToken(), 'invalid_response');
+    assert.match(e.message, /empty body/);
+
+    emu.setFault('sso', 'token', { kind: 'json', count: 1, body: { token_type: 'Bearer', expires_in: 300 } });
+    e = await s.rejects(dt.getToken(), 'invalid_response');
+    assert.match(e.message, /access_token/);
+
+    emu.setFault('sso', 'token', { kind: 'json', count: 1, body: { access_token: 'mac-token-value-123456', token_type: 'mac', expires_in: 300 } });
+    e = await s.rejects(dt.getToken(), 'invalid_response');
+    assert.match(e.message, /token_type "mac"/);
+    assert.match(e.message, /Bearer/);
+
+    emu.setFault('sso', 'token', { kind: 'json', count: 1, body: '[1,2]' });
+    await s.rejects(dt.getToken(), 'invalid_response');
+
+    emu.setFault('sso', 'token', { kind: 'json', count: 1, body: { access_token: 'has space', token_type: 'Bearer' } });
+    await s.rejects(dt.getToken(), 'invalid_response');
+    assert.equal(emu.counters.sso.token, 6, 'invalid answers are not retried');
+  });
+
+  s.test('rate_limited: 429 with Retry-After and no retries left carries retryAfter', async (emu) => {
+    emu.setFault('sso', 'token', { kind: 'rateLimit', retryAfter: 7 });
+    const dt = dynatrace(emu, { maxRetries: 0 });
+    const e = await s.rejects(dt.getToken(), 'rate_limited', { status: 429, retryAfter: 7 });
+    assert.match(e.message, /retry after 7 s/);
+    assert.equal(emu.counters.sso.token, 1);
+  });
+
+  s.test('rate_limited: a Retry-After beyond 30 s is reported at once instead of slept on', async (emu) => {
+    emu.setFault('sso', 'token', { kind: 'rateLimit', retryAfter: 120 });
+    const dt = dynatrace(emu);
+    await s.rejects(dt.getToken(), 'rate_limited', { status: 429, retryAfter: 120 });
+    assert.equal(emu.counters.sso.token, 1);
+  });
+
+  s.test('429, 502/503/504 and network errors on the token request are retried (maxRetries)', async (emu) => {
+    const dt = dynatrace(emu);
+    emu.setFault('sso', 'token', { kind: 'rateLimit', retryAfter: 0, count: 1 });
+    await dt.getToken();
+    assert.equal(emu.counters.sso.token, 2);
+
+    emu.reset();
+    // A network failure the runtime cannot retry by itself: the first fetch throws, as a refused
+    // connection does.
+    let calls = 0;
+    const flaky = (url, init) => (++calls === 2 ? Promise.reject(new TypeError('fetch failed')) : fetch(url, init));
+    const dt2 = dynatrace(emu, { fetch: flaky });
+    emu.setFault('sso', 'token', { kind: 'status', status: 503, count: 1 });
+    await dt2.getToken();
+    assert.equal(calls, 3);
+    assert.equal(emu.counters.sso.token, 2, '503, (network failure), then the token');
+    assert.equal(dt2.stats().tokenRequests, 3);
+
+    emu.reset();
+    const dt3 = dynatrace(emu, { maxRetries: 1 });
+    emu.setFault('sso', 'token', { kind: 'status', status: 502 });
+    await s.rejects(dt3.getToken(), 'server_error', { status: 502 });
+    assert.equal(emu.counters.sso.token, 2);
+  });
+
+  s.test('server_error: 500 is reported with its status (and not retried)', async (emu) => {
+    emu.setFault('sso', 'token', { kind: 'status', status: 500, body: { errorCode: 500, message: 'Internal Server Error', issueId: 'ABCDEFGHIJKLMNOP' } });
+    const dt = dynatrace(emu, { maxRetries: 0 });
+    const e = await s.rejects(dt.getToken(), 'server_error', { status: 500, issueId: 'ABCDEFGHIJKLMNOP' });
+    assert.match(e.message, /500/);
+    const again = dynatrace(emu);
+    await s.rejects(again.getToken(), 'server_error', { status: 500 });
+    assert.equal(emu.counters.sso.token, 2, '500 is not retried even with retries allowed');
+  });
+
+  s.test('network: a token URL where nothing listens, and a dropped connection', async (emu) => {
+    // A port that was just in use and is closed now.
+    const gone = await ctx.startEmulator();
+    const closedTokenUrl = gone.urls.ssoToken;
+    await gone.close();
+    const dt = dynatrace(emu, { tokenUrl: closedTokenUrl, maxRetries: 0 });
+    const e = await s.rejects(dt.getToken(), 'network');
+    assert.ok(e.message.includes(new URL(closedTokenUrl).host), 'the message names the host');
+    assert.equal(typeof e.hint, 'string');
+    if (typeof document !== 'undefined') assert.match(e.hint, /CORS/);
+    assert.equal(e.status, undefined);
+
+    // Every connection closed without an answer (some runtimes retry a dropped request once by
+    // themselves, so the fault stays for all of them).
+    emu.setFault('sso', 'token', { kind: 'drop' });
+    const dropped = dynatrace(emu, { maxRetries: 0 });
+    await s.rejects(dropped.getToken(), 'network');
+
+    emu.reset();
+    const api = dynatrace(emu);
+    await api.getToken();
+    emu.setFault('dynatrace', 'api', { kind: 'drop' });
+    await s.rejects(api.fetch(ENV), 'network');
+    emu.clearFaults();
+    assert.equal((await api.fetch(ENV)).status, 200, 'the client still works');
+  });
+
+  s.test('timeout: the token endpoint answers later than timeoutMs', async (emu) => {
+    emu.setFault('sso', 'token', { kind: 'delay', ms: 700 });
+    const dt = dynatrace(emu, { timeoutMs: 200, maxRetries: 0 });
+    const e = await s.rejects(dt.getToken(), 'timeout');
+    assert.match(e.message, /200 ms/);
+    assert.match(e.hint, /timeoutMs/);
+    assert.equal(emu.counters.sso.issued, 0, 'gave up before the answer');
+    // Let the emulator finish the abandoned request, so that it cannot count into the next test.
+    await waitFor(() => emu.counters.sso.issued === 1, 'the emulator to finish the delayed answer');
+  });
+
+  s.test('timeout: an API call answers later than timeoutMs', async (emu) => {
+    const dt = dynatrace(emu, { timeoutMs: 300 });
+    await dt.getToken();
+    emu.setFault('dynatrace', 'api', { kind: 'delay', ms: 800, count: 1 });
+    await s.rejects(dt.fetch(ENV), 'timeout');
+    assert.equal((await dt.fetch(ENV)).status, 200, 'the client still works');
+  });
+
+  s.test('aborted: a signal that has already fired, before any IO', async (emu) => {
+    const dt = dynatrace(emu);
+    await s.rejects(dt.fetch(ENV, { signal: AbortSignal.abort() }), 'aborted');
+    const ctl = new AbortController();
+    ctl.abort(new Error('user navigated away'));
+    await s.rejects(dt.fetch(ENV, { signal: ctl.signal }), 'aborted');
+    await s.rejects(dt.callAppFunction('my.emulator.app', 'echo', undefined, { signal: ctl.signal }), 'aborted');
+    assert.equal(emu.requests.length, 0);
+  });
+
+  s.test('aborted: a signal that fires while the API call is in flight', async (emu) => {
+    const dt = dynatrace(emu);
+    await dt.getToken();
+    emu.setFault('dynatrace', 'api', { kind: 'delay', ms: 2000, count: 1 });
+    const ctl = new AbortController();
+    const call = dt.fetch(ENV, { signal: ctl.signal });
+    await waitFor(() => emu.counters.dynatrace.api === 1, 'the call to reach the emulator');
+    ctl.abort();
+    await s.rejects(call, 'aborted');
+    assert.equal((await dt.fetch(ENV)).status, 200);
+  });
+
+  s.test('aborted: a signal that fires while the token is being fetched rejects at once; other waiters still get the token', async (emu) => {
+    emu.setFault('sso', 'token', { kind: 'delay', ms: 1000, count: 1 });
+    const dt = dynatrace(emu);
+    const ctl = new AbortController();
+    const aborted = dt.fetch(ENV, { signal: ctl.signal });
+    const other = dt.fetch(ENV, { signal: new AbortController().signal });
+    const plain = dt.getToken();
+    await waitFor(() => emu.counters.sso.token === 1, 'the token request to reach the emulator');
+    ctl.abort();
+    await s.rejects(aborted, 'aborted');
+    assert.equal(emu.counters.sso.issued, 0, 'rejected before the token arrived');
+    assert.equal((await other).status, 200);
+    await plain;
+    assert.equal(emu.counters.sso.token, 1, 'the shared request went on for the others');
+    assert.equal(emu.counters.dynatrace.api, 1);
+  });
+
+  s.test('aborted: when its only waiter is aborted the token request is dropped, and the next call starts afresh', async (emu) => {
+    emu.setFault('sso', 'token', { kind: 'delay', ms: 1000, count: 1 });
+    const dt = dynatrace(emu);
+    const ctl = new AbortController();
+    const call = dt.fetch(ENV, { signal: ctl.signal });
+    await waitFor(() => emu.counters.sso.token === 1, 'the token request to reach the emulator');
+    ctl.abort();
+    await s.rejects(call, 'aborted');
+    assert.equal(emu.counters.sso.issued, 0, 'rejected before the token arrived');
+    assert.equal((await dt.fetch(ENV)).status, 200);
+    // The emulator still answers the abandoned request (to a closed connection); wait for it.
+    await waitFor(() => emu.counters.sso.issued === 2, 'the emulator to finish the delayed answer');
+  });
+
+  s.test('http_error: listApplications on an error status', async (emu) => {
+    const ad = s.track(new AppDynamicsClient(appdOptions(emu, emu.urls.appdynamics)));
+    emu.setFault('appdynamics', 'api', { kind: 'unauthorized', count: 1000 });
+    const e = await s.rejects(ad.listApplications(), 'http_error', { status: 401 });
+    assert.match(e.message, /Failed to authenticate: invalid access token\./);
+    emu.reset();
+    emu.setFault('appdynamics', 'api', { kind: 'status', status: 404, count: 1 });
+    await s.rejects(ad.listApplications(), 'http_error', { status: 404 });
+  });
+
+  s.test('every code of ERROR_CODES was produced by this module', () => {
+    const seen = new Set(s.errors.map((e) => e.code));
+    for (const code of seen) assert.ok(ERROR_CODES.includes(code), `${code} is listed`);
+    assert.deepEqual([...ERROR_CODES].filter((c) => !seen.has(c)), []);
+  });
+
+  s.finish();
+}

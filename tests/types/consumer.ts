@@ -1,0 +1,234 @@
+// A TypeScript consumer of the package: every class, option and result type used as a user would,
+// and `@ts-expect-error` lines proving that wrong uses are rejected. Checked, never run:
+//   node_modules/.bin/tsc -p tests/types/tsconfig.json
+import {
+  DynatraceClient,
+  AppDynamicsClient,
+  OAuthClient,
+  ApmOAuthError,
+  ERROR_CODES,
+  type ApmOAuthErrorCode,
+  type TokenInfo,
+  type ClientStats,
+  type CommonOptions,
+  type DynatraceClientOptions,
+  type AppDynamicsClientOptions,
+  type AppDynamicsCredentials,
+  type AppDynamicsApplication,
+  type OAuthClientOptions,
+} from 'apm-oauth';
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function expectType<T extends true>(_: T): void {}
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+const common: CommonOptions = {
+  fetch: globalThis.fetch,
+  timeoutMs: 10_000,
+  refreshSkewSeconds: 30,
+  allowInsecureHttp: false,
+  maxRetries: 2,
+};
+
+const dtOptions: DynatraceClientOptions = {
+  ...common,
+  clientId: 'dt0s02.JDMK2DWV',
+  clientSecret: 'dt0s02.JDMK2DWV.SECRET',
+  environmentUrl: 'https://abc12345.apps.dynatrace.com',
+  scope: ['app-engine:apps:run', 'storage:logs:read'],
+  resource: 'urn:dtaccount:00000000-0000-4000-8000-000000000000',
+  tokenUrl: 'https://sso.dynatrace.com/sso/oauth2/token',
+  authMethod: 'client_secret_post',
+};
+const dt = new DynatraceClient(dtOptions);
+new DynatraceClient({ clientId: 'a', clientSecret: 'b', scope: 'storage:logs:read', authMethod: 'client_secret_basic' });
+
+const byName: AppDynamicsClientOptions = {
+  controllerUrl: 'https://acme.saas.appdynamics.com',
+  clientName: 'api-client',
+  accountName: 'acme',
+  clientSecret: 'uuid',
+  tokenContentType: 'auto',
+  basicAuth: 'auto',
+};
+const byId: AppDynamicsClientOptions = {
+  controllerUrl: 'http://controller:8090',
+  clientId: 'api-client@customer1',
+  clientSecret: 'uuid',
+  tokenContentType: 'vendor',
+  basicAuth: true,
+  allowInsecureHttp: true,
+};
+const withToken: AppDynamicsClientOptions = {
+  controllerUrl: 'https://acme.saas.appdynamics.com',
+  accessToken: 'eyJ...',
+  tokenContentType: 'form',
+  basicAuth: false,
+};
+const credentials: AppDynamicsCredentials = { clientId: 'a@b', clientSecret: 's' };
+const ad = new AppDynamicsClient(byName);
+new AppDynamicsClient(byId);
+new AppDynamicsClient(withToken);
+new AppDynamicsClient({ controllerUrl: 'https://acme.saas.appdynamics.com', ...credentials });
+
+const oauthOptions: OAuthClientOptions = {
+  tokenUrl: 'https://idp.example/oauth/token',
+  clientId: 'client',
+  clientSecret: 'secret',
+  scope: 'read write',
+  resource: ['https://api.example/'],
+  audience: 'https://api.example/',
+  authMethod: 'client_secret_basic',
+  baseUrl: 'https://api.example',
+  extraParams: { tenant: 'acme' },
+  timeoutMs: 5000,
+};
+const oc = new OAuthClient(oauthOptions);
+new OAuthClient({ tokenUrl: 'https://idp.example/t', clientId: 'c', clientSecret: 's', resource: 'urn:x', audience: ['a', 'b'] });
+
+// ---------------------------------------------------------------------------------------------
+// Wrong options are rejected
+
+// @ts-expect-error unknown option (a typo of clientId)
+new DynatraceClient({ client_id: 'a', clientSecret: 'b' });
+// @ts-expect-error unknown option
+new OAuthClient({ tokenUrl: 'https://idp.example/t', clientId: 'c', clientSecret: 's', scopes: ['x'] });
+// @ts-expect-error clientSecret is required
+new DynatraceClient({ clientId: 'a' });
+// @ts-expect-error authMethod is one of two strings
+new DynatraceClient({ clientId: 'a', clientSecret: 'b', authMethod: 'private_key_jwt' });
+// @ts-expect-error authMethod is one of two strings
+new OAuthClient({ tokenUrl: 'https://idp.example/t', clientId: 'c', clientSecret: 's', authMethod: 'basic' });
+// @ts-expect-error scope is a string or an array of strings
+new DynatraceClient({ clientId: 'a', clientSecret: 'b', scope: 5 });
+// @ts-expect-error timeoutMs is a number
+new DynatraceClient({ clientId: 'a', clientSecret: 'b', timeoutMs: '100' });
+// @ts-expect-error AppDynamics clientSecret needs clientName + accountName or clientId
+new AppDynamicsClient({ controllerUrl: 'https://acme.saas.appdynamics.com', clientSecret: 's' });
+// @ts-expect-error clientName without accountName
+new AppDynamicsClient({ controllerUrl: 'https://acme.saas.appdynamics.com', clientName: 'n', clientSecret: 's' });
+// @ts-expect-error clientId and clientName are alternatives
+new AppDynamicsClient({ controllerUrl: 'https://x.example', clientId: 'n@a', clientName: 'n', accountName: 'a', clientSecret: 's' });
+// @ts-expect-error accessToken and clientSecret are alternatives
+new AppDynamicsClient({ controllerUrl: 'https://x.example', accessToken: 't', clientId: 'n@a', clientSecret: 's' });
+// @ts-expect-error controllerUrl is required
+new AppDynamicsClient({ accessToken: 't' });
+// @ts-expect-error tokenContentType is "form", "vendor" or "auto"
+new AppDynamicsClient({ controllerUrl: 'https://x.example', accessToken: 't', tokenContentType: 'json' });
+// @ts-expect-error extraParams values are strings
+new OAuthClient({ tokenUrl: 'https://idp.example/t', clientId: 'c', clientSecret: 's', extraParams: { n: 1 } });
+// @ts-expect-error options are required
+new DynatraceClient();
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+async function results(): Promise<void> {
+  const token: TokenInfo = await dt.getToken();
+  expectType<Equal<typeof token.accessToken, string>>(true);
+  expectType<Equal<typeof token.tokenType, 'Bearer'>>(true);
+  expectType<Equal<typeof token.expiresAt, number>>(true);
+  expectType<Equal<typeof token.scope, string | undefined>>(true);
+  expectType<Equal<typeof token.resource, string | undefined>>(true);
+  // @ts-expect-error accessToken is a string, not any
+  const notANumber: number = token.accessToken;
+  void notANumber;
+  // @ts-expect-error getToken() is a Promise
+  (dt.getToken() satisfies TokenInfo);
+
+  const res: Response = await dt.fetch('/platform/management/v1/environment');
+  await dt.fetch(new URL('https://abc12345.apps.dynatrace.com/platform/echo'), { method: 'POST', body: '{}', signal: AbortSignal.timeout(1000) });
+  const url: string = dt.platformUrl('management/v1/environment');
+  const fn: Response = await dt.callAppFunction('my.app', 'fn');
+  await dt.callAppFunction('my.app', 'fn', { a: 1 }, { headers: { 'x-id': '1' } });
+  // @ts-expect-error fetch takes a path or URL
+  await dt.fetch(123);
+
+  const apps: AppDynamicsApplication[] = await ad.listApplications();
+  const first = apps[0];
+  if (first) {
+    expectType<Equal<typeof first.id, number>>(true);
+    expectType<Equal<typeof first.name, string>>(true);
+    expectType<Equal<typeof first.description, string>>(true);
+  }
+  // @ts-expect-error listApplications is AppDynamics only
+  await dt.listApplications();
+  // @ts-expect-error platformUrl is Dynatrace only
+  ad.platformUrl('x');
+  await ad.fetch('/controller/rest/applications');
+  await oc.fetch('/v1/things', { method: 'DELETE' });
+
+  for (const c of [dt, ad, oc]) {
+    const stats: ClientStats = c.stats();
+    const counts: number[] = [stats.tokenRequests, stats.cacheHits, stats.refreshes, stats.unauthorizedRetries];
+    void counts;
+    c.invalidate();
+    const json: Record<string, string> = c.toJSON();
+    const text: string = c.toString();
+    void json;
+    void text;
+    c.free();
+  }
+  void res;
+  void url;
+  void fn;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+async function errors(): Promise<void> {
+  try {
+    await dt.getToken();
+  } catch (e: unknown) {
+    if (e instanceof ApmOAuthError) {
+      const err: Error = e;
+      expectType<Equal<typeof e.name, 'ApmOAuthError'>>(true);
+      expectType<Equal<typeof e.code, ApmOAuthErrorCode>>(true);
+      const status: number | undefined = e.status;
+      const retryAfter: number | undefined = e.retryAfter;
+      const fields: (string | undefined)[] = [e.hint, e.error, e.errorDescription, e.issueId];
+      switch (e.code) {
+        case 'invalid_config':
+        case 'invalid_argument':
+        case 'insecure_url':
+        case 'invalid_client':
+        case 'invalid_scope':
+        case 'token_error':
+        case 'invalid_response':
+        case 'rate_limited':
+        case 'server_error':
+        case 'network':
+        case 'timeout':
+        case 'aborted':
+        case 'http_error':
+          break;
+        default: {
+          // Exhaustive: every code is handled above.
+          const never: never = e.code;
+          void never;
+        }
+      }
+      // @ts-expect-error not a code
+      if (e.code === 'unauthorized') return;
+      // @ts-expect-error code is read-only
+      e.code = 'network';
+      void err;
+      void status;
+      void retryAfter;
+      void fields;
+    }
+  }
+  const codes: readonly ApmOAuthErrorCode[] = ERROR_CODES;
+  // @ts-expect-error ERROR_CODES is read-only
+  ERROR_CODES.push('network');
+  // @ts-expect-error not a code
+  const bad: ApmOAuthErrorCode = 'unauthorized';
+  void codes;
+  void bad;
+}
+
+void results;
+void errors;
