@@ -263,7 +263,7 @@ fn num(n: f64) -> String {
 fn normalise(s: &str) -> String {
     s.chars()
         .filter(|c| *c != '_' && *c != '-')
-        .flat_map(char::to_lowercase)
+        .map(|c| c.to_ascii_lowercase())
         .collect::<String>()
         .trim_end_matches('s')
         .to_string()
@@ -283,7 +283,7 @@ pub fn suggest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
         .or_else(|| {
             known.iter().copied().find(|k| {
                 let k = normalise(k);
-                k.len() >= 4 && (k.contains(&n) || n.contains(&k))
+                k.len() >= 4 && (super::text::contains(&k, &n) || super::text::contains(&n, &k))
             })
         })
 }

@@ -36,14 +36,15 @@ pub fn default_token_url(environment: Option<&Origin>) -> &'static str {
 
 /// True when an error description is SSO's "ClientId or clientSecret is not correct".
 pub fn says_wrong_credentials(description: &str) -> bool {
-    description
-        .to_ascii_lowercase()
-        .contains("clientsecret is not correct")
+    super::text::contains(
+        &description.to_ascii_lowercase(),
+        "clientsecret is not correct",
+    )
 }
 
 /// The scope list of SSO's "OAuth client is missing following scopes [a, b]".
 pub fn missing_scopes(description: &str) -> Option<&str> {
-    let i = description.find("missing following scopes")?;
+    let i = super::text::find(description, "missing following scopes")?;
     let rest = &description[i..];
     let open = rest.find('[')?;
     let close = open + rest[open..].find(']')?;
@@ -53,7 +54,7 @@ pub fn missing_scopes(description: &str) -> Option<&str> {
 /// What to check for another refusal by SSO.
 pub fn refusal_hint(description: &str) -> Option<String> {
     let d = description.to_ascii_lowercase();
-    if d.contains("resource") || d.contains("account") {
+    if super::text::contains(&d, "resource") || super::text::contains(&d, "account") {
         Some("check resource: it must be the URN of the account the OAuth client belongs to (urn:dtaccount:<account-uuid>)".into())
     } else {
         None

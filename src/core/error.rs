@@ -162,8 +162,8 @@ impl Error {
 pub fn scrub_text(text: &str, secrets: &[&str], min_len: usize) -> String {
     let mut out = text.to_string();
     for secret in secrets {
-        if secret.len() >= min_len.max(1) && out.contains(secret) {
-            out = out.replace(secret, "[redacted]");
+        if secret.len() >= min_len.max(1) && super::text::contains(&out, secret) {
+            out = super::text::replace(&out, secret, "[redacted]");
         }
     }
     out

@@ -160,10 +160,7 @@ impl Parser<'_> {
             }
             self.digits();
         }
-        core::str::from_utf8(&self.s[start..self.i])
-            .ok()?
-            .parse()
-            .ok()
+        super::text::parse_f64(core::str::from_utf8(&self.s[start..self.i]).ok()?)
     }
 
     fn digits(&mut self) {

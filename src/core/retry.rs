@@ -40,7 +40,7 @@ pub fn delay_ms(
 pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<f64> {
     let v = value.trim();
     if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(v.parse::<f64>().ok()? * 1000.0);
+        return Some(v.parse::<u64>().ok()? as f64 * 1000.0);
     }
     let at = parse_http_date(v)?;
     Some((at - now_ms).max(0.0))
@@ -48,7 +48,7 @@ pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<f64> {
 
 /// Parses the IMF-fixdate form, `Sun, 06 Nov 1994 08:49:37 GMT`, into ms since the epoch.
 pub fn parse_http_date(s: &str) -> Option<f64> {
-    let rest = s.split_once(", ")?.1;
+    let rest = &s[super::text::find(s, ", ")? + 2..];
     let mut it = rest.split(' ');
     let day: i64 = it.next()?.parse().ok()?;
     let month_name = it.next()?;

@@ -52,10 +52,7 @@ pub struct Response<'a> {
 pub fn lifetime_seconds(v: Option<&Value>) -> f64 {
     let n = match v {
         Some(Value::Num(n)) => *n,
-        Some(Value::Str(s)) => s
-            .trim()
-            .parse::<f64>()
-            .ok()
+        Some(Value::Str(s)) => super::text::parse_f64(s.trim())
             .filter(|n| n.is_finite())
             .unwrap_or(DEFAULT_LIFETIME_S),
         _ => DEFAULT_LIFETIME_S,
@@ -73,7 +70,9 @@ pub fn parse_response(vendor: Vendor, r: &Response<'_>, now_ms: f64) -> Result<T
         return Err(error_response(vendor, r));
     }
     let status_str = u64_str(u64::from(r.status));
-    if looks_like_html(r.body) || r.content_type.to_ascii_lowercase().contains("text/html") {
+    if looks_like_html(r.body)
+        || super::text::contains(&r.content_type.to_ascii_lowercase(), "text/html")
+    {
         return Err(html_error(vendor, Code::InvalidResponse, r));
     }
     let invalid = |what: &str| {
@@ -203,7 +202,8 @@ pub fn error_response(vendor: Vendor, r: &Response<'_>) -> Error {
     let status_str = u64_str(u64::from(status));
     let fields = error_fields(r.body);
     let html = fields.is_none()
-        && (looks_like_html(r.body) || r.content_type.to_ascii_lowercase().contains("text/html"));
+        && (looks_like_html(r.body)
+            || super::text::contains(&r.content_type.to_ascii_lowercase(), "text/html"));
     let f = fields.clone().unwrap_or_default();
     let desc = f.description.as_deref().unwrap_or("");
 

@@ -172,7 +172,7 @@ pub fn parse(input: &str) -> Result<Parsed, UrlProblem> {
         };
         if h.is_empty()
             || h.starts_with('.')
-            || h.contains("..")
+            || super::text::contains(h, "..")
             || !h
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')

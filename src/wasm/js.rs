@@ -61,6 +61,12 @@ pub async fn sleep(ms: f64) {
 
 /// `obj[name]`, or undefined.
 pub fn get(obj: &JsValue, name: &str) -> JsValue {
+    // Reflect.get throws on a primitive (no options, no init): never let it. A JS exception
+    // caught by a `catch` import leaks one externref table slot with wasm-bindgen 0.2.130 (the
+    // import's return slot is not freed when it throws), and throwing is slow.
+    if !(obj.is_object() || obj.is_function()) {
+        return JsValue::UNDEFINED;
+    }
     Reflect::get(obj, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
