@@ -129,7 +129,8 @@ pub fn eq_ignore_case(a: &str, b: &str) -> bool {
 
 /// A JSON-style decimal (`-12`, `3.5`, `1e3`) as f64, without core's correctly rounded `f64`
 /// parser, whose tables cost ~17 KB of wasm (~15 KB gzipped). Exact for integers up to 2^53;
-/// otherwise within an ulp or two, plenty for lifetimes and seconds.
+/// otherwise close but not correctly rounded (tens of ulps near the exponent limits), plenty
+/// for lifetimes, seconds and ids.
 pub fn parse_f64(s: &str) -> Option<f64> {
     let b = s.as_bytes();
     let mut i = 0;

@@ -58,8 +58,6 @@ pub struct Engine {
     pub class: &'static str,
     transport: Transport,
     token_origin: String,
-    /// The credentials in every form a server might echo them in, to scrub from errors.
-    secret_forms: Vec<String>,
     state: RefCell<State>,
 }
 
@@ -88,27 +86,32 @@ impl Engine {
         let token_origin = url::parse(&cfg.token_url)
             .map(|p| p.origin.serialize())
             .unwrap_or_default();
-        let transport = Transport {
-            fetch_fn,
-            timeout_ms: cfg.common.timeout_ms,
-        };
         let mut secret_forms = Vec::new();
         for s in [&cfg.secret, &cfg.static_token].into_iter().flatten() {
             secret_forms.extend(crate::core::error::secret_forms(&cfg.client_id, s.expose()));
         }
+        let transport = Transport {
+            fetch_fn,
+            timeout_ms: cfg.common.timeout_ms,
+            secret_forms,
+        };
         Ok(Rc::new(Engine {
             cfg,
             class,
             transport,
             token_origin,
-            secret_forms,
             state: RefCell::default(),
         }))
     }
 
     /// A core error as a JavaScript error, with every secret this client knows removed.
     pub fn js_error(&self, e: Error) -> JsValue {
-        let mut secrets: Vec<&str> = self.secret_forms.iter().map(String::as_str).collect();
+        let mut secrets: Vec<&str> = self
+            .transport
+            .secret_forms
+            .iter()
+            .map(String::as_str)
+            .collect();
         let st = self.state.borrow();
         if let Some((t, _)) = current(&st.cache) {
             secrets.push(t.access_token.expose());
@@ -281,14 +284,21 @@ impl Engine {
             self.state.borrow_mut().stats.token_requests += 1;
             let reply = match self
                 .transport
-                .send(&req.url, &self.token_origin, &init, Some(signal), true)
+                .send(
+                    &req.url,
+                    &self.token_origin,
+                    &init,
+                    Some(signal),
+                    true,
+                    None,
+                )
                 .await
             {
                 Ok(r) => r,
                 Err(e) if e.code == Code::Network => {
                     match retry::delay_ms(retries, cfg.common.max_retries, None, Math::random()) {
                         Some(d) => {
-                            sleep(d).await;
+                            sleep(d, signal).await;
                             retries += 1;
                             continue;
                         }
@@ -300,21 +310,31 @@ impl Engine {
             let now = Date::now();
             let retry_after_ms = retry::parse_retry_after(&reply.header("retry-after"), now);
             let content_type = reply.header("content-type");
-            // An error body is server text that may echo what it was sent: scrub it before the
-            // core quotes or cuts any of it.
-            let forms: Vec<&str> = self.secret_forms.iter().map(String::as_str).collect();
-            let body = if (200..300).contains(&reply.status) {
-                reply.body.clone()
-            } else {
-                crate::core::error::scrub_text(&reply.body, &forms, 4)
-            };
             let resp = token::Response {
                 status: reply.status,
                 content_type: &content_type,
-                body: &body,
+                body: &reply.body,
                 retry_after: retry_after_ms.map(|ms| ms / 1000.0),
             };
-            match token::parse_response(cfg.vendor, &resp, now) {
+            // Any body that ends up in an error is server text that may echo what it was sent:
+            // the error is built from a scrubbed copy, before the core quotes or cuts any of it.
+            let parsed = token::parse_response(cfg.vendor, &resp, now).map_err(|e| {
+                let forms: Vec<&str> = self
+                    .transport
+                    .secret_forms
+                    .iter()
+                    .map(String::as_str)
+                    .collect();
+                let scrubbed = crate::core::error::scrub_text(&reply.body, &forms, 4);
+                let resp = token::Response {
+                    body: &scrubbed,
+                    ..resp
+                };
+                token::parse_response(cfg.vendor, &resp, now)
+                    .err()
+                    .unwrap_or(e)
+            });
+            match parsed {
                 Ok(t) => {
                     if cfg.vendor == Vendor::AppDynamics {
                         self.state.borrow_mut().learned = Some(attempt);
@@ -336,7 +356,7 @@ impl Engine {
                             retry_after_ms,
                             Math::random(),
                         ) {
-                            sleep(d).await;
+                            sleep(d, signal).await;
                             retries += 1;
                             continue;
                         }
@@ -405,7 +425,7 @@ impl Engine {
             .map(|o| o.serialize())
             .unwrap_or_default();
         self.transport
-            .send(url, &origin, &out, signal, false)
+            .send(url, &origin, &out, signal, false, Some(token))
             .await
             .map_err(|e| self.js_error(e))
     }

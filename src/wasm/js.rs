@@ -51,12 +51,29 @@ impl Drop for Timer {
     }
 }
 
-/// Resolves after `ms`.
-pub async fn sleep(ms: f64) {
+/// Resolves after `ms`, or as soon as `signal` fires. The timer is cleared and the listener
+/// removed either way, so an aborted wait leaves nothing behind that keeps a process alive.
+pub async fn sleep(ms: f64, signal: &JsValue) {
+    let mut timer = JsValue::UNDEFINED;
+    let cleanup = web_sys::AbortController::new().ok();
     let p = Promise::new(&mut |resolve, _| {
-        set_timeout(&resolve, ms);
+        timer = set_timeout(&resolve, ms);
+        if let Some(c) = &cleanup {
+            let opts = object();
+            set(&opts, "once", &JsValue::TRUE);
+            set(&opts, "signal", &c.signal());
+            let _ = call(
+                signal,
+                "addEventListener",
+                &[&"abort".into(), &resolve, &opts],
+            );
+        }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+    clear_timeout(&timer);
+    if let Some(c) = cleanup {
+        c.abort();
+    }
 }
 
 /// `obj[name]`, or undefined.

@@ -18,6 +18,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// How one attempt failed before a response was complete.
 fn failure(
+    secrets: &[&str],
     origin: &str,
     timeout_ms: f64,
     timed_out: bool,
@@ -47,7 +48,10 @@ fn failure(
         .or_else(|| cause.as_string());
     if let Some(d) = detail {
         msg.push_str(": ");
-        msg.push_str(&snippet(&d, 120));
+        msg.push_str(&snippet(
+            &crate::core::error::scrub_text(&d, secrets, 4),
+            120,
+        ));
     }
     let hint = if js::in_browser_page() {
         "in a browser this is also how a CORS refusal looks: the server must allow this page's origin, or route calls through a same-origin proxy with the fetch option"
@@ -98,6 +102,9 @@ pub struct Transport {
     pub fetch_fn: Option<Function>,
     /// Per attempt.
     pub timeout_ms: f64,
+    /// The credentials in every form a server or a fetch might echo them in, scrubbed from any
+    /// text quoted in an error before it is cut.
+    pub secret_forms: Vec<String>,
 }
 
 impl Transport {
@@ -111,6 +118,7 @@ impl Transport {
         init: &JsValue,
         user_signal: Option<&JsValue>,
         read_body: bool,
+        bearer: Option<&str>,
     ) -> Result<Reply, Error> {
         check_signal(user_signal)?;
         let ctl = AbortController::new().map_err(|_| {
@@ -132,8 +140,18 @@ impl Transport {
             None => ctl.signal().into(),
         };
         js::set(init, "signal", &signal);
-        let fail =
-            |cause: &JsValue| failure(origin, self.timeout_ms, timed_out.get(), user_signal, cause);
+        let fail = |cause: &JsValue| {
+            let mut secrets: Vec<&str> = self.secret_forms.iter().map(String::as_str).collect();
+            secrets.extend(bearer);
+            failure(
+                &secrets,
+                origin,
+                self.timeout_ms,
+                timed_out.get(),
+                user_signal,
+                cause,
+            )
+        };
         let started = match &self.fetch_fn {
             Some(f) => f
                 .call2(&JsValue::UNDEFINED, &JsValue::from_str(url), init)
