@@ -14,7 +14,7 @@ extern "C" {
     fn set_timeout(cb: &Function, ms: f64) -> JsValue;
 
     #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(id: &JsValue);
+    pub fn clear_timeout(id: &JsValue);
 
     /// The platform's `Headers`.
     #[wasm_bindgen(js_name = Headers)]
@@ -37,6 +37,11 @@ pub struct Timer {
 }
 
 impl Timer {
+    /// The id `clearTimeout` takes.
+    pub fn id(&self) -> JsValue {
+        self.id.clone()
+    }
+
     /// Calls `f` after `ms` unless dropped first.
     pub fn new(ms: f64, f: impl FnMut() + 'static) -> Timer {
         let cb = Closure::<dyn FnMut()>::new(f);
@@ -51,29 +56,56 @@ impl Drop for Timer {
     }
 }
 
-/// Resolves after `ms`, or as soon as `signal` fires. The timer is cleared and the listener
-/// removed either way, so an aborted wait leaves nothing behind that keeps a process alive.
-pub async fn sleep(ms: f64, signal: &JsValue) {
-    let mut timer = JsValue::UNDEFINED;
-    let cleanup = web_sys::AbortController::new().ok();
-    let p = Promise::new(&mut |resolve, _| {
-        timer = set_timeout(&resolve, ms);
-        if let Some(c) = &cleanup {
-            let opts = object();
-            set(&opts, "once", &JsValue::TRUE);
-            set(&opts, "signal", &c.signal());
-            let _ = call(
-                signal,
-                "addEventListener",
-                &[&"abort".into(), &resolve, &opts],
-            );
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
-    clear_timeout(&timer);
-    if let Some(c) = cleanup {
-        c.abort();
+/// A listener for a signal's `abort` event, removed when dropped.
+pub struct AbortListener {
+    cleanup: web_sys::AbortController,
+    _cb: Closure<dyn FnMut()>,
+}
+
+impl AbortListener {
+    /// Calls `f` when `signal` fires (at once, synchronously, inside the event dispatch), unless
+    /// dropped first. `None` when `signal` is not an `AbortSignal`.
+    pub fn new(signal: &JsValue, f: impl FnMut() + 'static) -> Option<AbortListener> {
+        let cleanup = web_sys::AbortController::new().ok()?;
+        let cb = Closure::<dyn FnMut()>::new(f);
+        let opts = object();
+        set(&opts, "once", &JsValue::TRUE);
+        set(&opts, "signal", &cleanup.signal());
+        call(
+            signal,
+            "addEventListener",
+            &[&"abort".into(), cb.as_ref(), &opts],
+        )
+        .ok()?;
+        Some(AbortListener { cleanup, _cb: cb })
     }
+}
+
+impl Drop for AbortListener {
+    fn drop(&mut self) {
+        self.cleanup.abort();
+    }
+}
+
+/// Resolves after `ms`, or as soon as `signal` fires. The timer is cleared in the abort event
+/// itself and the listener removed when this returns, so an aborted wait leaves nothing behind.
+pub async fn sleep(ms: f64, signal: &JsValue) {
+    if get(signal, "aborted").is_truthy() {
+        return;
+    }
+    let mut resolve_fn = None;
+    let p = Promise::new(&mut |resolve, _| resolve_fn = Some(resolve));
+    let Some(resolve) = resolve_fn else { return };
+    let id = set_timeout(&resolve, ms);
+    let _listener = {
+        let id = id.clone();
+        AbortListener::new(signal, move || {
+            clear_timeout(&id);
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        })
+    };
+    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+    clear_timeout(&id);
 }
 
 /// `obj[name]`, or undefined.

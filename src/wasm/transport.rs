@@ -135,6 +135,12 @@ impl Transport {
                 ctl.abort();
             })
         };
+        // When the caller's signal fires, the attempt's timer goes at once, in the abort event,
+        // not a few tasks later when this future resumes.
+        let _on_abort = user_signal.and_then(|us| {
+            let id = _timer.id();
+            js::AbortListener::new(us, move || js::clear_timeout(&id))
+        });
         let signal: JsValue = match user_signal {
             Some(us) => any_signal(us, &ctl.signal().into()),
             None => ctl.signal().into(),
