@@ -139,11 +139,21 @@ pub fn parse_f64(s: &str) -> Option<f64> {
         i += 1;
     }
     let (mut mant, mut exp, mut digits, mut frac) = (0u64, 0i32, 0, false);
+    // Zeros after the decimal point count only when a non-zero digit follows: "300.0" is the
+    // integer 300, whose mantissa must stay exact.
+    let mut zeros = 0i32;
     while i < b.len() {
         let c = b[i];
         if c.is_ascii_digit() {
             digits += 1;
-            if mant < 1_000_000_000_000_000_000 {
+            if frac && c == b'0' {
+                zeros += 1;
+            } else if mant < 100_000_000_000_000_000 {
+                while zeros > 0 && mant < 100_000_000_000_000_000 {
+                    mant *= 10;
+                    exp -= 1;
+                    zeros -= 1;
+                }
                 mant = mant * 10 + u64::from(c - b'0');
                 if frac {
                     exp -= 1;
@@ -181,16 +191,28 @@ pub fn parse_f64(s: &str) -> Option<f64> {
     if i != b.len() {
         return None;
     }
+    // Clinger's fast path: an exact mantissa and one exact power of ten (up to 1e22) give the
+    // correctly rounded result; beyond that, repeated steps are close enough here.
     let mut v = mant as f64;
     while exp > 0 && v.is_finite() {
-        v *= 10.0;
-        exp -= 1;
+        let step = exp.min(22);
+        v *= pow10(step);
+        exp -= step;
     }
     while exp < 0 && v != 0.0 {
-        v /= 10.0;
-        exp += 1;
+        let step = (-exp).min(22);
+        v /= pow10(step);
+        exp += step;
     }
     Some(if neg { -v } else { v })
+}
+
+fn pow10(n: i32) -> f64 {
+    let mut p = 1.0;
+    for _ in 0..n {
+        p *= 10.0;
+    }
+    p
 }
 
 /// Byte offset of `needle` in `hay`: a plain search, instead of core's two-way `StrSearcher`
@@ -232,6 +254,11 @@ mod tests {
         assert_eq!(parse_f64("-1.5e2"), Some(-150.0));
         assert_eq!(parse_f64("0.25"), Some(0.25));
         assert_eq!(parse_f64("9007199254740993"), Some(9007199254740992.0));
+        assert_eq!(parse_f64("-8183599800422751.0"), Some(-8183599800422751.0));
+        assert_eq!(parse_f64("300.000"), Some(300.0));
+        assert_eq!(parse_f64("0.1"), Some(0.1));
+        assert_eq!(parse_f64("1.05"), Some(1.05));
+        assert_eq!(parse_f64("12.9"), Some(12.9));
         assert_eq!(parse_f64("1e400"), Some(f64::INFINITY));
         for bad in [
             "", "-", ".", "1e", "1e+", "abc", "1.2.3", "300s", "inf", "NaN",
