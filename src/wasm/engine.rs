@@ -412,10 +412,10 @@ impl Engine {
         } else {
             object()
         };
-        // A copy per attempt: the caller's headers stay as they were.
-        let headers = js::Headers::new_headers(headers)?;
+        // `headers` is the client's own copy of the caller's (made in `fetch`); fetch copies it
+        // again when called, so setting the token of this attempt on it is safe.
         headers.set("Authorization", &cat(&["Bearer ", token]));
-        set(&out, "headers", &headers);
+        set(&out, "headers", headers);
         // Never follow a redirect with the token: the 3xx is returned to the caller.
         set(&out, "redirect", &"manual".into());
         let origin = self
