@@ -12,8 +12,10 @@ wasm=target/wasm32-unknown-unknown/release/apm_oauth.wasm
 tmp=$(mktemp -d pkg/.dist.XXXXXX)
 for target in web nodejs; do
   out=$tmp/$target
-  wasm-bindgen --target "$target" --weak-refs --no-typescript --out-dir "$out" --out-name apm_oauth "$wasm"
-  node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  # web.js always passes the wasm's URL, and every supported runtime has TextEncoder.encodeInto.
+  extra=(); [ "$target" = web ] && extra=(--omit-default-module-path --encode-into always)
+  wasm-bindgen --target "$target" --weak-refs --no-typescript "${extra[@]}" --out-dir "$out" --out-name apm_oauth "$wasm"
+  node_modules/.bin/wasm-opt -Oz --converge --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$out/apm_oauth_bg.wasm" -o "$out/apm_oauth_bg.wasm"
 done
 # The Node build is CommonJS inside an ESM package.
