@@ -15,8 +15,12 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wb_version" ]; th
   cargo install wasm-bindgen-cli --version "$wb_version"
 fi
 
-# npm ci when node_modules is missing or older than the lock file.
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm packages when node_modules is missing or older than package.json or the lock file. This is
+# `npm install` (which keeps to the lock file) rather than `npm ci`: with this machine's npm
+# settings the lock holds only this platform's optional packages (deno's binaries), which
+# `npm ci` refuses as out of sync.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
+  || [ package.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  npm install --no-audit --no-fund --loglevel=error
 fi
