@@ -79,7 +79,8 @@ export interface CommonOptions {
   maxRetries?: number;
 }
 
-interface ClientBase {
+/** What every client has. Each class below merges these methods in. */
+export interface ClientBase {
   /** The current token, fetched (once, for all concurrent callers) when needed. */
   getToken(options?: { signal?: AbortSignal }): Promise<TokenInfo>;
   /**
@@ -113,20 +114,14 @@ export interface DynatraceClientOptions extends CommonOptions {
   authMethod?: 'client_secret_post' | 'client_secret_basic';
 }
 
-export declare class DynatraceClient implements ClientBase {
+export declare class DynatraceClient {
   constructor(options: DynatraceClientOptions);
-  getToken(options?: { signal?: AbortSignal }): Promise<TokenInfo>;
-  fetch(pathOrUrl: string | URL, init?: RequestInit): Promise<Response>;
   /** `<environmentUrl>/platform/<apiPath>` */
   platformUrl(apiPath: string): string;
   /** POST with a JSON body when `payload` is given, else GET. */
   callAppFunction(appId: string, functionName: string, payload?: unknown, init?: RequestInit): Promise<Response>;
-  invalidate(): void;
-  stats(): ClientStats;
-  free(): void;
-  toJSON(): Record<string, string>;
-  toString(): string;
 }
+export interface DynatraceClient extends ClientBase {}
 
 interface AppDynamicsBase extends CommonOptions {
   /** e.g. `https://acme.saas.appdynamics.com` or `http://controller:8090` */
@@ -151,19 +146,13 @@ export interface AppDynamicsApplication {
   description: string;
 }
 
-export declare class AppDynamicsClient implements ClientBase {
+/** `fetch` adds `output=JSON` to `/controller/rest/*` unless the query sets `output`. */
+export declare class AppDynamicsClient {
   constructor(options: AppDynamicsClientOptions);
-  getToken(options?: { signal?: AbortSignal }): Promise<TokenInfo>;
-  /** `/controller/rest/*` gets `output=JSON` unless the query sets `output`. */
-  fetch(pathOrUrl: string | URL, init?: RequestInit): Promise<Response>;
   /** Rejects with `http_error` when the controller answers an error status. */
   listApplications(): Promise<AppDynamicsApplication[]>;
-  invalidate(): void;
-  stats(): ClientStats;
-  free(): void;
-  toJSON(): Record<string, string>;
-  toString(): string;
 }
+export interface AppDynamicsClient extends ClientBase {}
 
 export interface OAuthClientOptions extends CommonOptions {
   tokenUrl: string;
@@ -181,13 +170,7 @@ export interface OAuthClientOptions extends CommonOptions {
   extraParams?: Record<string, string>;
 }
 
-export declare class OAuthClient implements ClientBase {
+export declare class OAuthClient {
   constructor(options: OAuthClientOptions);
-  getToken(options?: { signal?: AbortSignal }): Promise<TokenInfo>;
-  fetch(pathOrUrl: string | URL, init?: RequestInit): Promise<Response>;
-  invalidate(): void;
-  stats(): ClientStats;
-  free(): void;
-  toJSON(): Record<string, string>;
-  toString(): string;
 }
+export interface OAuthClient extends ClientBase {}
