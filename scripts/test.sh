@@ -9,11 +9,14 @@ bash scripts/setup.sh
 bash scripts/setup-browser.sh
 bash scripts/build.sh
 
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
 step() {
   local name=$1; shift
   echo
   echo "=== $name: $*"
-  if ! "$@"; then
+  if ! "$@" 2>&1 | tee -a "$log"; then
     echo "=== FAILED: $name" >&2
     exit 1
   fi
@@ -25,7 +28,15 @@ step "clippy (wasm32)" cargo clippy --quiet --lib --target wasm32-unknown-unknow
 step "core unit tests and property tests (native)" cargo test --quiet
 step "type check of a TypeScript consumer" tsc -p tests/types/tsconfig.json
 step "JavaScript suites against pkg/ and the emulator (Node)" node --test --test-reporter=spec tests/
-step "the shared suite under Deno" deno test --quiet --no-remote --allow-net=127.0.0.1 --allow-read=pkg/dist/web/apm_oauth_bg.wasm tests/deno/shared.deno.mjs
+step "the shared suite under Deno" env NO_COLOR=1 deno test --quiet --no-remote --allow-net=127.0.0.1 --allow-read=pkg/dist/web/apm_oauth_bg.wasm tests/deno/shared.deno.mjs
 step "size budget" node scripts/size.mjs --check
 echo
 echo "=== all suites passed"
+# One closing line over the test runners: cargo ("test result: ok. N passed; M failed"), Node
+# ("ℹ pass N" / "ℹ fail M") and Deno ("ok | N passed ... | M failed").
+awk '
+  /^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
+  /^ℹ pass / { p += $3 } /^ℹ fail / { f += $3 }
+  /^(ok|FAILED) \| / { for (i = 1; i <= NF; i++) { if ($(i) == "passed") p += $(i-1); if ($(i) == "failed") f += $(i-1) } }
+  END { printf "%d passed, %d failed\n", p, f }
+' "$log"
