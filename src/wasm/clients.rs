@@ -37,7 +37,7 @@ macro_rules! client_class {
             pub fn get_token(&self, options: JsValue) -> Promise {
                 let engine = self.engine.clone();
                 future_to_promise(async move {
-                    let signal = Some(get(&options, "signal")).filter(|s| s.is_object());
+                    let signal = super::engine::signal_of(&options);
                     let (token, generation) = engine.token(signal.as_ref()).await?;
                     Ok(engine.token_object(&token, generation))
                 })

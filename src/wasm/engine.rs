@@ -58,6 +58,7 @@ pub struct Engine {
     pub class: &'static str,
     transport: Transport,
     token_origin: String,
+    api_origin: String,
     state: RefCell<State>,
 }
 
@@ -83,6 +84,11 @@ impl Engine {
             let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
             to_js(&e.scrub(&refs))
         })?;
+        let api_origin = cfg
+            .api_origin
+            .as_ref()
+            .map(|o| o.serialize())
+            .unwrap_or_default();
         let token_origin = url::parse(&cfg.token_url)
             .map(|p| p.origin.serialize())
             .unwrap_or_default();
@@ -100,18 +106,14 @@ impl Engine {
             class,
             transport,
             token_origin,
+            api_origin,
             state: RefCell::default(),
         }))
     }
 
     /// A core error as a JavaScript error, with every secret this client knows removed.
     pub fn js_error(&self, e: Error) -> JsValue {
-        let mut secrets: Vec<&str> = self
-            .transport
-            .secret_forms
-            .iter()
-            .map(String::as_str)
-            .collect();
+        let mut secrets = self.transport.secret_refs();
         let st = self.state.borrow();
         if let Some((t, _)) = current(&st.cache) {
             secrets.push(t.access_token.expose());
@@ -319,13 +321,8 @@ impl Engine {
             // Any body that ends up in an error is server text that may echo what it was sent:
             // the error is built from a scrubbed copy, before the core quotes or cuts any of it.
             let parsed = token::parse_response(cfg.vendor, &resp, now).map_err(|e| {
-                let forms: Vec<&str> = self
-                    .transport
-                    .secret_forms
-                    .iter()
-                    .map(String::as_str)
-                    .collect();
-                let scrubbed = crate::core::error::scrub_text(&reply.body, &forms, 4);
+                let scrubbed =
+                    crate::core::error::scrub_text(&reply.body, &self.transport.secret_refs(), 4);
                 let resp = token::Response {
                     body: &scrubbed,
                     ..resp
@@ -370,7 +367,7 @@ impl Engine {
     /// An authenticated call: the token in `Authorization`, no redirect followed, and one retry
     /// with a new token after a 401 when the body can be sent again.
     pub async fn fetch(self: Rc<Self>, url: String, init: JsValue) -> Result<JsValue, JsValue> {
-        let signal = Some(get(&init, "signal")).filter(|s| !s.is_undefined() && !s.is_null());
+        let signal = signal_of(&init);
         let resendable = body_resendable(&get(&init, "body"));
         // Checked before any IO: a bad argument must not cost a token request.
         let headers = js::Headers::new_headers(&get(&init, "headers")).map_err(|_| {
@@ -418,14 +415,8 @@ impl Engine {
         set(&out, "headers", headers);
         // Never follow a redirect with the token: the 3xx is returned to the caller.
         set(&out, "redirect", &"manual".into());
-        let origin = self
-            .cfg
-            .api_origin
-            .as_ref()
-            .map(|o| o.serialize())
-            .unwrap_or_default();
         self.transport
-            .send(url, &origin, &out, signal, false, Some(token))
+            .send(url, &self.api_origin, &out, signal, false, Some(token))
             .await
             .map_err(|e| self.js_error(e))
     }
@@ -501,29 +492,28 @@ fn body_resendable(body: &JsValue) -> bool {
     !(is_stream || is_async_iterable)
 }
 
+/// The `signal` of an options or init object, when there is one.
+pub fn signal_of(options: &JsValue) -> Option<JsValue> {
+    Some(get(options, "signal")).filter(|s| s.is_object())
+}
+
 /// Awaits `promise` unless `signal` fires first (`None` then). The abort listener is removed when
 /// this returns, whichever came first, so no listener outlives the call.
 async fn race_abort(promise: &Promise, signal: &JsValue) -> Option<JsValue> {
     if get(signal, "aborted").is_truthy() {
         return None;
     }
-    let cleanup = AbortController::new().ok()?;
-    let aborted = Promise::new(&mut |resolve, _| {
-        let opts = object();
-        set(&opts, "once", &JsValue::TRUE);
-        set(&opts, "signal", &cleanup.signal());
-        let _ = js::call(
-            signal,
-            "addEventListener",
-            &[&"abort".into(), &resolve, &opts],
-        );
+    let mut resolve_fn = None;
+    let aborted = Promise::new(&mut |resolve, _| resolve_fn = Some(resolve));
+    let resolve = resolve_fn?;
+    let _listener = js::AbortListener::new(signal, move || {
+        let _ = resolve.call0(&JsValue::UNDEFINED);
     });
     let v = JsFuture::from(Promise::race(&Array::of2(promise, &aborted)))
         .await
         .unwrap_or_else(|e| e);
-    cleanup.abort();
     // The token promise resolves to a generation (a number) or an Error; the abort listener
-    // resolves to the abort Event.
+    // resolves the other promise to undefined.
     if v.as_f64().is_some() || v.is_instance_of::<js_sys::Error>() {
         Some(v)
     } else {

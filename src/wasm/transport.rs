@@ -108,6 +108,11 @@ pub struct Transport {
 }
 
 impl Transport {
+    /// [`Transport::secret_forms`] as the slices the scrubbers take.
+    pub fn secret_refs(&self) -> Vec<&str> {
+        self.secret_forms.iter().map(String::as_str).collect()
+    }
+
     /// Sends one attempt. `init` is a fresh object this call may change (it sets `signal`). With
     /// `read_body` the timeout covers the body too; without, it ends with the response headers and
     /// the caller owns the body.
@@ -147,7 +152,7 @@ impl Transport {
         };
         js::set(init, "signal", &signal);
         let fail = |cause: &JsValue| {
-            let mut secrets: Vec<&str> = self.secret_forms.iter().map(String::as_str).collect();
+            let mut secrets = self.secret_refs();
             secrets.extend(bearer);
             failure(
                 &secrets,
