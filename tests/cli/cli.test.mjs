@@ -4,12 +4,12 @@
 
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmulator } from '../emulator/index.mjs';
+import { run } from '../pack/scratch.mjs';
 
 const CLI = fileURLToPath(new URL('../../pkg/bin/apm-oauth.mjs', import.meta.url));
 const PKG = JSON.parse(readFileSync(new URL('../../pkg/package.json', import.meta.url), 'utf8'));
@@ -36,21 +36,9 @@ beforeEach(() => emu.reset());
 
 /** Runs the CLI; resolves with its exit code and output. Async: the emulator lives in this process. */
 function cli(args, { env = {}, input } = {}) {
-  return new Promise((resolve, reject) => {
-    // undefined would reach the child as the string "undefined": leave those variables out.
-    const defined = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined));
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH, ...defined },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
+  // undefined would reach the child as the string "undefined": leave those variables out.
+  const defined = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined));
+  return run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...defined }, input });
 }
 
 function dtEnv(extra = {}) {
