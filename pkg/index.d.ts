@@ -92,7 +92,7 @@ export interface ClientBase {
   /** Forget the cached token. */
   invalidate(): void;
   stats(): ClientStats;
-  /** Frees the wasm memory now (it is otherwise freed when the client is garbage collected). */
+  /** Does nothing: a client holds no wasm memory. Kept so that code written for 0.1 still runs. */
   free(): void;
   toJSON(): Record<string, string>;
   toString(): string;

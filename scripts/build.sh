@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the npm package in pkg/: the crate for wasm32, wasm-bindgen's web build (browsers, Deno,
-# bundlers) and Node build (CommonJS), each optimised for size with wasm-opt.
+# bundlers) and Node build (CommonJS), each optimised for size with wasm-opt, and the JavaScript
+# layer (pkg/src/client.js) for each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -18,9 +19,18 @@ for target in web nodejs; do
   node_modules/.bin/wasm-opt -Oz --converge --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$out/apm_oauth_bg.wasm" -o "$out/apm_oauth_bg.wasm"
 done
+# The JavaScript layer (pkg/src/client.js), once per build: minified ESM for the web build, where
+# every byte is downloaded (and the glue minified with it), CommonJS for Node.
+esbuild=node_modules/.bin/esbuild
+"$esbuild" pkg/src/web.js --bundle --minify --format=esm --target=es2022 --log-level=warning \
+  --alias:apm-oauth-glue="./$tmp/web/apm_oauth.js" --outfile="$tmp/web.js"
+node scripts/minify.mjs "$tmp/web.js"
+rm "$tmp/web/apm_oauth.js"
+"$esbuild" pkg/src/client.js --log-level=warning --format=cjs --target=es2022 --outfile="$tmp/nodejs/client.cjs"
 # The Node build is CommonJS inside an ESM package.
 echo '{ "type": "commonjs" }' > "$tmp/nodejs/package.json"
 # Swap in atomically, so suites running against pkg/ never see a half-written build.
-old=$(mktemp -d pkg/.old.XXXXXX); [ -d pkg/dist ] && mv pkg/dist "$old/"; mv "$tmp" pkg/dist; rm -rf "$old"
+mv "$tmp/web.js" pkg/.web.js.new
+old=$(mktemp -d pkg/.old.XXXXXX); [ -d pkg/dist ] && mv pkg/dist "$old/"; mv "$tmp" pkg/dist; mv pkg/.web.js.new pkg/web.js; rm -rf "$old"
 # The package's README is the project's.
 cp README.md pkg/README.md

@@ -1,6 +1,9 @@
 //! The one error type. Every failure has a stable [`Code`]; the server's OAuth fields, the HTTP
 //! status and Dynatrace's `issueId` travel with it so that callers never have to parse a message.
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 /// Stable error codes, exposed to JavaScript as the `code` property of `ApmOAuthError`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
@@ -189,13 +192,22 @@ pub fn secret_forms(client_id: &str, secret: &str) -> Vec<String> {
             basic_client_auth(client_id, secret),
             basic_raw(client_id, secret),
         ] {
-            out.push(basic.trim_start_matches("Basic ").to_string());
+            out.push(basic.get(6..).unwrap_or_default().to_string());
         }
     }
-    // Longest first, so that a form containing another is replaced whole.
-    out.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-    out.dedup();
-    out
+    // Longest first, so that a form containing another is replaced whole; each form once. (An
+    // insertion by hand: the standard sort costs 3.6 KB of wasm for six strings.)
+    let mut sorted: Vec<String> = Vec::with_capacity(out.len());
+    for s in out {
+        if !sorted.contains(&s) {
+            let at = sorted
+                .iter()
+                .position(|x| x.len() < s.len())
+                .unwrap_or(sorted.len());
+            sorted.insert(at.min(sorted.len()), s);
+        }
+    }
+    sorted
 }
 
 #[cfg(test)]

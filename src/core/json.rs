@@ -5,6 +5,9 @@
 //! from a number, as `expires_in` needs), limits nesting depth so hostile input cannot exhaust the
 //! stack, and never panics (it is fuzzed).
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 /// A parsed JSON value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -160,7 +163,7 @@ impl Parser<'_> {
             }
             self.digits();
         }
-        super::text::parse_f64(core::str::from_utf8(&self.s[start..self.i]).ok()?)
+        super::text::parse_f64(core::str::from_utf8(self.s.get(start..self.i)?).ok()?)
     }
 
     fn digits(&mut self) {

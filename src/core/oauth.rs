@@ -1,23 +1,22 @@
 //! What every OAuth 2.0 client-credentials client shares (RFC 6749 §4.4): the token request, the
 //! generic server's options, and the wording for a generic server.
 
-use super::appdynamics::{self, Attempt, Mode};
-use super::config::{AuthMethod, Config, RawOptions, Reader, Vendor};
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
+use super::appdynamics::{self, Attempt};
+use super::config::{AuthMethod, Config, Vendor};
 use super::encoding::{basic_client_auth, basic_raw, form_encode};
-use super::error::Error;
 use super::secret::Secret;
-use super::url;
 
 /// Hint when a token URL answers like something else.
 pub const TOKEN_URL_HINT: &str = "check tokenUrl: it must be the server's token endpoint";
 /// Hint when a generic server refuses the credentials.
 pub const CREDENTIALS_HINT: &str = "check clientId and clientSecret, and authMethod (client_secret_basic or client_secret_post) as the server registered the client";
 
-/// A request to send: method is always POST for token requests.
+/// A token request's headers and body (always a POST to the token URL).
 #[derive(Clone, Debug, PartialEq)]
 pub struct HttpRequest {
-    /// The URL.
-    pub url: String,
     /// Header names and values, in order.
     pub headers: Vec<(&'static str, String)>,
     /// The form body.
@@ -64,112 +63,81 @@ pub fn token_request(cfg: &Config, attempt: Attempt) -> HttpRequest {
     headers.insert(0, ("Content-Type", content_type.to_string()));
     headers.insert(1, ("Accept", "application/json".to_string()));
     HttpRequest {
-        url: cfg.token_url.clone(),
         headers,
         body: form_encode(&pairs),
     }
 }
 
-/// Options of `OAuthClient`.
-pub const OPTIONS: [&str; 9] = [
-    "tokenUrl",
-    "clientId",
-    "clientSecret",
-    "scope",
-    "resource",
-    "audience",
-    "authMethod",
-    "baseUrl",
-    "extraParams",
-];
-
-/// Checks `OAuthClient` options.
-pub fn config(opts: &RawOptions) -> Result<Config, Error> {
-    let r = Reader::new("OAuthClient", opts, &OPTIONS)?;
-    let common = r.common()?;
-    let token_url = url::parse_config_url(
-        "tokenUrl",
-        &r.required("tokenUrl")?,
-        common.allow_insecure_http,
-    )?;
-    let client_id = r.required("clientId")?;
-    let secret = Secret::new(r.required("clientSecret")?);
-    let auth = match r.string("authMethod")?.as_deref() {
-        None | Some("client_secret_basic") => AuthMethod::Basic,
-        Some("client_secret_post") => AuthMethod::Post,
-        Some(_) => {
-            return Err(r.bad(
-                "authMethod",
-                "must be \"client_secret_basic\" or \"client_secret_post\"",
-            ))
-        }
-    };
-    let api_origin = match r.string("baseUrl")? {
-        Some(u) => Some(url::parse_config_url("baseUrl", &u, common.allow_insecure_http)?.origin),
-        None => None,
-    };
-    let mut params = Vec::new();
-    if let Some(s) = r.words("scope")? {
-        params.push(("scope".to_string(), s));
-    }
-    // RFC 8707: one `resource` parameter per resource.
-    for res in r.list("resource")? {
-        params.push(("resource".to_string(), res));
-    }
-    for a in r.list("audience")? {
-        params.push(("audience".to_string(), a));
-    }
-    for (k, v) in r.map("extraParams")? {
-        if matches!(k.as_str(), "grant_type" | "client_id" | "client_secret") {
-            return Err(r.bad(
-                "extraParams",
-                "must not set grant_type, client_id or client_secret",
-            ));
-        }
-        params.push((k, v));
-    }
-    Ok(Config {
-        vendor: Vendor::Generic,
-        token_url: url::resolve(&token_url.origin, &token_url.rest)?,
-        client_id,
-        secret: Some(secret),
-        static_token: None,
-        params,
-        auth,
-        appd: Mode::default(),
-        api_origin,
-        common,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::config::Raw;
+    use crate::core::appdynamics::Mode;
 
-    fn opts(v: &[(&str, Raw)]) -> RawOptions {
-        RawOptions(v.iter().map(|(k, r)| (k.to_string(), r.clone())).collect())
+    fn cfg(
+        vendor: Vendor,
+        id: &str,
+        secret: &str,
+        auth: AuthMethod,
+        params: &[(&str, &str)],
+    ) -> Config {
+        Config {
+            vendor,
+            client_id: id.into(),
+            secret: Some(Secret::new(secret)),
+            params: params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            auth,
+            appd: Mode::default(),
+        }
     }
-    fn s(v: &str) -> Raw {
-        Raw::Str(v.into())
+
+    #[test]
+    fn dynatrace_request_exact_bytes() {
+        let c = cfg(
+            Vendor::Dynatrace,
+            "dt0s02.JDMK2DWV",
+            "dt0s02.JDMK2DWV.SECRET+/=",
+            AuthMethod::Post,
+            &[
+                ("scope", "app-engine:apps:run storage:logs:read"),
+                ("resource", "urn:dtaccount:0000-1111"),
+            ],
+        );
+        let req = token_request(&c, Attempt::default());
+        assert_eq!(
+            req.headers,
+            vec![
+                (
+                    "Content-Type",
+                    "application/x-www-form-urlencoded".to_string()
+                ),
+                ("Accept", "application/json".to_string())
+            ]
+        );
+        assert_eq!(
+            req.body,
+            "grant_type=client_credentials&client_id=dt0s02.JDMK2DWV&client_secret=dt0s02.JDMK2DWV.SECRET%2B%2F%3D&scope=app-engine%3Aapps%3Arun+storage%3Alogs%3Aread&resource=urn%3Adtaccount%3A0000-1111"
+        );
+        assert!(!format!("{c:?}").contains("SECRET"));
     }
 
     #[test]
     fn generic_basic_request_exact_bytes() {
-        let cfg = config(&opts(&[
-            ("tokenUrl", s("https://idp.example/oauth/token")),
-            ("clientId", s("my client")),
-            ("clientSecret", s("p:a%s+s w/ö")),
-            ("scope", Raw::List(vec!["read".into(), "write".into()])),
-            (
-                "resource",
-                Raw::List(vec!["https://api.example/".into(), "urn:x".into()]),
-            ),
-            ("extraParams", Raw::Map(vec![("foo".into(), "b&r".into())])),
-        ]))
-        .unwrap();
-        let req = token_request(&cfg, Attempt::default());
-        assert_eq!(req.url, "https://idp.example/oauth/token");
+        let c = cfg(
+            Vendor::Generic,
+            "my client",
+            "p:a%s+s w/ö",
+            AuthMethod::Basic,
+            &[
+                ("scope", "read write"),
+                ("resource", "https://api.example/"),
+                ("resource", "urn:x"),
+                ("foo", "b&r"),
+            ],
+        );
+        let req = token_request(&c, Attempt::default());
         assert_eq!(
             req.headers,
             vec![
@@ -189,41 +157,18 @@ mod tests {
 
     #[test]
     fn generic_post_request() {
-        let cfg = config(&opts(&[
-            ("tokenUrl", s("http://127.0.0.1:9/t")),
-            ("clientId", s("c")),
-            ("clientSecret", s("s")),
-            ("authMethod", s("client_secret_post")),
-            ("audience", s("aud")),
-        ]))
-        .unwrap();
-        let req = token_request(&cfg, Attempt::default());
+        let c = cfg(
+            Vendor::Generic,
+            "c",
+            "s",
+            AuthMethod::Post,
+            &[("audience", "aud")],
+        );
+        let req = token_request(&c, Attempt::default());
         assert_eq!(req.headers.len(), 2);
         assert_eq!(
             req.body,
             "grant_type=client_credentials&client_id=c&client_secret=s&audience=aud"
-        );
-    }
-
-    #[test]
-    fn generic_option_errors() {
-        let e = config(&opts(&[
-            ("tokenUrl", s("http://idp.example/t")),
-            ("clientId", s("c")),
-            ("clientSecret", s("s")),
-        ]))
-        .unwrap_err();
-        assert_eq!(e.code, crate::core::Code::InsecureUrl);
-        let e = config(&opts(&[
-            ("tokenUrl", s("https://idp.example/t")),
-            ("clientId", s("c")),
-            ("clientSecret", s("s")),
-            ("authMethod", s("private_key_jwt")),
-        ]))
-        .unwrap_err();
-        assert_eq!(
-            e.message,
-            "OAuthClient: authMethod must be \"client_secret_basic\" or \"client_secret_post\""
         );
     }
 }

@@ -1,5 +1,8 @@
 //! Secrets (client secrets, access tokens) as a newtype that never prints itself.
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 use core::fmt;
 
 /// A credential. `Debug` and `Display` print `[redacted]`; the value is reachable only through

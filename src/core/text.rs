@@ -1,20 +1,33 @@
 //! Small text helpers that keep `core::fmt` out of the hot paths of the wasm build.
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 /// Appends the decimal form of `n`.
-pub fn push_u64(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+pub fn push_u64(out: &mut String, n: u64) {
+    let mut div = 1;
+    while n / div >= 10 {
+        div *= 10;
     }
-    for &b in &buf[i..] {
-        out.push(b as char);
+    while div > 0 {
+        out.push(char::from(b'0' + (n / div % 10) as u8));
+        div /= 10;
     }
+}
+
+/// `x` rounded down, for the finite values the core handles (|x| < 2^63): `f64::floor` is std's.
+pub fn floor(x: f64) -> f64 {
+    let t = x as i64 as f64;
+    if t > x {
+        t - 1.0
+    } else {
+        t
+    }
+}
+
+/// `x` rounded up (see [`floor`]).
+pub fn ceil(x: f64) -> f64 {
+    -floor(-x)
 }
 
 /// The decimal form of `n`.
@@ -46,7 +59,7 @@ pub fn snippet(body: &str, max: usize) -> String {
     let mut run = String::new();
     let mut last_space = true;
     let flush = |run: &mut String, out: &mut String| {
-        if run.chars().count() >= 24 {
+        if char_count(run) >= 24 {
             out.push_str("[redacted]");
         } else {
             out.push_str(run);
@@ -72,7 +85,7 @@ pub fn snippet(body: &str, max: usize) -> String {
     }
     flush(&mut run, &mut out);
     let trimmed = out.trim();
-    if trimmed.chars().count() > max {
+    if char_count(trimmed) > max {
         let mut cut: String = trimmed.chars().take(max).collect();
         cut.push('…');
         cut
@@ -81,11 +94,17 @@ pub fn snippet(body: &str, max: usize) -> String {
     }
 }
 
+/// The number of characters of `s` (its bytes that do not continue a UTF-8 sequence), without
+/// core's `chars().count()`, whose unrolled version costs ~1 KB of wasm.
+pub fn char_count(s: &str) -> usize {
+    s.bytes().filter(|b| b & 0xC0 != 0x80).count()
+}
+
 /// True when the body starts like an HTML document.
 pub fn looks_like_html(body: &str) -> bool {
     let t = body.trim_start().as_bytes();
     let n = t.len().min(14);
-    let head = t[..n].to_ascii_lowercase();
+    let head = t.get(..n).unwrap_or_default().to_ascii_lowercase();
     head.starts_with(b"<!doctype")
         || head.starts_with(b"<html")
         || head.starts_with(b"<head")
@@ -95,9 +114,9 @@ pub fn looks_like_html(body: &str) -> bool {
 fn html_title(body: &str) -> Option<String> {
     let lower = body.to_ascii_lowercase();
     let start = find(&lower, "<title")?;
-    let open_end = start + lower[start..].find('>')? + 1;
-    let close = open_end + find(&lower[open_end..], "</title")?;
-    let t = body[open_end..close].trim();
+    let open_end = start + find(lower.get(start..)?, ">")? + 1;
+    let close = open_end + find(lower.get(open_end..)?, "</title")?;
+    let t = body.get(open_end..close)?.trim();
     if t.is_empty() {
         None
     } else {
@@ -235,10 +254,12 @@ pub fn contains(hay: &str, needle: &str) -> bool {
 pub fn replace(s: &str, from: &str, to: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
+    // `get` rather than indexing: a match of a valid UTF-8 needle is always on char boundaries,
+    // and `get` keeps the panic and formatting machinery of `str` indexing out of the wasm.
     while let Some(i) = find(rest, from).filter(|_| !from.is_empty()) {
-        out.push_str(&rest[..i]);
+        out.push_str(rest.get(..i).unwrap_or_default());
         out.push_str(to);
-        rest = &rest[i + from.len()..];
+        rest = rest.get(i + from.len()..).unwrap_or_default();
     }
     out.push_str(rest);
     out

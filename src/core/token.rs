@@ -1,6 +1,9 @@
 //! Token responses: a success body becomes a [`Token`], anything else becomes an [`Error`] that
 //! says what happened and what to check. Vendor wording lives in `dynatrace` and `appdynamics`.
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 use super::config::Vendor;
 use super::error::{Code, Error};
 use super::json::{self, Value};
@@ -60,7 +63,7 @@ pub fn lifetime_seconds(v: Option<&Value>) -> f64 {
     if n <= 0.0 {
         0.0
     } else {
-        n.min(MAX_LIFETIME_S).floor()
+        super::text::floor(n.min(MAX_LIFETIME_S))
     }
 }
 
@@ -271,7 +274,7 @@ pub fn error_response(vendor: Vendor, r: &Response<'_>) -> Error {
                 let mut m = String::from("the token endpoint is rate limiting (HTTP 429)");
                 if let Some(s) = r.retry_after {
                     m.push_str(", retry after ");
-                    m.push_str(&u64_str(s.ceil() as u64));
+                    m.push_str(&u64_str(super::text::ceil(s) as u64));
                     m.push_str(" s");
                 }
                 (m, Some("share one client between calls so its cached token is reused; wait before trying again".into()))
