@@ -171,7 +171,7 @@ class Panel {
     return out;
   }
 
-  /** The client for the current fields: created on first use, replaced (and freed) when they change. */
+  /** The client for the current fields: created on first use, replaced when they change. */
   ensureClient() {
     const { options, describe } = this.vendor.readOptions();
     const forward = this.forward.checked;
@@ -179,7 +179,6 @@ class Panel {
     if (this.client && key === this.clientKey) return this.client;
     if (this.client) {
       this.syncStats();
-      this.client.free();
       this.client = null;
       // The token shown was the replaced client's.
       this.shownToken = null;
