@@ -165,8 +165,6 @@ pub fn token_response(
     secrets: &str,
 ) -> String {
     let vendor = Vendor::from_u8(vendor);
-    let forms = forms(client_id, secrets);
-    let secrets = refs(&forms);
     let resp = Response {
         status,
         content_type,
@@ -193,7 +191,9 @@ pub fn token_response(
         }
         Err(_) => {
             // Server text may echo what it was sent: the error is built from a scrubbed copy,
-            // before the core quotes or cuts any of it.
+            // before the core quotes or cuts any of it. (The secrets' forms are only needed here.)
+            let forms = forms(client_id, secrets);
+            let secrets = refs(&forms);
             let scrubbed = scrub_text(body, &secrets, 4);
             let e = token::parse_response(
                 vendor,

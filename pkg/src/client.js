@@ -320,7 +320,7 @@ function dynatraceConfig(r) {
   const res = r.string('resource');
   // DT_ACCOUNT_ID holds the bare account UUID; SSO wants the URN.
   if (res !== undefined) params.push('resource', res.includes(':') ? res : `urn:dtaccount:${res}`);
-  return { ...c, clientId, secret, api, tokenUrl: serialize(token.origin) + token.rest, basic: auth === 'client_secret_basic', params };
+  return { ...c, clientId, secret, api, tokenUrl: serialize(token.origin) + token.rest, tokenOrigin: serialize(token.origin), basic: auth === 'client_secret_basic', params };
 }
 
 function appdynamicsConfig(r) {
@@ -362,7 +362,7 @@ function appdynamicsConfig(r) {
   if (basic < 0) throw r.bad('basicAuth', 'must be true, false or "auto"');
   // The fallback ladder's mode, as the core numbers it.
   const mode = content + 3 * basic;
-  return { ...c, clientId, secret, staticToken, api, tokenUrl: serialize(api) + APPD_TOKEN_PATH, basic: false, params: [], mode };
+  return { ...c, clientId, secret, staticToken, api, tokenUrl: serialize(api) + APPD_TOKEN_PATH, tokenOrigin: serialize(api), basic: false, params: [], mode };
 }
 
 function oauthConfig(r) {
@@ -388,7 +388,7 @@ function oauthConfig(r) {
     }
     params.push(k, v);
   }
-  return { ...c, clientId, secret, api, tokenUrl: serialize(token.origin) + token.rest, basic: auth !== 'client_secret_post', params };
+  return { ...c, clientId, secret, api, tokenUrl: serialize(token.origin) + token.rest, tokenOrigin: serialize(token.origin), basic: auth !== 'client_secret_post', params };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -442,6 +442,15 @@ const discard = (response) => response.body?.cancel().catch(() => {});
 const resendable = (body) =>
   body === undefined || body === null || typeof body === 'string' ||
   !(typeof body.getReader === 'function' || Symbol.asyncIterator in Object(body));
+
+/** A copy of the caller's headers as `Headers`; throws error fields when they are not headers. */
+function headersOf(init) {
+  try {
+    return new Headers(isObject(init) ? init.headers : undefined);
+  } catch {
+    throw fail('invalid_argument', 'init.headers is not a valid set of headers');
+  }
+}
 
 /** The `signal` of an options or init object, when there is one. */
 const signalOf = (o) => (isObject(o) && isObject(o.signal) ? o.signal : undefined);
@@ -506,7 +515,6 @@ export function clients(core) {
       const cfg = this.cfg;
       this.raw = [cfg.secret, cfg.staticToken].filter(Boolean).join('\0');
       this.params = cfg.params.join('\0');
-      this.tokenOrigin = cfg.staticToken ? '' : serialize(parseUrl(cfg.tokenUrl).origin);
       this.apiOrigin = cfg.api ? serialize(cfg.api) : '';
       this.cache = null;
       this.generation = 0;
@@ -531,19 +539,25 @@ export function clients(core) {
       return new ApmOAuthError(out);
     }
 
+    /** The cached token entry while it is fresh (counted as a cache hit), else undefined. */
+    fresh() {
+      const c = this.cache;
+      if (c && Date.now() < c.refreshAt) {
+        this.counts.cacheHits++;
+        return c;
+      }
+    }
+
     /** The token entry to use: the cached one while fresh, else the one in flight, else new. */
     async token(signal) {
       const st = this.cfg.staticToken;
       if (st) return { value: st, gen: 0, expiresAt: jwtExpiry(st) };
       for (let i = 0; i < 3; i++) {
         if (signal?.aborted) throw this.error(ABORTED);
-        const c = this.cache;
-        if (c && Date.now() < c.refreshAt) {
-          this.counts.cacheHits++;
-          return c;
-        }
+        const fresh = this.fresh();
+        if (fresh) return fresh;
         if (!this.inflight) {
-          if (c) this.counts.refreshes++;
+          if (this.cache) this.counts.refreshes++;
           const abort = new AbortController();
           const id = ++this.nextId;
           this.inflight = { id, abort, waiters: 0, promise: this.request(id, abort.signal) };
@@ -606,7 +620,7 @@ export function clients(core) {
         this.counts.tokenRequests++;
         let reply;
         try {
-          reply = await this.send(cfg.tokenUrl, this.tokenOrigin, init, signal, true);
+          reply = await this.send(cfg.tokenUrl, cfg.tokenOrigin, init, signal, true);
         } catch (e) {
           const d = e.code === 'network' ? core.retryDelay(0, retries, cfg.maxRetries, NaN, Math.random()) : -1;
           if (d < 0) throw withAttempts(e);
@@ -683,15 +697,12 @@ export function clients(core) {
       const again = resendable(init?.body);
       let headers;
       try {
-        headers = new Headers(isObject(init) ? init.headers : undefined);
-      } catch {
-        throw this.error(fail('invalid_argument', 'init.headers is not a valid set of headers'));
+        headers = headersOf(init);
+      } catch (e) {
+        throw this.error(e);
       }
       // The cached token without a detour through the async path: the common case.
-      const c = this.cache;
-      const fresh = c && !signal?.aborted && Date.now() < c.refreshAt;
-      if (fresh) this.counts.cacheHits++;
-      const t = fresh ? c : await this.token(signal);
+      const t = (!signal?.aborted && this.fresh()) || (await this.token(signal));
       const first = await this.sendApi(url, init, headers, t.value, signal);
       if (first.status !== 401 || t.gen === 0 || !again) return first;
       if (this.cache?.gen === t.gen) this.cache = null;
@@ -719,12 +730,8 @@ export function clients(core) {
       if (input === undefined) {
         throw fail('invalid_argument', 'fetch takes a path or URL string (and the request options as its second argument)');
       }
-      const api = this.cfg.api;
-      if (!api) {
-        throw this.vendor === DYNATRACE
-          ? fail('invalid_config', 'DynatraceClient: fetch needs environmentUrl', 'set environmentUrl, e.g. https://abc12345.apps.dynatrace.com')
-          : fail('invalid_config', `${this.cls}: fetch needs baseUrl`, "set baseUrl to the API's origin");
-      }
+      const api = this.vendor === DYNATRACE ? this.environment('fetch') : this.cfg.api;
+      if (!api) throw fail('invalid_config', `${this.cls}: fetch needs baseUrl`, "set baseUrl to the API's origin");
       const url = resolveUrl(api, input);
       // AppDynamics REST calls answer XML unless asked for JSON.
       const path = url.slice(this.apiOrigin.length);
@@ -750,7 +757,6 @@ export function clients(core) {
       throw e.error(err);
     }
   };
-  const later = async (client, f) => sync(client, f);
 
   function define(cls, vendor, originKey) {
     const C = class {
@@ -824,8 +830,8 @@ export function clients(core) {
   };
 
   /** Calls an AppEngine app function: POST with a JSON body when `payload` is given, else GET. */
-  DynatraceClient.prototype.callAppFunction = function callAppFunction(appId, functionName, payload, init) {
-    return later(this, (e) => {
+  DynatraceClient.prototype.callAppFunction = async function callAppFunction(appId, functionName, payload, init) {
+    const [url, out] = sync(this, (e) => {
       const env = e.environment('callAppFunction');
       if (typeof appId !== 'string' || typeof functionName !== 'string') {
         throw fail('invalid_argument', 'callAppFunction takes an app id and a function name as strings');
@@ -848,18 +854,14 @@ export function clients(core) {
         } catch {}
         if (typeof body !== 'string') throw fail('invalid_argument', 'callAppFunction: the payload cannot be serialised as JSON');
         if (out.method === undefined) out.method = 'POST';
-        let headers;
-        try {
-          headers = new Headers(out.headers);
-        } catch {
-          throw fail('invalid_argument', 'init.headers is not a valid set of headers');
-        }
+        const headers = headersOf(out);
         if (!headers.has('content-type')) headers.set('Content-Type', 'application/json');
         out.headers = headers;
         out.body = body;
       }
       return [url, out];
-    }).then(([url, out]) => engine(this).fetch(url, out));
+    });
+    return engine(this).fetch(url, out);
   };
 
   /** `GET /controller/rest/applications?output=JSON` as `{ id, name, description }` objects. */
