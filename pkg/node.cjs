@@ -1,7 +1,7 @@
 'use strict';
 // Node entry (CommonJS; node.mjs re-exports it so ESM and CommonJS share one instance).
 // The wasm is compiled synchronously at require time: no init() call is needed.
-const core = require('./dist/nodejs/apm_oauth.js');
-const { clients } = require('./dist/nodejs/client.cjs');
+const wasm = require('./dist/nodejs/apm_oauth.js');
+const { finish } = require('./dist/nodejs/api.cjs');
 
-module.exports = clients(core);
+module.exports = finish(wasm);

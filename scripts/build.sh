@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Builds the npm package in pkg/: the crate for wasm32, wasm-bindgen's web build (browsers, Deno,
-# bundlers) and Node build (CommonJS), each optimised for size with wasm-opt, and the JavaScript
-# layer (pkg/src/client.js) for each.
+# Builds the npm package in pkg/: the crate for wasm32 with its `js` feature (the package's classes),
+# wasm-bindgen's web build (browsers, Deno, bundlers) and Node build (CommonJS), each optimised for
+# size with wasm-opt, and the small JavaScript part (pkg/src/api.js: the error class) for each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 exec 9>target/.build.lock 2>/dev/null || { mkdir -p target; exec 9>target/.build.lock; }
 flock 9
-cargo build --quiet --release --target wasm32-unknown-unknown
+cargo build --quiet --release --target wasm32-unknown-unknown --features js
 wasm=target/wasm32-unknown-unknown/release/apm_oauth.wasm
 tmp=$(mktemp -d pkg/.dist.XXXXXX)
 for target in web nodejs; do
@@ -19,14 +19,14 @@ for target in web nodejs; do
   node_modules/.bin/wasm-opt -Oz --converge --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$out/apm_oauth_bg.wasm" -o "$out/apm_oauth_bg.wasm"
 done
-# The JavaScript layer (pkg/src/client.js), once per build: minified ESM for the web build, where
+# The JavaScript part (pkg/src/api.js), once per build: minified ESM for the web build, where
 # every byte is downloaded (and the glue minified with it), CommonJS for Node.
 esbuild=node_modules/.bin/esbuild
 "$esbuild" pkg/src/web.js --bundle --minify --format=esm --target=es2022 --log-level=warning \
   --alias:apm-oauth-glue="./$tmp/web/apm_oauth.js" --outfile="$tmp/web.js"
 node scripts/minify.mjs "$tmp/web.js"
 rm "$tmp/web/apm_oauth.js"
-"$esbuild" pkg/src/client.js --log-level=warning --format=cjs --target=es2022 --outfile="$tmp/nodejs/client.cjs"
+"$esbuild" pkg/src/api.js --log-level=warning --format=cjs --target=es2022 --outfile="$tmp/nodejs/api.cjs"
 # The Node build is CommonJS inside an ESM package.
 echo '{ "type": "commonjs" }' > "$tmp/nodejs/package.json"
 # Swap in atomically, so suites running against pkg/ never see a half-written build.

@@ -65,7 +65,7 @@ const web = {
 };
 const node = {
   wasm: ['pkg/dist/nodejs/apm_oauth_bg.wasm'],
-  glue: ['pkg/dist/nodejs/apm_oauth.js', 'pkg/dist/nodejs/client.cjs', 'pkg/node.cjs', 'pkg/node.mjs'].filter((f) =>
+  glue: ['pkg/dist/nodejs/apm_oauth.js', 'pkg/dist/nodejs/api.cjs', 'pkg/node.cjs', 'pkg/node.mjs'].filter((f) =>
     existsSync(join(root, f)),
   ),
 };

@@ -24,7 +24,7 @@ step() {
 
 step "rustfmt" cargo fmt --check
 step "clippy (native)" cargo clippy --quiet --all-targets -- -D warnings
-step "clippy (wasm32)" cargo clippy --quiet --lib --target wasm32-unknown-unknown -- -D warnings
+step "clippy (wasm32)" cargo clippy --quiet --lib --target wasm32-unknown-unknown --features js -- -D warnings
 step "core unit tests and property tests (native)" cargo test --quiet
 step "type check of a TypeScript consumer" tsc -p tests/types/tsconfig.json
 step "JavaScript suites against pkg/ and the emulator (Node)" node --test --test-reporter=spec tests/

@@ -1,35 +1,45 @@
-//! apm-oauth: OAuth2 client-credentials tokens and authenticated calls for Dynatrace and
-//! Cisco AppDynamics, compiled to WebAssembly for Node, Deno and browsers.
+//! apm-oauth: OAuth 2.0 tokens and authenticated calls for Dynatrace and Cisco AppDynamics, for
+//! Rust front ends compiled to WebAssembly and, through the npm package, for Node, Deno and
+//! browsers.
 //!
-//! The crate is split in two:
-//! - [`core`] is pure Rust with no JavaScript types: token request building per vendor, token and
-//!   error response parsing with the vendors' wording, the cache's refresh rule (the clock is a
-//!   parameter), retry decisions and secret scrubbing. It is tested natively with `cargo test`.
-//! - `wasm` (only on `wasm32`) exports these as synchronous functions over plain values. The IO
-//!   (fetch, timers, abort), the options object, URLs and JSON are the JavaScript layer's
-//!   (`pkg/src/client.js`), where the platform does that work for free.
+//! Three layers, one direction:
+//! - [`core`] is pure Rust with no JavaScript types and no IO: the token request of each vendor,
+//!   what a token endpoint's answer means (with the vendors' wording), the cache's refresh rule,
+//!   retry decisions, the URL rules and secret scrubbing. `cargo test` tests it natively.
+//! - [`client`] is the Rust API over the JavaScript fetch API: one client type per vendor
+//!   ([`DynatraceClient`], [`AppDynamicsClient`], [`OAuthClient`]) over one engine that owns the
+//!   token cache, the single request in flight, early refresh, retries, timeouts, the caller's
+//!   `AbortSignal` and the authenticated fetch with its one retry after a 401.
+//! - `js` (the `js` cargo feature, enabled only by the npm build) exports the JavaScript classes
+//!   of the npm package as thin `#[wasm_bindgen]` wrappers over the Rust API.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), apm_oauth::Error> {
+//! use apm_oauth::{DynatraceClient, DynatraceConfig};
+//!
+//! let dt = DynatraceClient::new(DynatraceConfig {
+//!     environment_url: Some("https://abc12345.apps.dynatrace.com".into()),
+//!     client_id: "dt0s02.XXXXXXXX".into(),
+//!     client_secret: "dt0s02.XXXXXXXX.YYYY".into(),
+//!     scope: vec!["storage:logs:read".into()],
+//!     ..Default::default()
+//! })?;
+//! let response = dt.fetch("/platform/management/v1/environment", None).await?;
+//! assert_eq!(response.status(), 200);
+//! # Ok(())
+//! # }
+//! ```
 #![deny(missing_docs)]
-// The wasm build has no std: the standard library's panic and allocation-failure paths format
-// their messages (~2 KB of wasm), which a wasm that traps on panic never shows.
-#![cfg_attr(target_arch = "wasm32", no_std)]
 
-extern crate alloc;
-
+pub mod client;
 pub mod core;
 
-#[cfg(target_arch = "wasm32")]
-mod wasm;
+#[cfg(feature = "js")]
+mod js;
 
-#[cfg(target_arch = "wasm32")]
-mod arena;
-
-#[cfg(target_arch = "wasm32")]
-#[global_allocator]
-static ALLOC: arena::Arena = arena::Arena::new();
-
-/// A panic in the wasm traps: the call throws a `RuntimeError` in JavaScript.
-#[cfg(target_arch = "wasm32")]
-#[panic_handler]
-fn panic(_: &::core::panic::PanicInfo) -> ! {
-    ::core::arch::wasm32::unreachable()
-}
+pub use client::{
+    AppDynamicsClient, AppDynamicsConfig, Application, BasicAuth, DynatraceClient, DynatraceConfig,
+    OAuthClient, OAuthConfig, Options, Stats, TokenContentType, TokenInfo,
+};
+pub use core::config::AuthMethod;
+pub use core::{Code, Error, Secret};

@@ -1,4 +1,4 @@
-//! Property tests of the pure core, through its public API only: every parser and encoder gets
+//! Property tests of the pure core, through its public API only: every reader and encoder gets
 //! random and adversarial input, and must never panic and keep its promises.
 //!
 //! `cargo test --test proptest_core` runs a few hundred cases per property (a few seconds).
@@ -6,13 +6,16 @@
 //! `PROPTEST_RNG_SEED=<n>` replays a run. Each property prints `[proptest] <name>: <n> cases`
 //! (shown with `--nocapture`); a failure prints the smallest input found.
 
+use apm_oauth::core::body::Parsed;
 use apm_oauth::core::config::Vendor;
-use apm_oauth::core::encoding::{base64, basic_client_auth, form_encode, path_segment};
-use apm_oauth::core::json::{self, Value};
+use apm_oauth::core::encoding::{basic_client_auth, basic_raw, form_encode, path_segment};
+use apm_oauth::core::error::secret_forms;
 use apm_oauth::core::retry::delay_ms;
 use apm_oauth::core::text::snippet;
 use apm_oauth::core::token::{self, error_fields, error_response, parse_response, Response};
 use apm_oauth::core::Code;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use std::cell::Cell;
@@ -99,24 +102,24 @@ fn messy_string(max: usize) -> impl Strategy<Value = String> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// JSON: a generator of values, a serializer, and the reader checked against both
+// JSON: the client parses a body with `JSON.parse`; serde_json stands in for it here
 
-fn json_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i32>().prop_map(|n| Value::Num(f64::from(n))),
-        any::<f64>()
-            .prop_filter("finite", |n| n.is_finite())
-            .prop_map(Value::Num),
-        any::<String>().prop_map(Value::Str),
-    ];
-    leaf.prop_recursive(5, 64, 8, |inner| {
-        prop_oneof![
-            proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Arr),
-            proptest::collection::vec((any::<String>(), inner), 0..8).prop_map(Value::Obj),
-        ]
-    })
+/// What the client hands the core for a body text: not JSON, JSON that is not an object, or the
+/// object's members (parsed into a value first, so that the last duplicate key wins as in
+/// `JSON.parse`).
+fn parsed(text: &str) -> Parsed {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Err(_) => Parsed::NotJson,
+        Ok(v @ serde_json::Value::Object(_)) => {
+            Parsed::Object(serde::Deserialize::deserialize(v).expect("a body always deserializes"))
+        }
+        Ok(_) => Parsed::NotObject,
+    }
+}
+
+/// A JSON text's value as `JSON.parse` gives it, or `None` when it is not JSON.
+fn json_value(text: &str) -> Option<serde_json::Value> {
+    serde_json::from_str(text).ok()
 }
 
 fn write_json_string(s: &str, out: &mut String) {
@@ -138,152 +141,6 @@ fn write_json_string(s: &str, out: &mut String) {
         }
     }
     out.push('"');
-}
-
-fn write_json(v: &Value, out: &mut String) {
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        // Rust prints the shortest representation that reads back exactly.
-        Value::Num(n) => out.push_str(&format!("{n:?}").replace("inf", "1e999")),
-        Value::Str(s) => write_json_string(s, out),
-        Value::Arr(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(" , ");
-                }
-                write_json(item, out);
-            }
-            out.push(']');
-        }
-        Value::Obj(members) => {
-            out.push_str("{\n");
-            for (i, (k, item)) in members.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_json_string(k, out);
-                out.push_str(":\t");
-                write_json(item, out);
-            }
-            out.push('}');
-        }
-    }
-}
-
-fn to_json(v: &Value) -> String {
-    let mut s = String::new();
-    write_json(v, &mut s);
-    s
-}
-
-/// Numbers need not be correctly rounded (the reader trades that for size): integers up to 2^53
-/// must be exact, other numbers within a relative 1e-12; magnitudes below 1e-290 (never a
-/// lifetime or a timestamp) only need to stay tiny and keep their sign.
-fn num_close(a: f64, b: f64) -> bool {
-    if a == b {
-        return true;
-    }
-    if a.fract() == 0.0 && a.abs() <= 9_007_199_254_740_992.0 {
-        return false;
-    }
-    if a.abs() < 1e-290 {
-        return b.abs() < 1e-289 && (a.is_sign_negative() == b.is_sign_negative() || b == 0.0);
-    }
-    ((a - b) / a).abs() <= 1e-12
-}
-
-fn value_close(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Num(x), Value::Num(y)) => num_close(*x, *y),
-        (Value::Arr(x), Value::Arr(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| value_close(p, q))
-        }
-        (Value::Obj(x), Value::Obj(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y)
-                    .all(|((k1, v1), (k2, v2))| k1 == k2 && value_close(v1, v2))
-        }
-        _ => a == b,
-    }
-}
-
-#[test]
-fn json_reads_back_what_was_written() {
-    check("json::parse round trip", 256, json_value(), |v| {
-        let text = to_json(&v);
-        let parsed = json::parse(&text);
-        prop_assert!(
-            parsed.as_ref().is_some_and(|p| value_close(&v, p)),
-            "{} read as {:?}",
-            text,
-            parsed
-        );
-        Ok(())
-    });
-}
-
-#[test]
-fn json_never_panics_on_arbitrary_text() {
-    let near_json = json_value().prop_flat_map(|v| {
-        let text = to_json(&v);
-        let len = text.len();
-        // Cut, duplicate or corrupt one byte position of valid JSON.
-        (Just(text), 0..=len, any::<u8>(), 0..3u8)
-    });
-    check(
-        "json::parse on arbitrary and near-valid text",
-        512,
-        prop_oneof![
-            messy_string(64).prop_map(|s| (s, 0usize, 0u8, 9u8)),
-            near_json,
-        ],
-        |(text, at, byte, op)| {
-            let mut bytes = text.into_bytes();
-            let at = at.min(bytes.len());
-            match op {
-                0 => bytes.truncate(at),
-                1 => bytes.insert(at, byte),
-                2 if at < bytes.len() => bytes[at] = byte,
-                _ => {}
-            }
-            let text = String::from_utf8_lossy(&bytes);
-            let _ = json::parse(&text);
-            Ok(())
-        },
-    );
-}
-
-#[test]
-fn json_nesting_is_bounded_without_overflowing_the_stack() {
-    check(
-        "json::parse deep nesting",
-        64,
-        (
-            1usize..20_000,
-            prop_oneof![Just("["), Just("{\"a\":")],
-            any::<bool>(),
-        ),
-        |(n, open, closed)| {
-            let mut text = open.repeat(n);
-            if closed {
-                text.push('1');
-                let close = if open == "[" { "]" } else { "}" };
-                text.push_str(&close.repeat(n));
-            }
-            let v = json::parse(&text);
-            if !closed {
-                prop_assert_eq!(v, None);
-            } else if n <= 20 {
-                prop_assert!(v.is_some(), "{} levels should parse", n);
-            } else if n > 40 {
-                prop_assert_eq!(v, None, "{} levels should be refused", n);
-            }
-            Ok(())
-        },
-    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -385,8 +242,8 @@ impl TokenBody {
     /// What the client must do with it: Some(lifetime s) when it is a usable Bearer token.
     fn expected(&self) -> Option<f64> {
         let token_ok = match &self.access_token {
-            Field::Raw(raw) => match json::parse(raw) {
-                Some(Value::Str(s)) => {
+            Field::Raw(raw) => match json_value(raw) {
+                Some(serde_json::Value::String(s)) => {
                     !s.is_empty()
                         && s.chars()
                             .all(|c| c.is_ascii() && !c.is_ascii_control() && c != ' ')
@@ -397,9 +254,9 @@ impl TokenBody {
         };
         let type_ok = match &self.token_type {
             Field::Absent => true,
-            Field::Raw(raw) => match json::parse(raw) {
-                Some(Value::Null) => true,
-                Some(Value::Str(s)) => s.eq_ignore_ascii_case("bearer"),
+            Field::Raw(raw) => match json_value(raw) {
+                Some(serde_json::Value::Null) => true,
+                Some(serde_json::Value::String(s)) => s.eq_ignore_ascii_case("bearer"),
                 _ => false,
             },
         };
@@ -459,10 +316,12 @@ fn near_valid_token_bodies_are_judged_by_the_rules() {
         (vendor(), token_body(), 0f64..4e12),
         |(vendor, body, now)| {
             let text = body.json();
+            let json = parsed(&text);
             let r = Response {
                 status: 200,
                 content_type: "application/json",
                 body: &text,
+                json: &json,
                 retry_after: None,
             };
             match (parse_response(vendor, &r, now), body.expected()) {
@@ -550,10 +409,12 @@ fn any_answer_becomes_a_token_or_a_bounded_error() {
             proptest::option::of(0f64..100_000.0),
         ),
         |(vendor, status, content_type, body, retry_after)| {
+            let json = parsed(&body);
             let r = Response {
                 status,
                 content_type: &content_type,
                 body: &body,
+                json: &json,
                 retry_after,
             };
             match parse_response(vendor, &r, 1.0e12) {
@@ -606,11 +467,13 @@ fn error_fields_and_error_response_agree_and_never_panic() {
         384,
         (vendor(), 300u16..600, error_body()),
         |(vendor, status, body)| {
-            let fields = error_fields(&body);
+            let json = parsed(&body);
+            let fields = error_fields(&json);
             let r = Response {
                 status,
                 content_type: "application/json",
                 body: &body,
+                json: &json,
                 retry_after: None,
             };
             let e = error_response(vendor, &r);
@@ -642,6 +505,7 @@ fn a_long_missing_scopes_list_still_gives_a_short_message() {
             status: 400,
             content_type: "application/json",
             body: &body,
+            json: &parsed(&body),
             retry_after: None,
         },
     );
@@ -734,30 +598,6 @@ fn form_encoding_is_the_whatwg_serializer_and_decodes_back() {
     });
 }
 
-/// Standard base64 decoding (the core only encodes).
-fn base64_decode(input: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0);
-    for &c in input.trim_end_matches('=').as_bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
-}
-
 #[test]
 fn basic_client_auth_is_rfc6749_form_encoded_pair() {
     check(
@@ -765,21 +605,31 @@ fn basic_client_auth_is_rfc6749_form_encoded_pair() {
         256,
         (messy_string(24), messy_string(40)),
         |(id, secret)| {
-            let header = basic_client_auth(&id, &secret);
-            let b64 = header.strip_prefix("Basic ").expect("Basic prefix");
-            let raw = String::from_utf8(base64_decode(b64).expect("base64")).expect("utf-8");
-            let (u, p) = raw.split_once(':').expect("a colon");
+            let pair = basic_client_auth(&id, &secret);
+            // One colon only: the form-encoding escapes the colons of the id and the secret.
+            let (u, p) = pair.split_once(':').expect("a colon");
+            prop_assert!(!p.contains(':'));
             prop_assert_eq!(form_decode(u), Some(id));
             prop_assert_eq!(form_decode(p), Some(secret));
             Ok(())
         },
     );
     check(
-        "encoding::base64 round trip",
-        512,
-        proptest::collection::vec(any::<u8>(), 0..100),
-        |bytes| {
-            prop_assert_eq!(base64_decode(&base64(&bytes)), Some(bytes));
+        "error::secret_forms",
+        256,
+        (messy_string(24), messy_string(40)),
+        |(id, secret)| {
+            let b64 = |s: &str| STANDARD.encode(s);
+            let forms = secret_forms(&id, &secret, &b64);
+            prop_assert!(forms.contains(&secret));
+            if !id.is_empty() {
+                prop_assert!(forms.contains(&b64(&basic_client_auth(&id, &secret))));
+                prop_assert!(forms.contains(&b64(&basic_raw(&id, &secret))));
+            }
+            prop_assert!(forms.windows(2).all(|w| w[0].len() >= w[1].len()));
+            for (i, f) in forms.iter().enumerate() {
+                prop_assert!(!forms[..i].contains(f), "{:?} twice", f);
+            }
             Ok(())
         },
     );

@@ -1,10 +1,10 @@
 // Entry for browsers, Deno, workers and bundlers: an ES module that instantiates the wasm with
 // top-level await, so importers never call init(). scripts/build.sh bundles it with
-// wasm-bindgen's glue and client.js into one minified pkg/web.js: the paths below are the
-// bundle's (`apm-oauth-glue` is the glue of the web build, aliased by the build).
-import init, * as core from 'apm-oauth-glue';
-import { clients } from './client.js';
+// wasm-bindgen's glue and api.js into one minified pkg/web.js: the paths below are the bundle's
+// (`apm-oauth-glue` is the glue of the web build, aliased by the build).
+import init, * as wasm from 'apm-oauth-glue';
+import { finish } from './api.js';
 
 await init({ module_or_path: new URL('./dist/web/apm_oauth_bg.wasm', import.meta.url) });
 
-export const { DynatraceClient, AppDynamicsClient, OAuthClient, ApmOAuthError, ERROR_CODES } = clients(core);
+export const { DynatraceClient, AppDynamicsClient, OAuthClient, ApmOAuthError, ERROR_CODES } = finish(wasm);

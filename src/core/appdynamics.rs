@@ -1,9 +1,9 @@
 //! AppDynamics rules: the controller's two generations of token endpoint (form-urlencoded only
-//! from 24.10; the vendor content type plus HTTP Basic before 4.5.9). (The options, the token
-//! path, `output=JSON` and the expiry of static UI tokens are the JavaScript layer's.)
+//! from 24.10; the vendor content type plus HTTP Basic before 4.5.9) and where the token endpoint
+//! is. (The options, `output=JSON` and the expiry of static UI tokens are the client layer's.)
 
-#[allow(unused_imports)]
-use crate::core::prelude::*;
+/// The token endpoint's path on a controller.
+pub const TOKEN_PATH: &str = "/controller/api/oauth/access_token";
 
 /// What controllers 24.10 and later accept, and the default.
 pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
@@ -101,7 +101,7 @@ pub fn describe(a: Attempt) -> &'static str {
 
 /// What to check for another refusal by the controller's token endpoint.
 pub fn refusal_hint(status: u16, body: &str) -> Option<String> {
-    if status == 415 || super::text::contains(&body.to_ascii_lowercase(), "content type") {
+    if status == 415 || body.to_ascii_lowercase().contains("content type") {
         Some("controllers 24.10 and later accept only form-urlencoded token requests, older ones the vendor type: set tokenContentType to \"auto\" (the default), \"form\" or \"vendor\"".into())
     } else {
         None
@@ -112,6 +112,8 @@ pub fn refusal_hint(status: u16, body: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::core::oauth::token_request;
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
 
     use crate::core::config::{AuthMethod, Config, Vendor};
     use crate::core::Secret;
@@ -139,6 +141,7 @@ mod tests {
             ]
         );
         assert_eq!(req.body, "grant_type=client_credentials&client_id=TestApiClient%40customer1&client_secret=face10d5-573e-4a75-8396-afa006fd8f19");
+        assert_eq!(req.basic, None);
     }
 
     #[test]
@@ -156,8 +159,16 @@ mod tests {
             vec![
                 ("Content-Type", VENDOR_CONTENT_TYPE.to_string()),
                 ("Accept", "application/json".to_string()),
-                ("Authorization", "Basic VGVzdEFwaUNsaWVudEBjdXN0b21lcjE6ZmFjZTEwZDUtNTczZS00YTc1LTgzOTYtYWZhMDA2ZmQ4ZjE5".to_string()),
             ]
+        );
+        let basic = req.basic.expect("Basic credentials");
+        assert_eq!(
+            basic,
+            "TestApiClient@customer1:face10d5-573e-4a75-8396-afa006fd8f19"
+        );
+        assert_eq!(
+            STANDARD.encode(basic),
+            "VGVzdEFwaUNsaWVudEBjdXN0b21lcjE6ZmFjZTEwZDUtNTczZS00YTc1LTgzOTYtYWZhMDA2ZmQ4ZjE5"
         );
     }
 

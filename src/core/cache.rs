@@ -1,9 +1,5 @@
 //! The token cache's one timing rule, with the clock passed in. The cache itself (the current
-//! token, its generation and the single request in flight) lives in the JavaScript layer, which
-//! checks `now < refreshAt` on every call without entering the wasm.
-
-#[allow(unused_imports)]
-use crate::core::prelude::*;
+//! token, its generation and the single request in flight) lives in the client layer.
 
 /// When a token with `lifetime_ms` that expires at `expires_at_ms` is refreshed: `skew_ms` before
 /// expiry, but never more than half the lifetime, so a short-lived token is not refreshed on every

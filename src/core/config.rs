@@ -1,9 +1,6 @@
 //! What the core needs to know about a client to build its token requests: whose rules apply,
-//! its credentials and the form parameters. The JavaScript layer reads and checks the options
+//! its credentials and the form parameters. The client layer reads and checks the options
 //! object (types, names, URLs) and hands over these plain values.
-
-#[allow(unused_imports)]
-use crate::core::prelude::*;
 
 use super::appdynamics::Mode;
 use super::secret::Secret;
@@ -17,17 +14,6 @@ pub enum Vendor {
     AppDynamics,
     /// Any RFC 6749 server.
     Generic,
-}
-
-impl Vendor {
-    /// The vendor numbered as the JavaScript layer numbers it (0, 1, 2).
-    pub fn from_u8(n: u8) -> Vendor {
-        match n {
-            0 => Vendor::Dynatrace,
-            1 => Vendor::AppDynamics,
-            _ => Vendor::Generic,
-        }
-    }
 }
 
 /// How client credentials are sent (RFC 6749 §2.3.1).

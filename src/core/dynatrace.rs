@@ -1,9 +1,25 @@
-//! Dynatrace rules the core applies to SSO's answers: how to read its error descriptions and what
-//! to tell the user to check. (The SSO host per stage, the options and the platform and
-//! app-function URLs are the JavaScript layer's: `pkg/src/client.js`.)
+//! Dynatrace rules: which SSO serves an environment, how to read SSO's error descriptions and
+//! what to tell the user to check.
 
-#[allow(unused_imports)]
-use crate::core::prelude::*;
+/// The production SSO token endpoint, for every environment not on a lab stage.
+pub const SSO_TOKEN_URL: &str = "https://sso.dynatrace.com/sso/oauth2/token";
+/// The SSO token endpoint of sprint-stage environments.
+pub const SSO_SPRINT_TOKEN_URL: &str = "https://sso-sprint.dynatracelabs.com/sso/oauth2/token";
+/// The SSO token endpoint of dev-stage environments.
+pub const SSO_DEV_TOKEN_URL: &str = "https://sso-dev.dynatracelabs.com/sso/oauth2/token";
+
+/// The SSO token URL for an environment host (lower-case, as [`crate::core::url::parse_url`]
+/// gives it): its stage decides; an unknown host, or none, gets production.
+pub fn token_url_for(environment_host: Option<&str>) -> &'static str {
+    let h = environment_host.unwrap_or("");
+    if h.ends_with(".sprint.apps.dynatracelabs.com") {
+        SSO_SPRINT_TOKEN_URL
+    } else if h.ends_with(".dev.apps.dynatracelabs.com") {
+        SSO_DEV_TOKEN_URL
+    } else {
+        SSO_TOKEN_URL
+    }
+}
 
 /// Hint when the token URL answers with something that is not a token endpoint.
 pub const TOKEN_URL_HINT: &str = "is tokenUrl the SSO token endpoint (https://sso.dynatrace.com/sso/oauth2/token)? Environment hosts such as *.live.dynatrace.com answer with a login page";
@@ -15,27 +31,63 @@ pub const SCOPE_HINT: &str =
 
 /// True when an error description is SSO's "ClientId or clientSecret is not correct".
 pub fn says_wrong_credentials(description: &str) -> bool {
-    super::text::contains(
-        &description.to_ascii_lowercase(),
-        "clientsecret is not correct",
-    )
+    description
+        .to_ascii_lowercase()
+        .contains("clientsecret is not correct")
 }
 
 /// The scope list of SSO's "OAuth client is missing following scopes [a, b]".
 pub fn missing_scopes(description: &str) -> Option<&str> {
-    let i = super::text::find(description, "missing following scopes")?;
+    let i = description.find("missing following scopes")?;
     let rest = description.get(i..)?;
-    let open = super::text::find(rest, "[")?;
-    let close = open + super::text::find(rest.get(open..)?, "]")?;
+    let open = rest.find('[')?;
+    let close = open + rest.get(open..)?.find(']')?;
     Some(rest.get(open + 1..close)?.trim())
 }
 
 /// What to check for another refusal by SSO.
 pub fn refusal_hint(description: &str) -> Option<String> {
     let d = description.to_ascii_lowercase();
-    if super::text::contains(&d, "resource") || super::text::contains(&d, "account") {
+    if d.contains("resource") || d.contains("account") {
         Some("check resource: it must be the URN of the account the OAuth client belongs to (urn:dtaccount:<account-uuid>)".into())
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sso_host_follows_the_environments_stage() {
+        assert_eq!(
+            token_url_for(Some("abc12345.apps.dynatrace.com")),
+            "https://sso.dynatrace.com/sso/oauth2/token"
+        );
+        assert_eq!(
+            token_url_for(Some("abc12345.sprint.apps.dynatracelabs.com")),
+            "https://sso-sprint.dynatracelabs.com/sso/oauth2/token"
+        );
+        assert_eq!(
+            token_url_for(Some("abc12345.dev.apps.dynatracelabs.com")),
+            "https://sso-dev.dynatracelabs.com/sso/oauth2/token"
+        );
+        assert_eq!(
+            token_url_for(None),
+            "https://sso.dynatrace.com/sso/oauth2/token"
+        );
+    }
+
+    #[test]
+    fn sso_descriptions() {
+        assert!(says_wrong_credentials(
+            "Invalid OAuth2 request. | ClientId or clientSecret is not correct."
+        ));
+        assert_eq!(
+            missing_scopes("OAuth client is missing following scopes [a:b, c:d]"),
+            Some("a:b, c:d")
+        );
+        assert_eq!(missing_scopes("missing following scopes a]["), None);
     }
 }

@@ -1,8 +1,6 @@
-//! `application/x-www-form-urlencoded`, percent-encoding of path segments and base64: the few
-//! encodings a token request needs, with exact bytes pinned by tests.
-
-#[allow(unused_imports)]
-use crate::core::prelude::*;
+//! `application/x-www-form-urlencoded`, percent-encoding of path segments and the credentials of
+//! HTTP Basic: the few encodings a token request needs, with exact bytes pinned by tests. (Base64
+//! is the platform's: the client layer encodes the Basic credentials with it.)
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
@@ -80,56 +78,29 @@ pub fn uri_component(s: &str) -> String {
     out
 }
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Standard base64 with padding.
-pub fn base64(input: &[u8]) -> String {
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                out.push(B64[((n >> shift) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// The `Authorization: Basic` value for client credentials, RFC 6749 §2.3.1: the client id and
-/// secret are each form-urlencoded first, then joined by `:` and base64-encoded. (Many clients skip
-/// the first step and break on secrets with `:`, `%`, `+` or non-ASCII characters.)
+/// The credentials of an `Authorization: Basic` header for a client, RFC 6749 §2.3.1: the client
+/// id and secret are each form-urlencoded first, then joined by `:`. (Many clients skip the first
+/// step and break on secrets with `:`, `%`, `+` or non-ASCII characters.) The client layer
+/// base64-encodes the result with the platform's encoder.
 pub fn basic_client_auth(client_id: &str, secret: &str) -> String {
     let mut pair = String::new();
     form_component(client_id, &mut pair);
     pair.push(':');
     form_component(secret, &mut pair);
-    let mut v = String::from("Basic ");
-    v.push_str(&base64(pair.as_bytes()));
-    v
+    pair
 }
 
-/// The `Authorization: Basic` value as AppDynamics controllers before 4.5.9 expect it, like
-/// `curl -u 'name@account:secret'`: the raw pair, base64-encoded, with no form-encoding.
+/// The credentials of an `Authorization: Basic` header as AppDynamics controllers before 4.5.9
+/// expect them, like `curl -u 'name@account:secret'`: the raw pair, with no form-encoding.
 pub fn basic_raw(user: &str, password: &str) -> String {
-    let mut pair = String::from(user);
-    pair.push(':');
-    pair.push_str(password);
-    let mut v = String::from("Basic ");
-    v.push_str(&base64(pair.as_bytes()));
-    v
+    format!("{user}:{password}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
 
     #[test]
     fn form_encoding_matches_urlsearchparams() {
@@ -146,24 +117,19 @@ mod tests {
     }
 
     #[test]
-    fn base64_encoding() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-    }
-
-    #[test]
     fn basic_auth_follows_rfc6749_2_3_1() {
         // id "my client", secret "p:a%s+s w/ö" → "my+client:p%3Aa%25s%2Bs+w%2F%C3%B6"
+        let pair = basic_client_auth("my client", "p:a%s+s w/ö");
+        assert_eq!(pair, "my+client:p%3Aa%25s%2Bs+w%2F%C3%B6");
         assert_eq!(
-            basic_client_auth("my client", "p:a%s+s w/ö"),
-            "Basic bXkrY2xpZW50OnAlM0FhJTI1cyUyQnMrdyUyRiVDMyVCNg=="
+            STANDARD.encode(pair),
+            "bXkrY2xpZW50OnAlM0FhJTI1cyUyQnMrdyUyRiVDMyVCNg=="
         );
+        let raw = basic_raw("TestApiClient@customer1", "face10d5");
+        assert_eq!(raw, "TestApiClient@customer1:face10d5");
         assert_eq!(
-            basic_raw("TestApiClient@customer1", "face10d5"),
-            "Basic VGVzdEFwaUNsaWVudEBjdXN0b21lcjE6ZmFjZTEwZDU="
+            STANDARD.encode(raw),
+            "VGVzdEFwaUNsaWVudEBjdXN0b21lcjE6ZmFjZTEwZDU="
         );
     }
 

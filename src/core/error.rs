@@ -1,9 +1,6 @@
 //! The one error type. Every failure has a stable [`Code`]; the server's OAuth fields, the HTTP
 //! status and Dynatrace's `issueId` travel with it so that callers never have to parse a message.
 
-#[allow(unused_imports)]
-use crate::core::prelude::*;
-
 /// Stable error codes, exposed to JavaScript as the `code` property of `ApmOAuthError`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
@@ -93,6 +90,9 @@ pub struct Error {
     pub issue_id: Option<String>,
     /// Seconds to wait before trying again, from `Retry-After`.
     pub retry_after: Option<f64>,
+    /// Set on the failure of a token request that several callers waited for: every copy of it
+    /// shares this, so that JavaScript callers get one and the same error object.
+    pub(crate) shared: Option<std::rc::Rc<()>>,
 }
 
 impl Error {
@@ -107,6 +107,7 @@ impl Error {
             error_description: None,
             issue_id: None,
             retry_after: None,
+            shared: None,
         }
     }
 
@@ -165,8 +166,8 @@ impl Error {
 pub fn scrub_text(text: &str, secrets: &[&str], min_len: usize) -> String {
     let mut out = text.to_string();
     for secret in secrets {
-        if secret.len() >= min_len.max(1) && super::text::contains(&out, secret) {
-            out = super::text::replace(&out, secret, "[redacted]");
+        if secret.len() >= min_len.max(1) && out.contains(secret) {
+            out = out.replace(secret, "[redacted]");
         }
     }
     out
@@ -174,8 +175,9 @@ pub fn scrub_text(text: &str, secrets: &[&str], min_len: usize) -> String {
 
 /// Every form in which a credential may come back in a server's answer: as is, form-urlencoded
 /// and percent-encoded (as it was sent in the body), and inside the `Authorization: Basic` value
-/// it was sent in. `client_id` is needed for the Basic forms.
-pub fn secret_forms(client_id: &str, secret: &str) -> Vec<String> {
+/// it was sent in. `client_id` is needed for the Basic forms; `b64` is the platform's standard,
+/// padded base64 of a text's UTF-8 bytes.
+pub fn secret_forms(client_id: &str, secret: &str, b64: &dyn Fn(&str) -> String) -> Vec<String> {
     use super::encoding::{
         basic_client_auth, basic_raw, form_component, path_segment, uri_component,
     };
@@ -188,31 +190,34 @@ pub fn secret_forms(client_id: &str, secret: &str) -> Vec<String> {
         uri_component(secret),
     ];
     if !client_id.is_empty() {
-        for basic in [
-            basic_client_auth(client_id, secret),
-            basic_raw(client_id, secret),
-        ] {
-            out.push(basic.get(6..).unwrap_or_default().to_string());
-        }
+        out.push(b64(&basic_client_auth(client_id, secret)));
+        out.push(b64(&basic_raw(client_id, secret)));
     }
-    // Longest first, so that a form containing another is replaced whole; each form once. (An
-    // insertion by hand: the standard sort costs 3.6 KB of wasm for six strings.)
-    let mut sorted: Vec<String> = Vec::with_capacity(out.len());
+    // Each form once, longest first, so that a form containing another is replaced whole. (An
+    // insertion, not `sort`: the slice sort costs 3 KB of wasm for six strings.)
+    let mut forms: Vec<String> = Vec::with_capacity(out.len());
     for s in out {
-        if !sorted.contains(&s) {
-            let at = sorted
-                .iter()
-                .position(|x| x.len() < s.len())
-                .unwrap_or(sorted.len());
-            sorted.insert(at.min(sorted.len()), s);
+        if !forms.contains(&s) {
+            let at = forms.iter().position(|f| f.len() < s.len()).unwrap_or(forms.len());
+            forms.insert(at, s);
         }
     }
-    sorted
+    forms
 }
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.full_message())
+    }
+}
+
+impl std::error::Error for Error {}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
 
     #[test]
     fn short_test_secrets_do_not_garble_messages() {
@@ -227,7 +232,10 @@ mod tests {
 
     #[test]
     fn encoded_forms_of_a_secret_are_scrubbed() {
-        let forms = secret_forms("c", "s3cr3t +/ü");
+        let forms = secret_forms("c", "s3cr3t +/ü", &|s| STANDARD.encode(s));
+        let mut lengths: Vec<usize> = forms.iter().map(String::len).collect();
+        lengths.dedup();
+        assert!(lengths.windows(2).all(|w| w[0] > w[1]), "{forms:?}");
         let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
         for echoed in [
             "s3cr3t +/ü",
@@ -236,13 +244,9 @@ mod tests {
             "YzpzM2NyM3QrJTJCJTJGJUMzJUJD",
             "YzpzM2NyM3QgKy/DvA==",
         ] {
-            let e = Error::new(Code::TokenError, cat_msg("echo ", echoed)).scrub(&refs);
+            let e = Error::new(Code::TokenError, format!("echo {echoed}")).scrub(&refs);
             assert_eq!(e.message, "echo [redacted]", "{echoed}");
         }
-    }
-
-    fn cat_msg(a: &str, b: &str) -> String {
-        [a, b].concat()
     }
 
     #[test]
@@ -278,5 +282,6 @@ mod tests {
         assert_eq!(e.hint.as_deref(), Some("check [redacted]"));
         assert_eq!(e.error_description.as_deref(), Some("echo: [redacted]"));
         assert_eq!(e.full_message(), "bad [redacted]. Check [redacted]");
+        assert_eq!(e.to_string(), e.full_message());
     }
 }

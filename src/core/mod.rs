@@ -4,26 +4,19 @@
 // call, so their size costs nothing measurable, while boxing them would cost wasm bytes.
 #![allow(clippy::result_large_err)]
 
-/// What std's prelude gives, from `alloc`: the wasm build has no std.
-pub mod prelude {
-    pub use alloc::borrow::ToOwned;
-    pub use alloc::string::{String, ToString};
-    pub use alloc::vec;
-    pub use alloc::vec::Vec;
-}
-
 pub mod appdynamics;
+pub mod body;
 pub mod cache;
 pub mod config;
 pub mod dynatrace;
 pub mod encoding;
 pub mod error;
-pub mod json;
 pub mod oauth;
 pub mod retry;
 pub mod secret;
 pub mod text;
 pub mod token;
+pub mod url;
 
 pub use error::{Code, Error};
 pub use secret::Secret;

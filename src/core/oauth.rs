@@ -1,9 +1,6 @@
 //! What every OAuth 2.0 client-credentials client shares (RFC 6749 §4.4): the token request, the
 //! generic server's options, and the wording for a generic server.
 
-#[allow(unused_imports)]
-use crate::core::prelude::*;
-
 use super::appdynamics::{self, Attempt};
 use super::config::{AuthMethod, Config, Vendor};
 use super::encoding::{basic_client_auth, basic_raw, form_encode};
@@ -17,8 +14,11 @@ pub const CREDENTIALS_HINT: &str = "check clientId and clientSecret, and authMet
 /// A token request's headers and body (always a POST to the token URL).
 #[derive(Clone, Debug, PartialEq)]
 pub struct HttpRequest {
-    /// Header names and values, in order.
+    /// Header names and values, in order: `Content-Type`, `Accept`.
     pub headers: Vec<(&'static str, String)>,
+    /// The `user:password` credentials to send as `Authorization: Basic` followed by the base64
+    /// of their UTF-8 bytes, when the request authenticates that way.
+    pub basic: Option<String>,
     /// The form body.
     pub body: String,
 }
@@ -28,7 +28,7 @@ pub struct HttpRequest {
 pub fn token_request(cfg: &Config, attempt: Attempt) -> HttpRequest {
     let secret = cfg.secret.as_ref().map(Secret::expose).unwrap_or("");
     let mut pairs: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];
-    let mut headers: Vec<(&'static str, String)> = Vec::new();
+    let mut basic = None;
     let content_type = match cfg.vendor {
         Vendor::AppDynamics => {
             // The controller always wants the credentials in the body; before 4.5.9 it also wants
@@ -36,7 +36,7 @@ pub fn token_request(cfg: &Config, attempt: Attempt) -> HttpRequest {
             pairs.push(("client_id", &cfg.client_id));
             pairs.push(("client_secret", secret));
             if attempt.basic {
-                headers.push(("Authorization", basic_raw(&cfg.client_id, secret)));
+                basic = Some(basic_raw(&cfg.client_id, secret));
             }
             if attempt.vendor_type {
                 appdynamics::VENDOR_CONTENT_TYPE
@@ -50,9 +50,7 @@ pub fn token_request(cfg: &Config, attempt: Attempt) -> HttpRequest {
                     pairs.push(("client_id", &cfg.client_id));
                     pairs.push(("client_secret", secret));
                 }
-                AuthMethod::Basic => {
-                    headers.push(("Authorization", basic_client_auth(&cfg.client_id, secret)))
-                }
+                AuthMethod::Basic => basic = Some(basic_client_auth(&cfg.client_id, secret)),
             }
             "application/x-www-form-urlencoded"
         }
@@ -60,10 +58,12 @@ pub fn token_request(cfg: &Config, attempt: Attempt) -> HttpRequest {
     for (k, v) in &cfg.params {
         pairs.push((k, v));
     }
-    headers.insert(0, ("Content-Type", content_type.to_string()));
-    headers.insert(1, ("Accept", "application/json".to_string()));
     HttpRequest {
-        headers,
+        headers: vec![
+            ("Content-Type", content_type.to_string()),
+            ("Accept", "application/json".to_string()),
+        ],
+        basic,
         body: form_encode(&pairs),
     }
 }
@@ -72,6 +72,8 @@ pub fn token_request(cfg: &Config, attempt: Attempt) -> HttpRequest {
 mod tests {
     use super::*;
     use crate::core::appdynamics::Mode;
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
 
     fn cfg(
         vendor: Vendor,
@@ -120,6 +122,7 @@ mod tests {
             req.body,
             "grant_type=client_credentials&client_id=dt0s02.JDMK2DWV&client_secret=dt0s02.JDMK2DWV.SECRET%2B%2F%3D&scope=app-engine%3Aapps%3Arun+storage%3Alogs%3Aread&resource=urn%3Adtaccount%3A0000-1111"
         );
+        assert_eq!(req.basic, None);
         assert!(!format!("{c:?}").contains("SECRET"));
     }
 
@@ -146,11 +149,13 @@ mod tests {
                     "application/x-www-form-urlencoded".to_string()
                 ),
                 ("Accept", "application/json".to_string()),
-                (
-                    "Authorization",
-                    "Basic bXkrY2xpZW50OnAlM0FhJTI1cyUyQnMrdyUyRiVDMyVCNg==".to_string()
-                ),
             ]
+        );
+        let basic = req.basic.expect("Basic credentials");
+        assert_eq!(basic, "my+client:p%3Aa%25s%2Bs+w%2F%C3%B6");
+        assert_eq!(
+            STANDARD.encode(basic),
+            "bXkrY2xpZW50OnAlM0FhJTI1cyUyQnMrdyUyRiVDMyVCNg=="
         );
         assert_eq!(req.body, "grant_type=client_credentials&scope=read+write&resource=https%3A%2F%2Fapi.example%2F&resource=urn%3Ax&foo=b%26r");
     }
@@ -166,6 +171,7 @@ mod tests {
         );
         let req = token_request(&c, Attempt::default());
         assert_eq!(req.headers.len(), 2);
+        assert_eq!(req.basic, None);
         assert_eq!(
             req.body,
             "grant_type=client_credentials&client_id=c&client_secret=s&audience=aud"

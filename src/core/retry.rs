@@ -2,9 +2,6 @@
 //! honouring `Retry-After`. API calls are never retried (except the one 401 retry, decided in the
 //! client), because a non-idempotent call may already have taken effect.
 
-#[allow(unused_imports)]
-use crate::core::prelude::*;
-
 /// First backoff step.
 pub const BASE_DELAY_MS: f64 = 200.0;
 /// Largest backoff step.
@@ -34,7 +31,7 @@ pub fn delay_ms(
         Some(ms) => Some(ms.max(0.0)),
         None => {
             let cap = (BASE_DELAY_MS * f64::from(1u32 << retry.min(16))).min(MAX_DELAY_MS);
-            Some(super::text::floor(random.clamp(0.0, 1.0) * cap))
+            Some((random.clamp(0.0, 1.0) * cap).floor())
         }
     }
 }

@@ -1,13 +1,10 @@
 //! Secrets (client secrets, access tokens) as a newtype that never prints itself.
 
-#[allow(unused_imports)]
-use crate::core::prelude::*;
-
-use core::fmt;
+use std::fmt;
 
 /// A credential. `Debug` and `Display` print `[redacted]`; the value is reachable only through
 /// [`Secret::expose`], which keeps every place that reads it easy to find.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
@@ -19,6 +16,18 @@ impl Secret {
     /// The credential itself, for the one place that must send it.
     pub fn expose(&self) -> &str {
         &self.0
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Secret(value.to_string())
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret(value)
     }
 }
 
@@ -45,5 +54,7 @@ mod tests {
         assert_eq!(format!("{s}"), "[redacted]");
         assert_eq!(format!("{:?}", Some(s.clone())), "Some([redacted])");
         assert_eq!(s.expose(), "dt0s02.ABC.very-secret");
+        assert_eq!(Secret::from("x"), Secret::from(String::from("x")));
+        assert_eq!(Secret::default().expose(), "");
     }
 }

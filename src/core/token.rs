@@ -1,14 +1,11 @@
 //! Token responses: a success body becomes a [`Token`], anything else becomes an [`Error`] that
 //! says what happened and what to check. Vendor wording lives in `dynatrace` and `appdynamics`.
 
-#[allow(unused_imports)]
-use crate::core::prelude::*;
-
+use super::body::{Field, Parsed};
 use super::config::Vendor;
 use super::error::{Code, Error};
-use super::json::{self, Value};
 use super::secret::Secret;
-use super::text::{cat, looks_like_html, snippet, u64_str};
+use super::text::{looks_like_html, snippet};
 use super::{appdynamics, dynatrace, oauth};
 
 /// Lifetime assumed when `expires_in` is missing or not a number: Dynatrace's and AppDynamics'
@@ -34,6 +31,10 @@ pub struct Token {
     pub scope: Option<String>,
     /// The resource (Dynatrace account URN), when the server said.
     pub resource: Option<String>,
+    /// The refresh token, when the server gave a non-empty one.
+    pub refresh_token: Option<Secret>,
+    /// The OpenID Connect ID token, when the server gave a non-empty one.
+    pub id_token: Option<Secret>,
 }
 
 /// What the transport read of a token endpoint's answer.
@@ -45,6 +46,8 @@ pub struct Response<'a> {
     pub content_type: &'a str,
     /// The body text, as far as it was read.
     pub body: &'a str,
+    /// What the body text parsed to.
+    pub json: &'a Parsed,
     /// `Retry-After` already converted to seconds from now.
     pub retry_after: Option<f64>,
 }
@@ -52,10 +55,13 @@ pub struct Response<'a> {
 /// Reads `expires_in`: a number or a numeric string (some servers quote it). Missing, `null` or
 /// not a number → [`DEFAULT_LIFETIME_S`]; 0 or negative → 0 (the token is used by the calls
 /// waiting for it and not cached); more than [`MAX_LIFETIME_S`] → capped.
-pub fn lifetime_seconds(v: Option<&Value>) -> f64 {
+pub fn lifetime_seconds(v: &Field) -> f64 {
     let n = match v {
-        Some(Value::Num(n)) => *n,
-        Some(Value::Str(s)) => super::text::parse_f64(s.trim())
+        Field::Num(n) => *n,
+        Field::Str(s) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
             .filter(|n| n.is_finite())
             .unwrap_or(DEFAULT_LIFETIME_S),
         _ => DEFAULT_LIFETIME_S,
@@ -63,7 +69,7 @@ pub fn lifetime_seconds(v: Option<&Value>) -> f64 {
     if n <= 0.0 {
         0.0
     } else {
-        super::text::floor(n.min(MAX_LIFETIME_S))
+        n.min(MAX_LIFETIME_S).floor()
     }
 }
 
@@ -72,38 +78,30 @@ pub fn parse_response(vendor: Vendor, r: &Response<'_>, now_ms: f64) -> Result<T
     if !(200..300).contains(&r.status) {
         return Err(error_response(vendor, r));
     }
-    let status_str = u64_str(u64::from(r.status));
-    if looks_like_html(r.body)
-        || super::text::contains(&r.content_type.to_ascii_lowercase(), "text/html")
-    {
+    if is_html(r) {
         return Err(html_error(vendor, Code::InvalidResponse, r));
     }
     let invalid = |what: &str| {
         Error::new(
             Code::InvalidResponse,
-            cat(&[
-                "the token endpoint answered HTTP ",
-                &status_str,
-                " but ",
-                what,
-            ]),
+            format!("the token endpoint answered HTTP {} but {what}", r.status),
         )
         .status(r.status)
     };
     if r.body.trim().is_empty() {
         return Err(invalid("with an empty body").hint(vendor_url_hint(vendor)));
     }
-    let v = match json::parse(r.body) {
-        Some(v @ Value::Obj(_)) => v,
-        Some(_) => return Err(invalid("its body is JSON that is not an object")),
-        None => {
+    let v = match r.json {
+        Parsed::Object(v) => v,
+        Parsed::NotObject => return Err(invalid("its body is JSON that is not an object")),
+        Parsed::NotJson => {
             return Err(
                 invalid("its body is not JSON (cut short, or not a token endpoint)")
                     .hint(vendor_url_hint(vendor)),
             )
         }
     };
-    let access_token = match v.get_str("access_token") {
+    let access_token = match v.access_token.as_str() {
         Some(t) if !t.is_empty() => t,
         _ => return Err(invalid("without an access_token")),
     };
@@ -115,27 +113,33 @@ pub fn parse_response(vendor: Vendor, r: &Response<'_>, now_ms: f64) -> Result<T
             "its access_token has characters an Authorization header cannot carry",
         ));
     }
-    match v.get("token_type") {
-        None | Some(Value::Null) => {}
-        Some(Value::Str(t)) if t.eq_ignore_ascii_case("bearer") => {}
-        Some(Value::Str(t)) => {
-            return Err(invalid(&cat(&[
-                "with token_type \"",
-                &snippet(t, 20),
-                "\": only Bearer tokens are supported",
-            ])));
+    match &v.token_type {
+        Field::Missing | Field::Null => {}
+        Field::Str(t) if t.eq_ignore_ascii_case("bearer") => {}
+        Field::Str(t) => {
+            return Err(invalid(&format!(
+                "with token_type \"{}\": only Bearer tokens are supported",
+                snippet(t, 20)
+            )));
         }
-        Some(_) => return Err(invalid("with a token_type that is not a string")),
+        _ => return Err(invalid("with a token_type that is not a string")),
     }
-    let lifetime_s = lifetime_seconds(v.get("expires_in"));
+    let lifetime_s = lifetime_seconds(&v.expires_in);
+    let secret = |f: &Field| f.as_str().filter(|s| !s.is_empty()).map(Secret::from);
     Ok(Token {
         access_token: Secret::new(access_token),
         token_type: "Bearer",
         expires_at_ms: now_ms + lifetime_s * 1000.0,
         lifetime_ms: lifetime_s * 1000.0,
-        scope: v.get_str("scope").map(str::to_string),
-        resource: v.get_str("resource").map(str::to_string),
+        scope: v.scope.as_str().map(str::to_string),
+        resource: v.resource.as_str().map(str::to_string),
+        refresh_token: secret(&v.refresh_token),
+        id_token: secret(&v.id_token),
     })
+}
+
+fn is_html(r: &Response<'_>) -> bool {
+    looks_like_html(r.body) || r.content_type.to_ascii_lowercase().contains("text/html")
 }
 
 fn vendor_url_hint(vendor: Vendor) -> &'static str {
@@ -147,8 +151,7 @@ fn vendor_url_hint(vendor: Vendor) -> &'static str {
 }
 
 fn html_error(vendor: Vendor, code: Code, r: &Response<'_>) -> Error {
-    let mut msg = String::from("the token URL answered with HTML (HTTP ");
-    msg.push_str(&u64_str(u64::from(r.status)));
+    let mut msg = format!("the token URL answered with HTML (HTTP {}", r.status);
     let title = snippet(r.body, 60);
     if !title.is_empty() {
         msg.push_str(", \"");
@@ -174,27 +177,24 @@ pub struct ErrorFields {
 
 /// Reads an error body: `{"error","error_description"}`, Dynatrace's mixed shape with
 /// `errorCode`/`message`/`issueId`, or the platform shape `{"error":{"code","message"}}`.
-pub fn error_fields(body: &str) -> Option<ErrorFields> {
-    let v = json::parse(body)?;
-    if !matches!(v, Value::Obj(_)) {
+pub fn error_fields(parsed: &Parsed) -> Option<ErrorFields> {
+    let Parsed::Object(v) = parsed else {
         return None;
-    }
+    };
     let mut f = ErrorFields {
-        issue_id: v.get_str("issueId").map(str::to_string),
+        issue_id: v.issue_id.as_str().map(str::to_string),
         ..Default::default()
     };
-    match v.get("error") {
-        Some(Value::Str(e)) => f.error = Some(e.clone()),
-        Some(nested @ Value::Obj(_)) => {
-            f.description = nested.get_str("message").map(str::to_string)
-        }
+    match &v.error {
+        Field::Str(e) => f.error = Some(e.clone()),
+        Field::Obj { message } => f.description = message.clone(),
         _ => {}
     }
-    if let Some(d) = v.get_str("error_description") {
+    if let Some(d) = v.error_description.as_str() {
         f.description = Some(d.to_string());
     }
     if f.description.is_none() && f.error.is_some() {
-        f.description = v.get_str("message").map(str::to_string);
+        f.description = v.message.as_str().map(str::to_string);
     }
     Some(f)
 }
@@ -202,11 +202,8 @@ pub fn error_fields(body: &str) -> Option<ErrorFields> {
 /// The error for a non-2xx answer of a token endpoint.
 pub fn error_response(vendor: Vendor, r: &Response<'_>) -> Error {
     let status = r.status;
-    let status_str = u64_str(u64::from(status));
-    let fields = error_fields(r.body);
-    let html = fields.is_none()
-        && (looks_like_html(r.body)
-            || super::text::contains(&r.content_type.to_ascii_lowercase(), "text/html"));
+    let fields = error_fields(r.json);
+    let html = fields.is_none() && is_html(r);
     let f = fields.clone().unwrap_or_default();
     let desc = f.description.as_deref().unwrap_or("");
 
@@ -226,7 +223,7 @@ pub fn error_response(vendor: Vendor, r: &Response<'_>) -> Error {
     };
 
     // "(HTTP 400 invalid_request, issueId X)" or "(HTTP 415: Invalid Content Type)"
-    let mut detail = cat(&["(HTTP ", &status_str]);
+    let mut detail = format!("(HTTP {status}");
     if let Some(e) = &f.error {
         detail.push(' ');
         detail.push_str(&snippet(e, 40));
@@ -246,45 +243,37 @@ pub fn error_response(vendor: Vendor, r: &Response<'_>) -> Error {
     } else {
         let (message, hint): (String, Option<String>) = match code {
             Code::InvalidClient => (
-                cat(&[
-                    "the token request was refused: the client id or secret is wrong ",
-                    &detail,
-                ]),
+                format!("the token request was refused: the client id or secret is wrong {detail}"),
                 Some(credentials_hint(vendor).into()),
             ),
             Code::InvalidScope => match dynatrace::missing_scopes(desc) {
                 Some(list) => (
-                    cat(&[
-                        "the OAuth client is missing the scopes [",
-                        &snippet(list, 300),
-                        "] ",
-                        &detail,
-                    ]),
+                    format!(
+                        "the OAuth client is missing the scopes [{}] {detail}",
+                        snippet(list, 300)
+                    ),
                     Some(dynatrace::SCOPE_HINT.into()),
                 ),
                 None => (
-                    cat(&[
-                        "the token request was refused: a requested scope is not allowed ",
-                        &detail,
-                    ]),
+                    format!(
+                        "the token request was refused: a requested scope is not allowed {detail}"
+                    ),
                     Some("ask only for scopes the client has been granted".into()),
                 ),
             },
             Code::RateLimited => {
                 let mut m = String::from("the token endpoint is rate limiting (HTTP 429)");
                 if let Some(s) = r.retry_after {
-                    m.push_str(", retry after ");
-                    m.push_str(&u64_str(super::text::ceil(s) as u64));
-                    m.push_str(" s");
+                    m.push_str(&format!(", retry after {} s", s.ceil() as u64));
                 }
                 (m, Some("share one client between calls so its cached token is reused; wait before trying again".into()))
             }
             Code::ServerError => (
-                cat(&["the token endpoint failed ", &detail]),
+                format!("the token endpoint failed {detail}"),
                 Some("the service may be down or overloaded; try again later".into()),
             ),
             _ => {
-                let mut m = cat(&["the token request was refused ", &detail]);
+                let mut m = format!("the token request was refused {detail}");
                 if let Some(d) = &f.description {
                     m.push_str(": ");
                     m.push_str(&snippet(d, 200));
@@ -330,12 +319,19 @@ fn credentials_hint(vendor: Vendor) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::body::testing::parsed;
+
+    /// What the client parsed of `body`, kept for the rest of the test run.
+    fn json(body: &str) -> &'static Parsed {
+        Box::leak(Box::new(parsed(body)))
+    }
 
     fn ok(body: &str) -> Response<'_> {
         Response {
             status: 200,
             content_type: "application/json",
             body,
+            json: json(body),
             retry_after: None,
         }
     }
@@ -347,6 +343,26 @@ mod tests {
         assert_eq!(t.expires_at_ms, 301_000.0);
         assert_eq!(t.scope.as_deref(), Some("app-engine:apps:run"));
         assert_eq!(t.resource.as_deref(), Some("urn:dtaccount:x"));
+    }
+
+    #[test]
+    fn refresh_and_id_tokens_are_kept_as_secrets() {
+        let t = parse_response(
+            Vendor::Generic,
+            &ok(r#"{"access_token":"a","refresh_token":"r.t","id_token":"i.d.t"}"#),
+            0.0,
+        )
+        .unwrap();
+        assert_eq!(t.refresh_token, Some(Secret::from("r.t")));
+        assert_eq!(t.id_token.as_ref().map(Secret::expose), Some("i.d.t"));
+        assert!(!format!("{t:?}").contains("r.t"));
+        let t = parse_response(
+            Vendor::Generic,
+            &ok(r#"{"access_token":"a","refresh_token":"","id_token":7}"#),
+            0.0,
+        )
+        .unwrap();
+        assert_eq!((t.refresh_token, t.id_token), (None, None));
     }
 
     #[test]
@@ -382,7 +398,7 @@ mod tests {
             ("12.9", 12.0),
         ];
         for (raw, want) in cases {
-            let body = cat(&[r#"{"access_token":"a","expires_in":"#, raw, "}"]);
+            let body = format!(r#"{{"access_token":"a","expires_in":{raw}}}"#);
             assert_eq!(
                 parse_response(Vendor::Generic, &ok(&body), 0.0)
                     .unwrap()
@@ -441,6 +457,7 @@ mod tests {
                 status: 400,
                 content_type: "application/json",
                 body,
+                json: json(body),
                 retry_after: None,
             },
         );
@@ -464,6 +481,7 @@ mod tests {
                 status: 400,
                 content_type: "application/json",
                 body,
+                json: json(body),
                 retry_after: None,
             },
         );
@@ -477,6 +495,7 @@ mod tests {
             status,
             content_type: "text/plain",
             body,
+            json: json(body),
             retry_after: Some(7.0),
         };
         assert_eq!(
@@ -525,7 +544,7 @@ mod tests {
 
     #[test]
     fn platform_error_shape() {
-        let f = error_fields(r#"{"error":{"code":403,"message":"Forbidden"}}"#).unwrap();
+        let f = error_fields(json(r#"{"error":{"code":403,"message":"Forbidden"}}"#)).unwrap();
         assert_eq!(
             f,
             ErrorFields {
@@ -542,6 +561,7 @@ mod tests {
             status: 302,
             content_type: "",
             body: "",
+            json: &Parsed::NotJson,
             retry_after: None,
         };
         let e = error_response(Vendor::Generic, &r);

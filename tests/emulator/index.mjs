@@ -6,14 +6,16 @@
 //   ... emu.urls, emu.credentials, emu.counters, emu.requests, emu.setFault(...) ...
 //   await emu.close();
 //
-// Run alone: node tests/emulator/index.mjs [--port-base N] [--token-lifetime S] [--no-cors]
+// Run alone: node tests/emulator/index.mjs [--port-base N] [--token-lifetime S] [--no-cors] [--control]
+// --control (or startEmulator({ control: true })) adds a JSON control server (urls.control) so another
+// process can read counters and the request log, reset, and set faults.
 // Node built-ins only.
 
 import http from 'node:http';
 import { realpathSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { sendText } from './util.mjs';
+import { sendText, sendJson } from './util.mjs';
 import { validateFault, takeFault, applyFault } from './faults.mjs';
 import { ssoRole, dynatraceRole, DEFAULT_DT_CLIENT } from './dynatrace.mjs';
 import { appdynamicsRole, DEFAULT_APPD_CLIENT, temporaryTokenFor } from './appdynamics.mjs';
@@ -141,6 +143,79 @@ function listen(server, port) {
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Control server: the emulator's JS API over HTTP, for tests running in another process.
+
+const CONTROL_BODY_LIMIT = 1024 * 1024;
+
+function createControlServer(emu) {
+  const routes = {
+    'GET /counters': () => emu.counters,
+    'GET /requests': () => emu.requests,
+    'POST /reset': () => {
+      emu.reset();
+      return { ok: true };
+    },
+    'POST /fault': (body) => {
+      let parsed;
+      try {
+        parsed = body.trim() === '' ? undefined : JSON.parse(body);
+      } catch (err) {
+        throw new TypeError(`fault: body is not JSON (${err.message})`);
+      }
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        throw new TypeError('fault: body must be a JSON object {role, where, fault}');
+      }
+      emu.setFault(parsed.role, parsed.where, parsed.fault);
+      return { ok: true };
+    },
+    'POST /clear-faults': () => {
+      emu.clearFaults();
+      return { ok: true };
+    },
+    'POST /expire-tokens': () => {
+      emu.expireTokens();
+      return { ok: true };
+    },
+  };
+  const paths = new Set(Object.keys(routes).map((k) => k.split(' ')[1]));
+
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    let size = 0;
+    req.on('data', (chunk) => {
+      size += chunk.length;
+      if (size <= CONTROL_BODY_LIMIT) chunks.push(chunk);
+    });
+    req.on('error', () => {});
+    req.on('end', () => {
+      res.setHeader('access-control-allow-origin', '*');
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, {
+          'access-control-allow-methods': 'GET, POST, OPTIONS',
+          'access-control-allow-headers': 'Content-Type',
+          'content-length': 0,
+        });
+        return res.end();
+      }
+      if (size > CONTROL_BODY_LIMIT) return sendJson(res, 413, { error: 'control: body too large' });
+      const path = new URL(req.url, 'http://control.invalid').pathname;
+      const handler = routes[`${req.method} ${path}`];
+      if (!handler) {
+        if (paths.has(path)) return sendJson(res, 405, { error: `control: ${req.method} not allowed on ${path}` });
+        return sendJson(res, 404, { error: `control: no route ${req.method} ${path}`, routes: Object.keys(routes) });
+      }
+      try {
+        sendJson(res, 200, handler(Buffer.concat(chunks).toString('utf8')));
+      } catch (err) {
+        sendJson(res, err instanceof TypeError ? 400 : 500, { error: String(err && err.message) });
+      }
+    });
+  });
+  server.on('clientError', (_err, socket) => socket.destroy());
+  return server;
+}
+
 function closeServer(server) {
   return new Promise((resolve) => {
     if (!server.listening) return resolve();
@@ -156,6 +231,7 @@ function closeServer(server) {
  * @param {number} [options.tokenLifetimeSeconds=300] expires_in of issued tokens; tokens really expire then
  * @param {boolean} [options.cors=true] CORS headers and OPTIONS preflight answers
  * @param {number} [options.portBase] fixed ports portBase..portBase+4 (sso, dynatrace, appd, appdLegacy, elsewhere)
+ * @param {boolean} [options.control=false] also start the JSON control server (urls.control; portBase+5 with portBase)
  * @param {object} [options.dynatrace] { clients: [{clientId, clientSecret, accountUrn?, scopes?}], tokenLifetimeSeconds? }
  * @param {object} [options.appdynamics] { clients: [{clientName, accountName?, clientSecret}], tokenErrorBody?, extraTokenFields?, tokenLifetimeSeconds? }
  */
@@ -296,7 +372,7 @@ export async function startEmulator(options = {}) {
 
   let closing = null;
 
-  return {
+  const emu = {
     urls,
     credentials,
     counters,
@@ -343,6 +419,21 @@ export async function startEmulator(options = {}) {
       return closing;
     },
   };
+
+  if (options.control) {
+    // Not in `servers` until it listens, so a failed start closes only what was started.
+    const control = createControlServer(emu);
+    try {
+      const port = await listen(control, typeof options.portBase === 'number' ? options.portBase + ROLES.length : 0);
+      servers.control = control;
+      urls.control = `http://${HOST}:${port}`;
+    } catch (err) {
+      await emu.close();
+      throw err;
+    }
+  }
+
+  return emu;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -357,10 +448,12 @@ function parseArgs(argv) {
     if (name === '--port-base') out.portBase = Number(value());
     else if (name === '--token-lifetime') out.tokenLifetimeSeconds = Number(value());
     else if (name === '--no-cors') out.cors = false;
+    else if (name === '--control') out.control = true;
     else if (name === '--help' || name === '-h') out.help = true;
     else throw new Error(`unknown argument ${arg}`);
   }
-  if (out.portBase !== undefined && !(Number.isInteger(out.portBase) && out.portBase > 0 && out.portBase + 4 < 65536)) {
+  const lastOffset = ROLES.length - (out.control ? 0 : 1);
+  if (out.portBase !== undefined && !(Number.isInteger(out.portBase) && out.portBase > 0 && out.portBase + lastOffset < 65536)) {
     throw new Error('--port-base needs a port number');
   }
   return out;
@@ -384,7 +477,7 @@ if (isMain()) {
     process.exit(2);
   }
   if (args.help) {
-    process.stdout.write('usage: node tests/emulator/index.mjs [--port-base N] [--token-lifetime SECONDS] [--no-cors]\n');
+    process.stdout.write('usage: node tests/emulator/index.mjs [--port-base N] [--token-lifetime SECONDS] [--no-cors] [--control]\n');
     process.exit(0);
   }
   const { help, ...options } = args;

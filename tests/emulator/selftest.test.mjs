@@ -519,3 +519,105 @@ test('fixed ports, close is quick and frees the ports', async () => {
   assert.ok(Date.now() - t0 < 1000);
   await assert.rejects(fetch(other.urls.elsewhere));
 });
+
+test('control server: counters, requests, fault, clear-faults, expire-tokens, reset', async () => {
+  const ctl = await startEmulator({ control: true });
+  try {
+    const base = ctl.urls.control;
+    assert.equal(new URL(base).hostname, '127.0.0.1');
+    assert.equal(emu.urls.control, undefined, 'no control server unless asked for');
+    const call = async (method, path, body) => {
+      const res = await fetch(`${base}${path}`, { method, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+      assert.match(res.headers.get('content-type'), /^application\/json/);
+      return { status: res.status, json: await res.json() };
+    };
+    const c = ctl.credentials.dynatrace;
+    const token = () =>
+      fetch(ctl.urls.ssoToken, {
+        method: 'POST',
+        headers: FORM,
+        body: form({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret }),
+      });
+
+    const t = await (await token()).json();
+    let r = await call('GET', '/counters');
+    assert.equal(r.status, 200);
+    assert.equal(r.json.sso.token, 1);
+    assert.equal(r.json.sso.issued, 1);
+    r = await call('GET', '/requests');
+    assert.equal(r.json.length, 1);
+    assert.equal(r.json[0].role, 'sso');
+    assert.equal(r.json[0].headers['content-type'], 'application/x-www-form-urlencoded');
+
+    // fault: applies once (count 1), then normal service
+    r = await call('POST', '/fault', { role: 'sso', where: 'token', fault: { kind: 'status', status: 503, count: 1 } });
+    assert.deepEqual(r, { status: 200, json: { ok: true } });
+    let res = await token();
+    assert.equal(res.status, 503);
+    await res.text();
+    res = await token();
+    assert.equal(res.status, 200);
+    await res.json();
+
+    // bad calls: 400 with {error}, nothing queued
+    for (const body of [
+      { role: 'dynatrace', where: 'token', fault: { kind: 'drop' } },
+      { role: 'sso', where: 'token', fault: { kind: 'nope' } },
+      { role: 'sso', where: 'token' },
+      '{not json',
+      '[1]',
+      '',
+    ]) {
+      r = await call('POST', '/fault', body);
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.equal(typeof r.json.error, 'string');
+    }
+    res = await token();
+    assert.equal(res.status, 200);
+    await res.json();
+
+    // clear-faults
+    await call('POST', '/fault', { role: 'dynatrace', where: 'api', fault: { kind: 'unauthorized' } });
+    assert.deepEqual(await call('POST', '/clear-faults'), { status: 200, json: { ok: true } });
+    res = await fetch(`${ctl.urls.dynatrace}/platform/management/v1/environment`, { headers: bearer(t.access_token) });
+    assert.equal(res.status, 200);
+    await res.json();
+
+    // expire-tokens
+    assert.deepEqual(await call('POST', '/expire-tokens'), { status: 200, json: { ok: true } });
+    res = await fetch(`${ctl.urls.dynatrace}/platform/management/v1/environment`, { headers: bearer(t.access_token) });
+    assert.equal(res.status, 401);
+    await res.text();
+
+    // reset zeroes counters and the log; control calls are not logged
+    assert.ok(ctl.requests.length > 0);
+    assert.deepEqual(await call('POST', '/reset'), { status: 200, json: { ok: true } });
+    r = await call('GET', '/counters');
+    assert.equal(r.json.sso.token, 0);
+    assert.equal(r.json.dynatrace.api, 0);
+    assert.deepEqual((await call('GET', '/requests')).json, []);
+
+    // unknown route 404, wrong method 405
+    assert.equal((await call('GET', '/nope')).status, 404);
+    assert.equal((await call('GET', '/reset')).status, 405);
+  } finally {
+    await ctl.close();
+  }
+});
+
+test('control server on fixed ports: portBase+5, closed with the rest', async () => {
+  let ctl;
+  for (let attempt = 0; attempt < 5 && !ctl; attempt++) {
+    try {
+      ctl = await startEmulator({ control: true, portBase: 30000 + Math.floor(Math.random() * 20000) });
+    } catch {
+      ctl = undefined;
+    }
+  }
+  assert.ok(ctl, 'could not start on fixed ports');
+  assert.equal(Number(new URL(ctl.urls.control).port), Number(new URL(ctl.urls.sso).port) + 5);
+  const res = await fetch(`${ctl.urls.control}/counters`);
+  await res.json();
+  await ctl.close();
+  await assert.rejects(fetch(`${ctl.urls.control}/counters`));
+});

@@ -1,0 +1,241 @@
+//! The Dynatrace client: SSO client-credentials tokens, platform API calls and AppEngine app
+//! functions on one environment.
+
+use js_sys::Object;
+use wasm_bindgen::JsValue;
+
+use super::platform::{get, set};
+use super::{check_options, client_methods, engine_settings, optional, required, url, words};
+use super::{Engine, Options};
+use crate::core::appdynamics::Mode;
+use crate::core::config::{AuthMethod, Config, Vendor};
+use crate::core::encoding::path_segment;
+use crate::core::url::resolve_url;
+use crate::core::{dynatrace, Code, Error, Secret};
+
+/// How a [`DynatraceClient`] is set up.
+#[derive(Clone, Debug)]
+pub struct DynatraceConfig {
+    /// e.g. `https://abc12345.apps.dynatrace.com`; needed for `fetch`, `platform_url` and
+    /// `call_app_function`.
+    pub environment_url: Option<String>,
+    /// The OAuth client's id, e.g. `dt0s02.JDMK2DWV`.
+    pub client_id: String,
+    /// The OAuth client's secret.
+    pub client_secret: Secret,
+    /// Scopes, sent space-separated.
+    pub scope: Vec<String>,
+    /// `urn:dtaccount:<uuid>` (a bare account UUID is accepted).
+    pub resource: Option<String>,
+    /// Default: the SSO host of the environment's stage (prod, sprint, dev), else prod.
+    pub token_url: Option<String>,
+    /// Default `Post` (credentials in the body); SSO does not document Basic.
+    pub auth_method: AuthMethod,
+    /// The options every client has.
+    pub options: Options,
+}
+
+impl Default for DynatraceConfig {
+    fn default() -> Self {
+        DynatraceConfig {
+            environment_url: None,
+            client_id: String::new(),
+            client_secret: Secret::default(),
+            scope: Vec::new(),
+            resource: None,
+            token_url: None,
+            auth_method: AuthMethod::Post,
+            options: Options::default(),
+        }
+    }
+}
+
+/// A Dynatrace client.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), apm_oauth::Error> {
+/// use apm_oauth::{DynatraceClient, DynatraceConfig};
+/// let dt = DynatraceClient::new(DynatraceConfig {
+///     environment_url: Some("https://abc12345.apps.dynatrace.com".into()),
+///     client_id: "dt0s02.XXXXXXXX".into(),
+///     client_secret: "dt0s02.XXXXXXXX.YYYY".into(),
+///     scope: vec!["app-engine:apps:run".into()],
+///     ..Default::default()
+/// })?;
+/// let payload = wasm_bindgen::JsValue::from_str("hello");
+/// let res = dt.call_app_function("my.company.app", "calculate", Some(&payload)).await?;
+/// println!("{}", res.text().await.unwrap_or_default());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct DynatraceClient {
+    pub(crate) engine: Engine,
+}
+
+const CLASS: &str = "DynatraceClient";
+
+impl DynatraceClient {
+    /// Checks the configuration; makes no request.
+    pub fn new(config: DynatraceConfig) -> Result<Self, Error> {
+        let o = config.options;
+        check_options(CLASS, &o)?;
+        let client_id = required(CLASS, "clientId", &config.client_id)?;
+        let secret = required(CLASS, "clientSecret", config.client_secret.expose())?;
+        let api = match optional(&config.environment_url) {
+            Some(e) => Some(url("environmentUrl", &e, &o)?.origin),
+            None => None,
+        };
+        let default_token_url = dynatrace::token_url_for(api.as_ref().map(|a| a.host.as_str()));
+        let token_url = optional(&config.token_url);
+        let token = url(
+            "tokenUrl",
+            token_url.as_deref().unwrap_or(default_token_url),
+            &o,
+        )?;
+        let mut params = Vec::new();
+        if let Some(scope) = words(&config.scope) {
+            params.push(("scope".to_string(), scope));
+        }
+        if let Some(r) = optional(&config.resource) {
+            // DT_ACCOUNT_ID holds the bare account UUID; SSO wants the URN.
+            let urn = if r.contains(':') {
+                r
+            } else {
+                ["urn:dtaccount:", &r].concat()
+            };
+            params.push(("resource".to_string(), urn));
+        }
+        let core = Config {
+            vendor: Vendor::Dynatrace,
+            client_id,
+            secret: Some(Secret::new(secret)),
+            params,
+            auth: config.auth_method,
+            appd: Mode::default(),
+        };
+        let settings = engine_settings(CLASS, Vendor::Dynatrace, core, &token, api, o);
+        Ok(DynatraceClient {
+            engine: Engine::new(settings),
+        })
+    }
+
+    fn environment(&self, method: &str) -> Result<&crate::core::url::Origin, Error> {
+        self.engine.settings().api.as_ref().ok_or_else(|| {
+            Error::new(
+                Code::InvalidConfig,
+                format!("DynatraceClient: {method} needs environmentUrl"),
+            )
+            .hint("set environmentUrl, e.g. https://abc12345.apps.dynatrace.com")
+        })
+    }
+
+    pub(crate) fn api_url(&self, path_or_url: &str) -> Result<String, Error> {
+        resolve_url(self.environment("fetch")?, path_or_url)
+    }
+
+    /// `<environmentUrl>/platform/<api_path>`.
+    pub fn platform_url(&self, api_path: &str) -> Result<String, Error> {
+        let env = self.environment("platformUrl")?;
+        let p = api_path.trim_start_matches('/');
+        let p = p.strip_prefix("platform/").unwrap_or(p);
+        if p.is_empty() {
+            return Err(
+                Error::new(Code::InvalidArgument, "platformUrl: the API path is empty")
+                    .hint("pass a path such as management/v1/environment"),
+            );
+        }
+        resolve_url(env, &["/platform/", p].concat())
+    }
+
+    /// Calls an AppEngine app function: POST with `payload` as JSON when given, else GET.
+    pub async fn call_app_function(
+        &self,
+        app_id: &str,
+        function_name: &str,
+        payload: Option<&JsValue>,
+    ) -> Result<gloo_net::http::Response, Error> {
+        let payload = payload.cloned().unwrap_or(JsValue::UNDEFINED);
+        let response = self
+            .call_app_function_js(app_id, function_name, &payload, &JsValue::UNDEFINED)
+            .await?;
+        Ok(response.into())
+    }
+
+    /// [`Self::call_app_function`] with any JavaScript `RequestInit`, returning the fetch
+    /// `Response` itself. An `undefined` payload means a GET.
+    pub async fn call_app_function_js(
+        &self,
+        app_id: &str,
+        function_name: &str,
+        payload: &JsValue,
+        init: &JsValue,
+    ) -> Result<web_sys::Response, Error> {
+        let engine = &self.engine;
+        let (url, out) = self
+            .app_function_request(app_id, function_name, payload, init)
+            .map_err(|e| engine.scrubbed(e))?;
+        engine
+            .fetch(&url, &out)
+            .await
+            .map_err(|e| engine.scrubbed(e))
+    }
+
+    fn app_function_request(
+        &self,
+        app_id: &str,
+        function_name: &str,
+        payload: &JsValue,
+        init: &JsValue,
+    ) -> Result<(String, JsValue), Error> {
+        let env = self.environment("callAppFunction")?;
+        let mut segments = Vec::new();
+        for (what, v) in [("app id", app_id), ("function name", function_name)] {
+            let t = v.trim();
+            if t.is_empty() || v == "." || v == ".." {
+                return Err(Error::new(
+                    Code::InvalidArgument,
+                    format!("callAppFunction: the {what} is empty or not a name"),
+                ));
+            }
+            segments.push(path_segment(t));
+        }
+        let url = resolve_url(
+            env,
+            &[
+                "/platform/app-engine/app-functions/v1/apps/",
+                &segments[0],
+                "/api/",
+                &segments[1],
+            ]
+            .concat(),
+        )?;
+        let out = Object::new();
+        if init.is_object() {
+            Object::assign(&out, &Object::from(init.clone()));
+        }
+        if !payload.is_undefined() {
+            let body = js_sys::JSON::stringify(payload)
+                .ok()
+                .and_then(|s| s.as_string())
+                .ok_or_else(|| {
+                    Error::new(
+                        Code::InvalidArgument,
+                        "callAppFunction: the payload cannot be serialised as JSON",
+                    )
+                })?;
+            if get(&out, "method").is_undefined() {
+                set(&out, "method", &JsValue::from_str("POST"));
+            }
+            let headers = super::engine::headers_of(&out)?;
+            if !headers.has("content-type").unwrap_or(false) {
+                let _ = headers.set("Content-Type", "application/json");
+            }
+            set(&out, "headers", &headers);
+            set(&out, "body", &JsValue::from_str(&body));
+        }
+        Ok((url, out.into()))
+    }
+}
+
+client_methods!(DynatraceClient);

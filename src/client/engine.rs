@@ -1,0 +1,573 @@
+//! The engine every client type runs on: the token cache, the one token request in flight, early
+//! refresh, retries with backoff, per-attempt timeouts, the caller's `AbortSignal`, and the
+//! authenticated fetch with its one retry after a 401.
+//!
+//! One engine per client, shared by clones of it (`Rc`): JavaScript is single-threaded, so the
+//! state is a `RefCell` that is never borrowed across an `.await`.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Promise};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use web_sys::{AbortController, AbortSignal, Headers};
+
+use super::platform::{self, aborted, get, set, Timer};
+use crate::core::appdynamics::{self, Attempt};
+use crate::core::config::{Config, Vendor};
+use crate::core::error::{scrub_text, secret_forms};
+use crate::core::token::{parse_response, Response, Token};
+use crate::core::url::Origin;
+use crate::core::{cache, oauth, retry, text, Code, Error, Secret};
+
+/// Counters of one client, as `stats()` returns them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    /// HTTP requests sent to the token endpoint (fallbacks and retries included).
+    pub token_requests: u32,
+    /// Calls served from the cached token.
+    pub cache_hits: u32,
+    /// Token requests started because the cached token reached its refresh time.
+    pub refreshes: u32,
+    /// API calls retried once after a 401.
+    pub unauthorized_retries: u32,
+}
+
+/// Everything an engine is configured with, checked by the client type that builds it.
+pub(crate) struct Settings {
+    /// The JavaScript class name, for messages.
+    pub class: &'static str,
+    pub vendor: Vendor,
+    /// Credentials and form parameters of the token request.
+    pub core: Config,
+    pub token_url: String,
+    pub token_origin: String,
+    /// The origin `fetch` calls go to, when configured.
+    pub api: Option<Origin>,
+    pub api_origin: String,
+    /// A static token (AppDynamics UI token) instead of token requests.
+    pub static_token: Option<Secret>,
+    pub fetch: Option<Function>,
+    pub timeout_ms: f64,
+    pub skew_ms: f64,
+    pub max_retries: u32,
+}
+
+/// A token in use: the cached one, or a static one (generation 0).
+pub(crate) struct Cached {
+    pub value: Secret,
+    /// `Bearer <token>` as a JS string, ready for every call.
+    pub header: JsValue,
+    pub gen: u64,
+    pub expires_at: f64,
+    pub refresh_at: f64,
+    pub scope: Option<String>,
+    pub resource: Option<String>,
+}
+
+type Outcome = Rc<RefCell<Option<Result<u64, Error>>>>;
+
+/// The token request in flight, shared by every caller waiting for it.
+struct Inflight {
+    id: u64,
+    abort: AbortController,
+    waiters: u32,
+    /// Settles (never rejects) when the request is over; `outcome` then holds its result.
+    done: Promise,
+    outcome: Outcome,
+}
+
+#[derive(Default)]
+struct State {
+    cache: Option<Rc<Cached>>,
+    generation: u64,
+    inflight: Option<Inflight>,
+    next_id: u64,
+    /// The AppDynamics attempt that worked, tried first from then on.
+    learned: Option<Attempt>,
+    stats: Stats,
+}
+
+struct Inner {
+    s: Settings,
+    static_entry: Option<Rc<Cached>>,
+    st: RefCell<State>,
+}
+
+/// One client's engine; clones share it.
+#[derive(Clone)]
+pub(crate) struct Engine(Rc<Inner>);
+
+fn aborted_error() -> Error {
+    Error::new(Code::Aborted, "the call was aborted by its signal")
+}
+
+fn bearer(token: &str) -> JsValue {
+    JsValue::from_str(&["Bearer ", token].concat())
+}
+
+impl Engine {
+    pub(crate) fn new(s: Settings) -> Engine {
+        let static_entry = s.static_token.as_ref().map(|t| {
+            Rc::new(Cached {
+                header: bearer(t.expose()),
+                expires_at: platform::jwt_expiry(t.expose()),
+                value: t.clone(),
+                gen: 0,
+                refresh_at: f64::INFINITY,
+                scope: None,
+                resource: None,
+            })
+        });
+        Engine(Rc::new(Inner {
+            s,
+            static_entry,
+            st: RefCell::new(State::default()),
+        }))
+    }
+
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.0.s
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        self.0.st.borrow().stats
+    }
+
+    /// Forgets the cached token.
+    pub(crate) fn invalidate(&self) {
+        self.0.st.borrow_mut().cache = None;
+    }
+
+    /// Every form in which this client's secrets (the client secret, a static token, the current
+    /// access token, `extra`) may come back in a server's text.
+    fn secret_forms(&self, extra: Option<&str>) -> Vec<String> {
+        let s = &self.0.s;
+        let cached = self.0.st.borrow().cache.clone();
+        let mut raw: Vec<&str> = Vec::new();
+        if let Some(secret) = &s.core.secret {
+            raw.push(secret.expose());
+        }
+        if let Some(t) = &s.static_token {
+            raw.push(t.expose());
+        }
+        if let Some(c) = &cached {
+            raw.push(c.value.expose());
+        }
+        raw.extend(extra);
+        let mut out = Vec::new();
+        for r in raw.into_iter().filter(|r| !r.is_empty()) {
+            out.extend(secret_forms(&s.core.client_id, r, &platform::base64));
+        }
+        out
+    }
+
+    /// `e` with every secret this client knows removed from its texts.
+    pub(crate) fn scrubbed(&self, e: Error) -> Error {
+        let forms = self.secret_forms(None);
+        let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
+        e.scrub(&refs)
+    }
+
+    /// The cached token while it is fresh (counted as a cache hit).
+    fn fresh(&self) -> Option<Rc<Cached>> {
+        let mut st = self.0.st.borrow_mut();
+        let c = st.cache.clone()?;
+        if platform::now() < c.refresh_at {
+            st.stats.cache_hits += 1;
+            Some(c)
+        } else {
+            None
+        }
+    }
+
+    /// The token to use: the static one, the cached one while fresh, else the one in flight, else
+    /// a new one. `signal` stops this caller's wait; the request itself is aborted only when its
+    /// last waiter has gone.
+    pub(crate) async fn token(&self, signal: Option<&AbortSignal>) -> Result<Rc<Cached>, Error> {
+        if let Some(s) = &self.0.static_entry {
+            return Ok(s.clone());
+        }
+        for _ in 0..3 {
+            if aborted(signal) {
+                return Err(aborted_error());
+            }
+            if let Some(c) = self.fresh() {
+                return Ok(c);
+            }
+            let (id, done, outcome) = self.join();
+            let waited = match signal {
+                Some(s) => platform::wait_unless_aborted(&done, s).await,
+                None => JsFuture::from(done).await.is_ok(),
+            };
+            if !waited {
+                self.leave(id);
+                return Err(aborted_error());
+            }
+            let result = outcome.borrow().clone();
+            match result {
+                Some(Err(e)) => return Err(e),
+                Some(Ok(gen)) => {
+                    let cache = self.0.st.borrow().cache.clone();
+                    if let Some(c) = cache.filter(|c| c.gen == gen) {
+                        return Ok(c);
+                    }
+                }
+                None => {}
+            }
+        }
+        Err(Error::new(
+            Code::TokenError,
+            "the token was invalidated again and again while it was being fetched",
+        ))
+    }
+
+    /// Joins the request in flight, starting one when there is none.
+    fn join(&self) -> (u64, Promise, Outcome) {
+        let mut st = self.0.st.borrow_mut();
+        if st.inflight.is_none() {
+            if st.cache.is_some() {
+                st.stats.refreshes += 1;
+            }
+            st.next_id += 1;
+            let id = st.next_id;
+            let abort = AbortController::new().expect("AbortController");
+            let outcome: Outcome = Rc::default();
+            let (me, signal, out) = (self.clone(), abort.signal(), outcome.clone());
+            // The request runs on its own: it outlives any one caller, and it never rejects, so a
+            // request nobody waits for any more cannot become an unhandled rejection.
+            let done = future_to_promise(async move {
+                let result = me.request(&signal).await;
+                *out.borrow_mut() = Some(result);
+                let mut st = me.0.st.borrow_mut();
+                if st.inflight.as_ref().is_some_and(|f| f.id == id) {
+                    st.inflight = None;
+                }
+                Ok(JsValue::UNDEFINED)
+            });
+            st.inflight = Some(Inflight {
+                id,
+                abort,
+                waiters: 0,
+                done,
+                outcome,
+            });
+        }
+        let f = st.inflight.as_mut().expect("in flight");
+        f.waiters += 1;
+        (f.id, f.done.clone(), f.outcome.clone())
+    }
+
+    /// A waiter of request `id` was aborted: the last one aborts the request and detaches it.
+    fn leave(&self, id: u64) {
+        let mut st = self.0.st.borrow_mut();
+        let last = match st.inflight.as_mut() {
+            Some(f) if f.id == id => {
+                f.waiters -= 1;
+                f.waiters == 0
+            }
+            _ => false,
+        };
+        if last {
+            if let Some(f) = st.inflight.take() {
+                f.abort.abort();
+            }
+        }
+    }
+
+    /// One token request with its retries and fallbacks; a new token is cached under a new
+    /// generation.
+    async fn request(&self, signal: &AbortSignal) -> Result<u64, Error> {
+        match self.fetch_token(signal).await {
+            Ok(t) => {
+                let skew = self.0.s.skew_ms;
+                let mut st = self.0.st.borrow_mut();
+                st.generation += 1;
+                let gen = st.generation;
+                st.cache = Some(Rc::new(Cached {
+                    header: bearer(t.access_token.expose()),
+                    refresh_at: cache::refresh_at(t.expires_at_ms, t.lifetime_ms, skew).floor(),
+                    expires_at: t.expires_at_ms,
+                    value: t.access_token,
+                    gen,
+                    scope: t.scope,
+                    resource: t.resource,
+                }));
+                Ok(gen)
+            }
+            Err(e) => {
+                let mut e = self.scrubbed(e);
+                e.shared = Some(Rc::new(()));
+                Err(e)
+            }
+        }
+    }
+
+    async fn fetch_token(&self, signal: &AbortSignal) -> Result<Token, Error> {
+        let s = &self.0.s;
+        let appd = s.vendor == Vendor::AppDynamics;
+        let learned = self.0.st.borrow().learned;
+        let mut attempt = learned.unwrap_or(if appd {
+            s.core.appd.first()
+        } else {
+            Attempt::default()
+        });
+        let mut tried: Vec<Attempt> = Vec::new();
+        let mut retries = 0;
+        let with_attempts = |mut e: Error, tried: &[Attempt]| {
+            if tried.len() > 1 {
+                let list: Vec<&str> = tried.iter().map(|a| appdynamics::describe(*a)).collect();
+                e.message.push_str("; tried ");
+                e.message.push_str(&list.join(", then "));
+            }
+            e
+        };
+        loop {
+            let req = oauth::token_request(&s.core, attempt);
+            let headers = Object::new();
+            for (k, v) in &req.headers {
+                set(&headers, k, &JsValue::from_str(v));
+            }
+            if let Some(credentials) = &req.basic {
+                let value = ["Basic ", &platform::base64(credentials)].concat();
+                set(&headers, "Authorization", &JsValue::from_str(&value));
+            }
+            let init = Object::new();
+            set(&init, "method", &JsValue::from_str("POST"));
+            set(&init, "headers", &headers);
+            set(&init, "body", &JsValue::from_str(&req.body));
+            // A token request never follows a redirect: it would carry the credentials elsewhere.
+            set(&init, "redirect", &JsValue::from_str("manual"));
+            set(&init, "cache", &JsValue::from_str("no-store"));
+            self.0.st.borrow_mut().stats.token_requests += 1;
+            let reply = self
+                .send(
+                    &s.token_url,
+                    &s.token_origin,
+                    &init,
+                    Some(signal),
+                    true,
+                    None,
+                )
+                .await;
+            let (response, body) = match reply {
+                Ok(r) => r,
+                Err(e) => {
+                    let delay = if e.code == Code::Network {
+                        retry::delay_ms(retries, s.max_retries, None, js_sys::Math::random())
+                    } else {
+                        None
+                    };
+                    match delay {
+                        Some(ms) => {
+                            platform::sleep(ms, signal).await;
+                            retries += 1;
+                            continue;
+                        }
+                        None => return Err(with_attempts(e, &tried)),
+                    }
+                }
+            };
+            let status = response.status();
+            let now = platform::now();
+            let headers = response.headers();
+            let after = platform::retry_after_ms(headers.get("retry-after").ok().flatten(), now);
+            let content_type = headers
+                .get("content-type")
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            let parsed = platform::parse_json(&body);
+            let mut answer = Response {
+                status,
+                content_type: &content_type,
+                body: &body,
+                json: &parsed,
+                retry_after: after.map(|ms| ms / 1000.0),
+            };
+            if let Ok(t) = parse_response(s.vendor, &answer, now) {
+                if appd {
+                    self.0.st.borrow_mut().learned = Some(attempt);
+                }
+                return Ok(t);
+            }
+            // Server text may echo what it was sent: the error is built from a scrubbed copy,
+            // before anything quotes or cuts it.
+            let forms = self.secret_forms(None);
+            let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
+            let clean = scrub_text(&body, &refs, 4);
+            let clean_json = platform::parse_json(&clean);
+            answer.body = &clean;
+            answer.json = &clean_json;
+            let e = parse_response(s.vendor, &answer, now)
+                .err()
+                .unwrap_or_else(|| Error::new(Code::InvalidResponse, ""))
+                .scrub(&refs);
+            tried.push(attempt);
+            if let Some(next) = appd.then(|| s.core.appd.next(attempt, status)).flatten() {
+                attempt = next;
+                continue;
+            }
+            let delay = if retry::retryable_status(status) {
+                retry::delay_ms(retries, s.max_retries, after, js_sys::Math::random())
+            } else {
+                None
+            };
+            match delay {
+                Some(ms) => {
+                    platform::sleep(ms, signal).await;
+                    retries += 1;
+                }
+                None => return Err(with_attempts(e, &tried)),
+            }
+        }
+    }
+
+    /// One HTTP attempt. With `read_body` the timeout covers the body too, which is read (up to
+    /// the limit) and returned; without, it ends with the response headers and the caller owns
+    /// the body.
+    async fn send(
+        &self,
+        url: &str,
+        origin: &str,
+        init: &Object,
+        caller: Option<&AbortSignal>,
+        read_body: bool,
+        token: Option<&str>,
+    ) -> Result<(web_sys::Response, String), Error> {
+        if aborted(caller) {
+            return Err(aborted_error());
+        }
+        let s = &self.0.s;
+        let ctl = AbortController::new().expect("AbortController");
+        let timed_out = Rc::new(Cell::new(false));
+        let (flag, c) = (timed_out.clone(), ctl.clone());
+        let timer = Rc::new(RefCell::new(Some(Timer::new(s.timeout_ms, move || {
+            flag.set(true);
+            c.abort();
+        }))));
+        // When the caller's signal fires, the attempt's timer goes at once.
+        let _listener = caller.map(|signal| {
+            let t = timer.clone();
+            platform::AbortListener::new(signal, move || {
+                t.borrow_mut().take();
+            })
+        });
+        set(init, "signal", &platform::combined(&ctl.signal(), caller));
+        let result = async {
+            let response = platform::fetch(s.fetch.as_ref(), url, init).await?;
+            let body = if read_body {
+                platform::read_bounded(&response).await?
+            } else {
+                String::new()
+            };
+            Ok::<_, JsValue>((response, body))
+        }
+        .await;
+        timer.borrow_mut().take();
+        result.map_err(|cause| {
+            if timed_out.get() {
+                return Error::new(
+                    Code::Timeout,
+                    format!(
+                        "no answer from {origin} within {} ms",
+                        s.timeout_ms.trunc() as u64
+                    ),
+                )
+                .hint("raise timeoutMs, or check that the host is reachable");
+            }
+            if aborted(caller) {
+                return aborted_error();
+            }
+            let mut message = ["could not reach ", origin].concat();
+            if let Some(detail) = platform::failure_detail(&cause) {
+                let forms = self.secret_forms(token);
+                let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
+                message.push_str(": ");
+                message.push_str(&text::snippet(&scrub_text(&detail, &refs, 4), 120));
+            }
+            Error::new(Code::Network, message).hint(if platform::in_page() {
+                "in a browser this is also how a CORS refusal looks: the server must allow this page's origin, or route calls through a same-origin proxy with the fetch option"
+            } else {
+                "check the URL, DNS, proxy and firewall"
+            })
+        })
+    }
+
+    /// An authenticated call to `url` (already checked to be on the API origin): the token in
+    /// `Authorization`, no redirect followed, and one retry with a new token after a 401 when the
+    /// body can be sent again. `init` is the caller's `RequestInit` (or `undefined`).
+    pub(crate) async fn fetch(
+        &self,
+        url: &str,
+        init: &JsValue,
+    ) -> Result<web_sys::Response, Error> {
+        let signal = platform::signal_of(init);
+        let signal = signal.as_ref();
+        let again = platform::resendable(&get(init, "body"));
+        let headers = headers_of(init)?;
+        // The cached token without a detour through the token path: the common case.
+        let fresh = if aborted(signal) { None } else { self.fresh() };
+        let t = match fresh {
+            Some(t) => t,
+            None => self.token(signal).await?,
+        };
+        let first = self.send_api(url, init, &headers, &t, signal).await?;
+        if first.status() != 401 || t.gen == 0 || !again {
+            return Ok(first);
+        }
+        {
+            let mut st = self.0.st.borrow_mut();
+            if st.cache.as_ref().is_some_and(|c| c.gen == t.gen) {
+                st.cache = None;
+            }
+            st.stats.unauthorized_retries += 1;
+        }
+        platform::discard(&first);
+        let t = self.token(signal).await?;
+        self.send_api(url, init, &headers, &t, signal).await
+    }
+
+    async fn send_api(
+        &self,
+        url: &str,
+        init: &JsValue,
+        headers: &Headers,
+        token: &Cached,
+        signal: Option<&AbortSignal>,
+    ) -> Result<web_sys::Response, Error> {
+        let out = Object::new();
+        if init.is_object() {
+            Object::assign(&out, &Object::from(init.clone()));
+        }
+        headers
+            .unchecked_ref::<platform::HeadersSet>()
+            .set("Authorization", &token.header);
+        set(&out, "headers", headers);
+        // Never follow a redirect with the token: the 3xx is returned to the caller.
+        set(&out, "redirect", &JsValue::from_str("manual"));
+        let origin = &self.0.s.api_origin;
+        let (response, _) = self
+            .send(url, origin, &out, signal, false, Some(token.value.expose()))
+            .await?;
+        Ok(response)
+    }
+}
+
+/// A copy of the caller's headers as `Headers`, or the error when they are not headers.
+pub(crate) fn headers_of(init: &JsValue) -> Result<Headers, Error> {
+    let given = get(init, "headers");
+    let made = if given.is_undefined() {
+        Headers::new()
+    } else {
+        Headers::new_with_str_sequence_sequence(&given)
+    };
+    made.map_err(|_| {
+        Error::new(
+            Code::InvalidArgument,
+            "init.headers is not a valid set of headers",
+        )
+    })
+}

@@ -1,0 +1,252 @@
+//! The Rust API: one client type per vendor over one shared engine, talking through the
+//! JavaScript fetch API (the global `fetch`, or the one given in [`Options::fetch`]).
+//!
+//! Every client caches its token and shares one token request among all the calls that need it,
+//! refreshes it before it expires, retries token requests on network errors, 429 and 502/503/504,
+//! and retries an API call once with a new token after a 401. Clients are cheap to clone; clones
+//! share the token cache.
+
+// `Error` carries the server's OAuth fields inline; it is built at most once per failed call.
+#![allow(clippy::result_large_err)]
+
+mod appdynamics;
+mod dynatrace;
+mod engine;
+mod oauth;
+pub(crate) mod platform;
+
+pub use appdynamics::{
+    AppDynamicsClient, AppDynamicsConfig, Application, BasicAuth, TokenContentType,
+};
+pub use dynatrace::{DynatraceClient, DynatraceConfig};
+pub use engine::Stats;
+pub use oauth::{OAuthClient, OAuthConfig};
+
+pub(crate) use engine::{Engine, Settings};
+
+use crate::core::url::{config_url, Origin, ParsedUrl};
+use crate::core::{Code, Error};
+
+/// Options every client accepts.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// A fetch function to use instead of the global one (a proxy, tests, a same-origin
+    /// forwarder), called as `fetch(url, init)`.
+    pub fetch: Option<js_sys::Function>,
+    /// Longest wait for one HTTP attempt, token or API, in ms (default 30000).
+    pub timeout_ms: f64,
+    /// Refresh this long before expiry, never more than half the token's lifetime (default 30).
+    pub refresh_skew_seconds: f64,
+    /// Retries of a token request after a network error, 429 or 502/503/504 (default 2, at
+    /// most 10).
+    pub max_retries: u32,
+    /// Allow `http://` to hosts that are not loopback (default false).
+    pub allow_insecure_http: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            fetch: None,
+            timeout_ms: 30_000.0,
+            refresh_skew_seconds: 30.0,
+            max_retries: 2,
+            allow_insecure_http: false,
+        }
+    }
+}
+
+/// A token as [`DynatraceClient::token`] and the others return it.
+#[derive(Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenInfo {
+    /// The bearer token.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Expiry in ms since the epoch; infinity for a static token whose expiry is unknown.
+    pub expires_at: f64,
+    /// Scopes granted, when the server said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The resource (Dynatrace account URN), when the server said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+}
+
+impl std::fmt::Debug for TokenInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenInfo")
+            .field("access_token", &"[redacted]")
+            .field("expires_at", &self.expires_at)
+            .field("scope", &self.scope)
+            .field("resource", &self.resource)
+            .finish()
+    }
+}
+
+/// What every client checks of the shared options: `class: name must be …`.
+pub(crate) fn check_options(class: &str, o: &Options) -> Result<(), Error> {
+    let range = |name: &str, v: f64, min: u32, max: u32| {
+        if v >= f64::from(min) && v <= f64::from(max) {
+            Ok(())
+        } else {
+            Err(bad(
+                class,
+                name,
+                &format!("must be a number from {min} to {max}"),
+            ))
+        }
+    };
+    range("timeoutMs", o.timeout_ms, 1, 2_147_483_647)?;
+    range("refreshSkewSeconds", o.refresh_skew_seconds, 0, 86_400)?;
+    range("maxRetries", f64::from(o.max_retries), 0, 10)
+}
+
+/// `class: name what`, an `invalid_config` error.
+pub(crate) fn bad(class: &str, name: &str, what: &str) -> Error {
+    Error::new(Code::InvalidConfig, format!("{class}: {name} {what}"))
+}
+
+/// A required text option, trimmed.
+pub(crate) fn required(class: &str, name: &str, v: &str) -> Result<String, Error> {
+    let t = v.trim();
+    if t.is_empty() {
+        Err(bad(class, name, "is required"))
+    } else {
+        Ok(t.to_string())
+    }
+}
+
+/// An optional text option, trimmed; empty counts as missing.
+pub(crate) fn optional(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+}
+
+/// Scope words: each item split on whitespace, joined by single spaces (OAuth scope syntax).
+pub(crate) fn words(list: &[String]) -> Option<String> {
+    let all: Vec<&str> = list
+        .iter()
+        .flat_map(|s| s.split_ascii_whitespace())
+        .collect();
+    (!all.is_empty()).then(|| all.join(" "))
+}
+
+/// A configured URL, checked.
+pub(crate) fn url(what: &str, input: &str, o: &Options) -> Result<ParsedUrl, Error> {
+    config_url(what, input, o.allow_insecure_http)
+}
+
+/// The parts of [`Settings`] that come from [`Options`].
+pub(crate) fn engine_settings(
+    class: &'static str,
+    vendor: crate::core::config::Vendor,
+    core: crate::core::config::Config,
+    token: &ParsedUrl,
+    api: Option<Origin>,
+    o: Options,
+) -> Settings {
+    Settings {
+        class,
+        vendor,
+        core,
+        token_url: [token.origin.serialize(), token.rest.clone()].concat(),
+        token_origin: token.origin.serialize(),
+        api_origin: api.as_ref().map(Origin::serialize).unwrap_or_default(),
+        api,
+        static_token: None,
+        fetch: o.fetch,
+        timeout_ms: o.timeout_ms,
+        skew_ms: o.refresh_skew_seconds * 1000.0,
+        max_retries: o.max_retries,
+    }
+}
+
+/// The methods every client type has, over its engine.
+macro_rules! client_methods {
+    ($t:ty) => {
+        impl $t {
+            /// The current token: the cached one while fresh, else fetched once for every
+            /// concurrent caller.
+            pub async fn token(&self) -> Result<$crate::client::TokenInfo, $crate::Error> {
+                self.token_with_signal(None).await
+            }
+
+            /// [`Self::token`], giving up when `signal` fires (the token request itself goes on
+            /// while other callers wait for it).
+            pub async fn token_with_signal(
+                &self,
+                signal: Option<&web_sys::AbortSignal>,
+            ) -> Result<$crate::client::TokenInfo, $crate::Error> {
+                let engine = &self.engine;
+                let t = engine.token(signal).await.map_err(|e| engine.scrubbed(e))?;
+                Ok($crate::client::TokenInfo {
+                    access_token: t.value.expose().to_string(),
+                    token_type: "Bearer",
+                    expires_at: t.expires_at,
+                    scope: t.scope.clone(),
+                    resource: t.resource.clone(),
+                })
+            }
+
+            /// An authenticated call. A path is resolved against the configured origin; an
+            /// absolute URL to another origin is refused. Redirects are not followed (the 3xx is
+            /// returned); after a 401 the token is renewed and the call retried once when its
+            /// body can be sent again. Any other status is returned as fetch returns it.
+            pub async fn fetch(
+                &self,
+                path_or_url: &str,
+                init: Option<&web_sys::RequestInit>,
+            ) -> Result<gloo_net::http::Response, $crate::Error> {
+                let init: &wasm_bindgen::JsValue = match init {
+                    Some(i) => i.as_ref(),
+                    None => &wasm_bindgen::JsValue::UNDEFINED,
+                };
+                let response = self.fetch_js(path_or_url, init).await?;
+                Ok(gloo_net::http::Response::from(response))
+            }
+
+            /// [`Self::fetch`] with any JavaScript `RequestInit` object, returning the fetch
+            /// `Response` itself.
+            pub async fn fetch_js(
+                &self,
+                path_or_url: &str,
+                init: &wasm_bindgen::JsValue,
+            ) -> Result<web_sys::Response, $crate::Error> {
+                let engine = &self.engine;
+                let url = self.api_url(path_or_url).map_err(|e| engine.scrubbed(e))?;
+                engine
+                    .fetch(&url, init)
+                    .await
+                    .map_err(|e| engine.scrubbed(e))
+            }
+
+            /// Forgets the cached token: the next call gets a new one.
+            pub fn invalidate(&self) {
+                self.engine.invalidate();
+            }
+
+            /// Counters of token requests, cache hits, early refreshes and 401 retries.
+            pub fn stats(&self) -> $crate::client::Stats {
+                self.engine.stats()
+            }
+        }
+    };
+}
+pub(crate) use client_methods;
+
+/// A caller's path or URL on the API origin, or why not.
+pub(crate) fn api_url(engine: &Engine, path_or_url: &str) -> Result<String, Error> {
+    let s = engine.settings();
+    match &s.api {
+        Some(api) => crate::core::url::resolve_url(api, path_or_url),
+        None => Err(Error::new(
+            Code::InvalidConfig,
+            format!("{}: fetch needs baseUrl", s.class),
+        )
+        .hint("set baseUrl to the API's origin")),
+    }
+}

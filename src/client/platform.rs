@@ -1,0 +1,321 @@
+//! What the client needs of the JavaScript platform, bound to globals that Node 18+, Deno,
+//! browsers and workers all have (`fetch`, `setTimeout`, `btoa`, `AbortSignal`), never to
+//! `window`: timers and abort listeners that clean up when dropped, bounded body reads, and the
+//! few conversions the platform does better than the wasm could.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, ReadableStreamDefaultReader};
+
+use crate::core::body::{Parsed, TokenBody};
+use crate::core::url::{retry_after, RetryAfter};
+
+/// Most of a token or error body that is read: a hostile endpoint cannot make us buffer more.
+pub(crate) const BODY_LIMIT: usize = 65536;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = fetch, catch)]
+    fn global_fetch(input: &str, init: &Object) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(f: &Function, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: &JsValue);
+    #[wasm_bindgen(js_name = btoa)]
+    fn btoa(latin1: &str) -> String;
+    #[wasm_bindgen(js_name = atob, catch)]
+    fn atob(base64: &str) -> Result<String, JsValue>;
+
+    /// `Headers` seen through its `set` with a value that is already a JS string (the cached
+    /// `Authorization` value is never copied out of JavaScript and back).
+    pub(crate) type HeadersSet;
+    #[wasm_bindgen(method, js_name = set)]
+    pub(crate) fn set(this: &HeadersSet, name: &str, value: &JsValue);
+}
+
+/// Milliseconds since the epoch.
+pub(crate) fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+/// The base64 form of `s`'s UTF-8 bytes, through the platform's `btoa` (which takes one char per
+/// byte).
+pub(crate) fn base64(s: &str) -> String {
+    btoa(&s.bytes().map(char::from).collect::<String>())
+}
+
+/// A property of a JS value, `undefined` when it has none or is not an object.
+pub(crate) fn get(target: &JsValue, key: &str) -> JsValue {
+    if target.is_object() || target.is_function() {
+        Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
+    }
+}
+
+/// Sets a property of a fresh object (cannot fail on one).
+pub(crate) fn set(target: &Object, key: &str, value: &JsValue) {
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+thread_local! {
+    /// Whether this runtime has `AbortSignal.any` (Node 20.3+, Deno, current browsers).
+    static HAS_ANY: bool = {
+        let ctor = get(&js_sys::global(), "AbortSignal");
+        get(&ctor, "any").is_function()
+    };
+    /// Whether this is a page (a refused CORS request looks like a network error there).
+    static IN_PAGE: bool = get(&js_sys::global(), "document").is_object();
+    /// One handler that swallows a rejection nobody needs (a cancelled body's).
+    static IGNORE: Closure<dyn FnMut(JsValue)> = Closure::new(|_| {});
+}
+
+pub(crate) fn in_page() -> bool {
+    IN_PAGE.with(|v| *v)
+}
+
+/// The signal a fetch gets: the attempt's own, combined with the caller's when there is one.
+pub(crate) fn combined(own: &AbortSignal, caller: Option<&AbortSignal>) -> AbortSignal {
+    match caller {
+        Some(c) if HAS_ANY.with(|v| *v) => AbortSignal::any(&Array::of2(c, own)),
+        _ => own.clone(),
+    }
+}
+
+/// Ignores a promise's rejection.
+pub(crate) fn ignore_rejection(p: &Promise) {
+    IGNORE.with(|f| {
+        let _ = p.catch(f);
+    });
+}
+
+/// Calls the user's `fetch` or the global one. A synchronous throw becomes the error.
+pub(crate) async fn fetch(
+    custom: Option<&Function>,
+    url: &str,
+    init: &Object,
+) -> Result<web_sys::Response, JsValue> {
+    let promise = match custom {
+        Some(f) => {
+            Promise::resolve(&f.call2(&JsValue::UNDEFINED, &JsValue::from_str(url), init)?)
+        }
+        None => global_fetch(url, init)?,
+    };
+    Ok(JsFuture::from(promise).await?.unchecked_into())
+}
+
+/// A `setTimeout` that is cleared when dropped, so it can never fire into freed memory.
+pub(crate) struct Timer {
+    id: JsValue,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl Timer {
+    pub(crate) fn new(ms: f64, f: impl FnMut() + 'static) -> Timer {
+        let callback = Closure::<dyn FnMut()>::new(f);
+        let id = set_timeout(callback.as_ref().unchecked_ref(), ms);
+        Timer {
+            id,
+            _callback: callback,
+        }
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        clear_timeout(&self.id);
+    }
+}
+
+/// An `abort` listener on a signal, removed when dropped.
+pub(crate) struct AbortListener {
+    signal: AbortSignal,
+    callback: Closure<dyn FnMut()>,
+}
+
+impl AbortListener {
+    pub(crate) fn new(signal: &AbortSignal, f: impl FnMut() + 'static) -> AbortListener {
+        let callback = Closure::<dyn FnMut()>::new(f);
+        let _ = signal.add_event_listener_with_callback("abort", callback.as_ref().unchecked_ref());
+        AbortListener {
+            signal: signal.clone(),
+            callback,
+        }
+    }
+}
+
+impl Drop for AbortListener {
+    fn drop(&mut self) {
+        let _ = self
+            .signal
+            .remove_event_listener_with_callback("abort", self.callback.as_ref().unchecked_ref());
+    }
+}
+
+/// A promise and the function that resolves it.
+fn deferred() -> (Promise, Function) {
+    let mut resolve = None;
+    let promise = Promise::new(&mut |res, _| resolve = Some(res));
+    (
+        promise,
+        resolve.unwrap_or_else(|| Function::new_no_args("")),
+    )
+}
+
+/// Whether `signal` has fired.
+pub(crate) fn aborted(signal: Option<&AbortSignal>) -> bool {
+    signal.is_some_and(AbortSignal::aborted)
+}
+
+/// Waits `ms`, or less when `signal` fires. The timer goes inside the abort event itself, so an
+/// aborted caller leaves nothing pending.
+pub(crate) async fn sleep(ms: f64, signal: &AbortSignal) {
+    if signal.aborted() {
+        return;
+    }
+    let (promise, resolve) = deferred();
+    let r = resolve.clone();
+    let timer = Rc::new(RefCell::new(Some(Timer::new(ms, move || {
+        let _ = r.call0(&JsValue::UNDEFINED);
+    }))));
+    let t = timer.clone();
+    let _listener = AbortListener::new(signal, move || {
+        t.borrow_mut().take();
+        let _ = resolve.call0(&JsValue::UNDEFINED);
+    });
+    let _ = JsFuture::from(promise).await;
+    timer.borrow_mut().take();
+}
+
+/// Waits for `promise` unless `signal` fires first: `false` when it did.
+pub(crate) async fn wait_unless_aborted(promise: &Promise, signal: &AbortSignal) -> bool {
+    if signal.aborted() {
+        return false;
+    }
+    let fired = Rc::new(Cell::new(false));
+    let (stop, resolve) = deferred();
+    let f = fired.clone();
+    let _listener = AbortListener::new(signal, move || {
+        f.set(true);
+        let _ = resolve.call0(&JsValue::UNDEFINED);
+    });
+    let _ = JsFuture::from(Promise::race(&Array::of2(promise, &stop))).await;
+    !fired.get()
+}
+
+/// Reads at most [`BODY_LIMIT`] bytes of a body as text, then cancels the rest.
+pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String, JsValue> {
+    let Some(stream) = response.body() else {
+        let text = JsFuture::from(response.text()?).await?;
+        let text = text.as_string().unwrap_or_default();
+        return Ok(match text.char_indices().nth(BODY_LIMIT) {
+            Some((i, _)) => text[..i].to_string(),
+            None => text,
+        });
+    };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut bytes = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read()).await?;
+        if get(&chunk, "done").is_truthy() {
+            break;
+        }
+        let value: Uint8Array = get(&chunk, "value").unchecked_into();
+        let take = (BODY_LIMIT - bytes.len()).min(value.length() as usize);
+        let start = bytes.len();
+        bytes.resize(start + take, 0);
+        value.subarray(0, take as u32).copy_to(&mut bytes[start..]);
+        if bytes.len() >= BODY_LIMIT {
+            ignore_rejection(&reader.cancel());
+            break;
+        }
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Discards a body that will not be read, so that its connection can be reused.
+pub(crate) fn discard(response: &web_sys::Response) {
+    if let Some(body) = response.body() {
+        ignore_rejection(&body.cancel());
+    }
+}
+
+/// A body's text read as JSON through the platform's `JSON.parse`, into the core's token body.
+pub(crate) fn parse_json(text: &str) -> Parsed {
+    let Ok(value) = js_sys::JSON::parse(text) else {
+        return Parsed::NotJson;
+    };
+    if !value.is_object() || Array::is_array(&value) {
+        return Parsed::NotObject;
+    }
+    match serde_wasm_bindgen::from_value::<TokenBody>(value) {
+        Ok(body) => Parsed::Object(body),
+        Err(_) => Parsed::NotObject,
+    }
+}
+
+/// `Retry-After` (delay-seconds or an IMF-fixdate) in ms from `now`.
+pub(crate) fn retry_after_ms(value: Option<String>, now: f64) -> Option<f64> {
+    let v = value?;
+    match retry_after(&v) {
+        RetryAfter::Seconds(s) => Some(s * 1000.0),
+        RetryAfter::HttpDate => {
+            let at = js_sys::Date::parse(v.trim());
+            (!at.is_nan()).then(|| (at - now).max(0.0))
+        }
+        RetryAfter::Invalid => None,
+    }
+}
+
+/// The `exp` of a JWT in ms since the epoch (AppDynamics UI tokens are JWTs), or infinity.
+pub(crate) fn jwt_expiry(token: &str) -> f64 {
+    let exp = token.split('.').nth(1).and_then(|part| {
+        let mut b64: String = part
+            .chars()
+            .map(|c| match c {
+                '-' => '+',
+                '_' => '/',
+                c => c,
+            })
+            .collect();
+        while b64.len() % 4 != 0 {
+            b64.push('=');
+        }
+        let json = atob(&b64).ok()?;
+        let claims = js_sys::JSON::parse(&json).ok()?;
+        get(&claims, "exp").as_f64()
+    });
+    match exp {
+        Some(e) if e > 0.0 && e.is_finite() => e * 1000.0,
+        _ => f64::INFINITY,
+    }
+}
+
+/// The `signal` of an options or init object, when there is one.
+pub(crate) fn signal_of(o: &JsValue) -> Option<AbortSignal> {
+    let s = get(o, "signal");
+    s.is_object().then(|| s.unchecked_into())
+}
+
+/// Whether a request body can be sent again (a stream is consumed by the first attempt).
+pub(crate) fn resendable(body: &JsValue) -> bool {
+    if body.is_null_or_undefined() || body.is_string() {
+        return true;
+    }
+    let object = Object::from(body.clone());
+    !(get(&object, "getReader").is_function()
+        || Reflect::has(&object, &js_sys::Symbol::async_iterator()).unwrap_or(false))
+}
+
+/// The message of a fetch failure: its cause's message, its own, or itself when it is a string.
+pub(crate) fn failure_detail(cause: &JsValue) -> Option<String> {
+    get(&get(cause, "cause"), "message")
+        .as_string()
+        .or_else(|| get(cause, "message").as_string())
+        .or_else(|| cause.as_string())
+}

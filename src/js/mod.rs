@@ -1,0 +1,578 @@
+//! The npm package's classes: thin `#[wasm_bindgen]` wrappers over the Rust API. They convert
+//! (the options object into the typed configuration, results into plain objects, errors into
+//! `ApmOAuthError`) and nothing else.
+
+// `Error` carries the server's OAuth fields inline; it is built at most once per failed call.
+#![allow(clippy::result_large_err)]
+
+mod options;
+
+use std::cell::RefCell;
+
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::client::platform::{get, set, signal_of};
+use crate::client::{
+    AppDynamicsClient, AppDynamicsConfig, BasicAuth, DynatraceClient, DynatraceConfig, OAuthClient,
+    OAuthConfig, TokenContentType, TokenInfo,
+};
+use crate::core::config::AuthMethod;
+use crate::core::error::secret_forms;
+use crate::core::{Code, Error, Secret};
+use options::{raw_secrets, read, Reader, Val};
+
+thread_local! {
+    static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
+    /// The error objects of failures that several callers share, while any copy of one lives.
+    static SHARED: RefCell<Vec<(std::rc::Weak<()>, JsValue)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Hands the wasm the `ApmOAuthError` class of the JavaScript layer, which every entry calls once
+/// at load: the class is defined once, in JavaScript, and constructed here.
+#[wasm_bindgen(js_name = setErrorClass)]
+pub fn set_error_class(class: Function) {
+    ERROR_CLASS.with(|c| *c.borrow_mut() = Some(class));
+}
+
+/// An `ApmOAuthError` from an error; the callers of one failed token request get one object.
+fn to_js(e: &Error) -> JsValue {
+    let Some(id) = &e.shared else {
+        return new_error(e);
+    };
+    SHARED.with(|s| {
+        let mut s = s.borrow_mut();
+        s.retain(|(w, _)| w.strong_count() > 0);
+        if let Some((_, v)) = s
+            .iter()
+            .find(|(w, _)| w.upgrade().is_some_and(|r| std::rc::Rc::ptr_eq(&r, id)))
+        {
+            return v.clone();
+        }
+        let v = new_error(e);
+        s.push((std::rc::Rc::downgrade(id), v.clone()));
+        v
+    })
+}
+
+fn new_error(e: &Error) -> JsValue {
+    let f = Object::new();
+    set(&f, "code", &JsValue::from_str(e.code.as_str()));
+    set(&f, "message", &JsValue::from_str(&e.message));
+    let text = [
+        ("hint", &e.hint),
+        ("error", &e.error),
+        ("errorDescription", &e.error_description),
+        ("issueId", &e.issue_id),
+    ];
+    for (k, v) in text {
+        if let Some(v) = v {
+            set(&f, k, &JsValue::from_str(v));
+        }
+    }
+    if let Some(s) = e.status {
+        set(&f, "status", &JsValue::from(s));
+    }
+    if let Some(s) = e.retry_after {
+        set(&f, "retryAfter", &JsValue::from_f64(s));
+    }
+    let class = ERROR_CLASS.with(|c| c.borrow().clone());
+    class
+        .and_then(|c| Reflect::construct(&c, &Array::of1(&f)).ok())
+        .unwrap_or_else(|| js_sys::Error::new(&e.full_message()).into())
+}
+
+/// A constructor's error, scrubbed of the secrets in the options it was given.
+fn config_error(e: Error, options: &JsValue) -> JsValue {
+    let raw = raw_secrets(options);
+    let mut forms = Vec::new();
+    for r in &raw {
+        forms.extend(secret_forms("", r, &crate::client::platform::base64));
+    }
+    let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
+    to_js(&e.scrub(&refs))
+}
+
+/// A promise of `f`'s value, rejected with an `ApmOAuthError` on failure.
+fn promise<F>(f: F) -> Promise
+where
+    F: std::future::Future<Output = Result<JsValue, Error>> + 'static,
+{
+    future_to_promise(async move { f.await.map_err(|e| to_js(&e)) })
+}
+
+fn token_js(t: TokenInfo) -> JsValue {
+    serde_wasm_bindgen::to_value(&t).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `fetch`'s first argument: a path or URL string, or a URL object.
+fn path_of(path_or_url: &JsValue) -> Result<String, Error> {
+    path_or_url
+        .as_string()
+        .or_else(|| {
+            path_or_url
+                .is_object()
+                .then(|| get(path_or_url, "href").as_string())
+                .flatten()
+        })
+        .ok_or_else(|| {
+            Error::new(
+                Code::InvalidArgument,
+                "fetch takes a path or URL string (and the request options as its second argument)",
+            )
+        })
+}
+
+fn auth_method(
+    r: &Reader,
+    v: &Val,
+    default: AuthMethod,
+    expected: &str,
+) -> Result<AuthMethod, Error> {
+    match r.string("authMethod", v)?.as_deref() {
+        None => Ok(default),
+        Some("client_secret_post") => Ok(AuthMethod::Post),
+        Some("client_secret_basic") => Ok(AuthMethod::Basic),
+        Some(_) => Err(crate::client::bad(r.class, "authMethod", expected)),
+    }
+}
+
+/// What `toJSON` shows: the class, the client id, the token URL and the API origin, never a
+/// credential.
+fn describe(class: &str, engine: &crate::client::Engine, origin_key: &str) -> JsValue {
+    let s = engine.settings();
+    let out = Object::new();
+    set(&out, "client", &JsValue::from_str(class));
+    if !s.core.client_id.is_empty() {
+        set(&out, "clientId", &JsValue::from_str(&s.core.client_id));
+    }
+    if s.static_token.is_none() {
+        set(&out, "tokenUrl", &JsValue::from_str(&s.token_url));
+    }
+    if !s.api_origin.is_empty() {
+        set(&out, origin_key, &JsValue::from_str(&s.api_origin));
+    }
+    out.into()
+}
+
+macro_rules! js_class {
+    ($js:ident, $name:literal, $inner:ty, $origin_key:literal) => {
+        #[wasm_bindgen(js_class = $name)]
+        impl $js {
+            /// The current token, fetched (once, for all concurrent callers) when needed.
+            #[wasm_bindgen(js_name = getToken)]
+            pub fn get_token(&self, options: JsValue) -> Promise {
+                let c = self.inner.clone();
+                promise(async move {
+                    let signal = signal_of(&options);
+                    Ok(token_js(c.token_with_signal(signal.as_ref()).await?))
+                })
+            }
+
+            /// An authenticated call to the configured origin.
+            pub fn fetch(&self, path_or_url: JsValue, init: JsValue) -> Promise {
+                let c = self.inner.clone();
+                promise(async move {
+                    let path = path_of(&path_or_url)?;
+                    Ok(c.fetch_js(&path, &init).await?.into())
+                })
+            }
+
+            /// Forgets the cached token.
+            pub fn invalidate(&self) {
+                self.inner.invalidate();
+            }
+
+            /// Counters of token requests, cache hits, early refreshes and 401 retries.
+            pub fn stats(&self) -> JsValue {
+                serde_wasm_bindgen::to_value(&self.inner.stats()).unwrap_or(JsValue::UNDEFINED)
+            }
+
+            /// What the client is, without any credential.
+            #[wasm_bindgen(js_name = toJSON)]
+            pub fn to_json(&self) -> JsValue {
+                describe($name, &self.inner.engine, $origin_key)
+            }
+
+            /// `Class(clientId)`.
+            #[wasm_bindgen(js_name = toString)]
+            pub fn to_string_js(&self) -> String {
+                [
+                    $name,
+                    "(",
+                    &self.inner.engine.settings().core.client_id,
+                    ")",
+                ]
+                .concat()
+            }
+        }
+    };
+}
+
+/// The Dynatrace client of the npm package.
+#[wasm_bindgen(js_name = DynatraceClient)]
+pub struct JsDynatraceClient {
+    inner: DynatraceClient,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct DynatraceOptions {
+    #[serde(default)]
+    client_id: Val,
+    #[serde(default)]
+    client_secret: Val,
+    #[serde(default)]
+    environment_url: Val,
+    #[serde(default)]
+    scope: Val,
+    #[serde(default)]
+    resource: Val,
+    #[serde(default)]
+    token_url: Val,
+    #[serde(default)]
+    auth_method: Val,
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    fetch: JsValue,
+    #[serde(default)]
+    timeout_ms: Val,
+    #[serde(default)]
+    refresh_skew_seconds: Val,
+    #[serde(default)]
+    allow_insecure_http: Val,
+    #[serde(default)]
+    max_retries: Val,
+}
+
+const DYNATRACE_KNOWN: [&str; 7] = [
+    "clientId",
+    "clientSecret",
+    "environmentUrl",
+    "scope",
+    "resource",
+    "tokenUrl",
+    "authMethod",
+];
+
+#[wasm_bindgen(js_class = DynatraceClient)]
+impl JsDynatraceClient {
+    /// Checks the options; makes no request.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<JsDynatraceClient, JsValue> {
+        let make = || {
+            let o: DynatraceOptions = read("DynatraceClient", &DYNATRACE_KNOWN, &options)?;
+            let r = Reader {
+                class: "DynatraceClient",
+            };
+            let common = r.common(
+                &o.fetch,
+                &o.timeout_ms,
+                &o.refresh_skew_seconds,
+                &o.allow_insecure_http,
+                &o.max_retries,
+            )?;
+            let config = DynatraceConfig {
+                client_id: r.required("clientId", &o.client_id)?,
+                client_secret: Secret::new(r.required("clientSecret", &o.client_secret)?),
+                environment_url: r.string("environmentUrl", &o.environment_url)?,
+                token_url: r.string("tokenUrl", &o.token_url)?,
+                auth_method: auth_method(
+                    &r,
+                    &o.auth_method,
+                    AuthMethod::Post,
+                    "must be \"client_secret_post\" or \"client_secret_basic\"",
+                )?,
+                scope: r.list("scope", &o.scope)?,
+                resource: r.string("resource", &o.resource)?,
+                options: common,
+            };
+            DynatraceClient::new(config)
+        };
+        make()
+            .map(|inner| JsDynatraceClient { inner })
+            .map_err(|e| config_error(e, &options))
+    }
+
+    /// `<environmentUrl>/platform/<apiPath>`.
+    #[wasm_bindgen(js_name = platformUrl)]
+    pub fn platform_url(&self, api_path: JsValue) -> Result<String, JsValue> {
+        let engine = &self.inner.engine;
+        let result = match api_path.as_string() {
+            Some(p) => self.inner.platform_url(&p),
+            None => self.inner.platform_url("").and_then(|_| {
+                Err(Error::new(
+                    Code::InvalidArgument,
+                    "platformUrl takes the API path as a string",
+                ))
+            }),
+        };
+        result.map_err(|e| to_js(&engine.scrubbed(e)))
+    }
+
+    /// Calls an AppEngine app function: POST with a JSON body when `payload` is given, else GET.
+    #[wasm_bindgen(js_name = callAppFunction)]
+    pub fn call_app_function(
+        &self,
+        app_id: JsValue,
+        function_name: JsValue,
+        payload: JsValue,
+        init: JsValue,
+    ) -> Promise {
+        let c = self.inner.clone();
+        promise(async move {
+            let (Some(app), Some(function)) = (app_id.as_string(), function_name.as_string())
+            else {
+                // The missing environment is the first thing to fix.
+                c.platform_url("x")?;
+                return Err(Error::new(
+                    Code::InvalidArgument,
+                    "callAppFunction takes an app id and a function name as strings",
+                ));
+            };
+            let r = c
+                .call_app_function_js(&app, &function, &payload, &init)
+                .await?;
+            Ok(r.into())
+        })
+    }
+}
+
+js_class!(
+    JsDynatraceClient,
+    "DynatraceClient",
+    DynatraceClient,
+    "environmentUrl"
+);
+
+/// The AppDynamics client of the npm package.
+#[wasm_bindgen(js_name = AppDynamicsClient)]
+pub struct JsAppDynamicsClient {
+    inner: AppDynamicsClient,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct AppDynamicsOptions {
+    #[serde(default)]
+    controller_url: Val,
+    #[serde(default)]
+    client_name: Val,
+    #[serde(default)]
+    account_name: Val,
+    #[serde(default)]
+    client_id: Val,
+    #[serde(default)]
+    client_secret: Val,
+    #[serde(default)]
+    access_token: Val,
+    #[serde(default)]
+    token_content_type: Val,
+    #[serde(default)]
+    basic_auth: Val,
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    fetch: JsValue,
+    #[serde(default)]
+    timeout_ms: Val,
+    #[serde(default)]
+    refresh_skew_seconds: Val,
+    #[serde(default)]
+    allow_insecure_http: Val,
+    #[serde(default)]
+    max_retries: Val,
+}
+
+const APPDYNAMICS_KNOWN: [&str; 8] = [
+    "controllerUrl",
+    "clientName",
+    "accountName",
+    "clientId",
+    "clientSecret",
+    "accessToken",
+    "tokenContentType",
+    "basicAuth",
+];
+
+#[wasm_bindgen(js_class = AppDynamicsClient)]
+impl JsAppDynamicsClient {
+    /// Checks the options; makes no request.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<JsAppDynamicsClient, JsValue> {
+        let make = || {
+            let o: AppDynamicsOptions = read("AppDynamicsClient", &APPDYNAMICS_KNOWN, &options)?;
+            let r = Reader {
+                class: "AppDynamicsClient",
+            };
+            let common = r.common(
+                &o.fetch,
+                &o.timeout_ms,
+                &o.refresh_skew_seconds,
+                &o.allow_insecure_http,
+                &o.max_retries,
+            )?;
+            let controller_url = r.required("controllerUrl", &o.controller_url)?;
+            let access_token = r.string("accessToken", &o.access_token)?;
+            let client_secret = r.string("clientSecret", &o.client_secret)?;
+            let client_name = r.string("clientName", &o.client_name)?;
+            let account_name = r.string("accountName", &o.account_name)?;
+            let client_id = r.string("clientId", &o.client_id)?;
+            let token_content_type = match r
+                .string("tokenContentType", &o.token_content_type)?
+                .as_deref()
+            {
+                None | Some("auto") => TokenContentType::Auto,
+                Some("form") => TokenContentType::Form,
+                Some("vendor") => TokenContentType::Vendor,
+                Some(_) => {
+                    return Err(crate::client::bad(
+                        r.class,
+                        "tokenContentType",
+                        "must be \"auto\", \"form\" or \"vendor\"",
+                    ))
+                }
+            };
+            let basic_auth = match &o.basic_auth {
+                Val::Missing => BasicAuth::Auto,
+                Val::Str(s) if s == "auto" => BasicAuth::Auto,
+                Val::Bool(true) => BasicAuth::On,
+                Val::Bool(false) => BasicAuth::Off,
+                _ => {
+                    return Err(crate::client::bad(
+                        r.class,
+                        "basicAuth",
+                        "must be true, false or \"auto\"",
+                    ))
+                }
+            };
+            AppDynamicsClient::new(AppDynamicsConfig {
+                controller_url,
+                client_name,
+                account_name,
+                client_id,
+                client_secret: client_secret.map(Secret::new),
+                access_token: access_token.map(Secret::new),
+                token_content_type,
+                basic_auth,
+                options: common,
+            })
+        };
+        make()
+            .map(|inner| JsAppDynamicsClient { inner })
+            .map_err(|e| config_error(e, &options))
+    }
+
+    /// `GET /controller/rest/applications?output=JSON` as `{ id, name, description }` objects.
+    #[wasm_bindgen(js_name = listApplications)]
+    pub fn list_applications(&self) -> Promise {
+        let c = self.inner.clone();
+        promise(async move {
+            let list = c.list_applications().await?;
+            Ok(serde_wasm_bindgen::to_value(&list).unwrap_or(JsValue::UNDEFINED))
+        })
+    }
+}
+
+js_class!(
+    JsAppDynamicsClient,
+    "AppDynamicsClient",
+    AppDynamicsClient,
+    "controllerUrl"
+);
+
+/// The client of any OAuth 2.0 server, of the npm package.
+#[wasm_bindgen(js_name = OAuthClient)]
+pub struct JsOAuthClient {
+    inner: OAuthClient,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct OAuthOptions {
+    #[serde(default)]
+    token_url: Val,
+    #[serde(default)]
+    client_id: Val,
+    #[serde(default)]
+    client_secret: Val,
+    #[serde(default)]
+    scope: Val,
+    #[serde(default)]
+    resource: Val,
+    #[serde(default)]
+    audience: Val,
+    #[serde(default)]
+    auth_method: Val,
+    #[serde(default)]
+    base_url: Val,
+    #[serde(default)]
+    extra_params: Val,
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    fetch: JsValue,
+    #[serde(default)]
+    timeout_ms: Val,
+    #[serde(default)]
+    refresh_skew_seconds: Val,
+    #[serde(default)]
+    allow_insecure_http: Val,
+    #[serde(default)]
+    max_retries: Val,
+}
+
+const OAUTH_KNOWN: [&str; 9] = [
+    "tokenUrl",
+    "clientId",
+    "clientSecret",
+    "scope",
+    "resource",
+    "audience",
+    "authMethod",
+    "baseUrl",
+    "extraParams",
+];
+
+#[wasm_bindgen(js_class = OAuthClient)]
+impl JsOAuthClient {
+    /// Checks the options; makes no request.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<JsOAuthClient, JsValue> {
+        let make = || {
+            let o: OAuthOptions = read("OAuthClient", &OAUTH_KNOWN, &options)?;
+            let r = Reader {
+                class: "OAuthClient",
+            };
+            let common = r.common(
+                &o.fetch,
+                &o.timeout_ms,
+                &o.refresh_skew_seconds,
+                &o.allow_insecure_http,
+                &o.max_retries,
+            )?;
+            let token_url = r.required("tokenUrl", &o.token_url)?;
+            // The token URL is checked before the rest, as the documentation lists the options.
+            crate::core::url::config_url("tokenUrl", &token_url, common.allow_insecure_http)?;
+            OAuthClient::new(OAuthConfig {
+                token_url,
+                client_id: r.required("clientId", &o.client_id)?,
+                client_secret: Secret::new(r.required("clientSecret", &o.client_secret)?),
+                auth_method: auth_method(
+                    &r,
+                    &o.auth_method,
+                    AuthMethod::Basic,
+                    "must be \"client_secret_basic\" or \"client_secret_post\"",
+                )?,
+                base_url: r.string("baseUrl", &o.base_url)?,
+                scope: r.list("scope", &o.scope)?,
+                resource: r.list("resource", &o.resource)?,
+                audience: r.list("audience", &o.audience)?,
+                extra_params: r.map("extraParams", &o.extra_params)?,
+                options: common,
+            })
+        };
+        make()
+            .map(|inner| JsOAuthClient { inner })
+            .map_err(|e| config_error(e, &options))
+    }
+}
+
+js_class!(JsOAuthClient, "OAuthClient", OAuthClient, "baseUrl");
