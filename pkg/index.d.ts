@@ -92,7 +92,10 @@ export interface ClientBase {
   /** Forget the cached token. */
   invalidate(): void;
   stats(): ClientStats;
-  /** Does nothing: a client holds no wasm memory. Kept so that code written for 0.1 still runs. */
+  /**
+   * Releases the client's wasm memory now (the garbage collector reclaims it without this). Calls
+   * already in flight finish normally; the client itself cannot be used afterwards.
+   */
   free(): void;
   toJSON(): Record<string, string>;
   toString(): string;

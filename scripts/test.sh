@@ -24,8 +24,9 @@ step() {
 
 step "rustfmt" cargo fmt --check
 step "clippy (native)" cargo clippy --quiet --all-targets -- -D warnings
-step "clippy (wasm32)" cargo clippy --quiet --lib --target wasm32-unknown-unknown --features js -- -D warnings
+step "clippy (wasm32)" cargo clippy --quiet --lib --tests --target wasm32-unknown-unknown --features js -- -D warnings
 step "core unit tests and property tests (native)" cargo test --quiet
+step "the Rust API under Node (wasm-bindgen-test, emulator in its own process)" bash scripts/test-rust-api.sh
 step "type check of a TypeScript consumer" tsc -p tests/types/tsconfig.json
 step "JavaScript suites against pkg/ and the emulator (Node)" node --test --test-reporter=spec tests/
 step "the shared suite under Deno" env NO_COLOR=1 deno test --quiet --no-remote --allow-net=127.0.0.1 --allow-read=pkg/dist/web/apm_oauth_bg.wasm tests/deno/shared.deno.mjs

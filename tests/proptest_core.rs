@@ -6,13 +6,17 @@
 //! `PROPTEST_RNG_SEED=<n>` replays a run. Each property prints `[proptest] <name>: <n> cases`
 //! (shown with `--nocapture`); a failure prints the smallest input found.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use apm_oauth::core::body::Parsed;
 use apm_oauth::core::config::Vendor;
 use apm_oauth::core::encoding::{basic_client_auth, basic_raw, form_encode, path_segment};
 use apm_oauth::core::error::secret_forms;
 use apm_oauth::core::retry::delay_ms;
 use apm_oauth::core::text::snippet;
-use apm_oauth::core::token::{self, error_fields, error_response, parse_response, Response};
+use apm_oauth::core::token::{
+    self, error_fields, error_response, parse_response, rust_number, Response,
+};
 use apm_oauth::core::Code;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -323,6 +327,7 @@ fn near_valid_token_bodies_are_judged_by_the_rules() {
                 body: &text,
                 json: &json,
                 retry_after: None,
+                number: rust_number,
             };
             match (parse_response(vendor, &r, now), body.expected()) {
                 (Ok(t), Some(lifetime)) => {
@@ -416,6 +421,7 @@ fn any_answer_becomes_a_token_or_a_bounded_error() {
                 body: &body,
                 json: &json,
                 retry_after,
+                number: rust_number,
             };
             match parse_response(vendor, &r, 1.0e12) {
                 Ok(t) => {
@@ -475,6 +481,7 @@ fn error_fields_and_error_response_agree_and_never_panic() {
                 body: &body,
                 json: &json,
                 retry_after: None,
+                number: rust_number,
             };
             let e = error_response(vendor, &r);
             let f = fields.unwrap_or_default();
@@ -507,6 +514,7 @@ fn a_long_missing_scopes_list_still_gives_a_short_message() {
             body: &body,
             json: &parsed(&body),
             retry_after: None,
+            number: rust_number,
         },
     );
     assert_eq!(e.code, Code::InvalidScope);

@@ -233,7 +233,7 @@ impl Engine {
             }
             st.next_id += 1;
             let id = st.next_id;
-            let abort = AbortController::new().expect("AbortController");
+            let abort = AbortController::new().unwrap_or_else(|_| panic!("AbortController"));
             let outcome: Outcome = Rc::default();
             let (me, signal, out) = (self.clone(), abort.signal(), outcome.clone());
             // The request runs on its own: it outlives any one caller, and it never rejects, so a
@@ -386,6 +386,7 @@ impl Engine {
                 body: &body,
                 json: &parsed,
                 retry_after: after.map(|ms| ms / 1000.0),
+                number: platform::number,
             };
             if let Ok(t) = parse_response(s.vendor, &answer, now) {
                 if appd {
@@ -441,7 +442,7 @@ impl Engine {
             return Err(aborted_error());
         }
         let s = &self.0.s;
-        let ctl = AbortController::new().expect("AbortController");
+        let ctl = AbortController::new().unwrap_or_else(|_| panic!("AbortController"));
         let timed_out = Rc::new(Cell::new(false));
         let (flag, c) = (timed_out.clone(), ctl.clone());
         let timer = Rc::new(RefCell::new(Some(Timer::new(s.timeout_ms, move || {

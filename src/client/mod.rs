@@ -153,7 +153,7 @@ pub(crate) fn engine_settings(
         class,
         vendor,
         core,
-        token_url: [token.origin.serialize(), token.rest.clone()].concat(),
+        token_url: [token.origin.serialize().as_str(), &token.rest].concat(),
         token_origin: token.origin.serialize(),
         api_origin: api.as_ref().map(Origin::serialize).unwrap_or_default(),
         api,
@@ -163,6 +163,36 @@ pub(crate) fn engine_settings(
         skew_ms: o.refresh_skew_seconds * 1000.0,
         max_retries: o.max_retries,
     }
+}
+
+/// The current token of `engine`, as every client type's `token_with_signal` returns it (one
+/// function for all of them).
+pub(crate) async fn token_info(
+    engine: &Engine,
+    signal: Option<&web_sys::AbortSignal>,
+) -> Result<TokenInfo, Error> {
+    let t = engine.token(signal).await.map_err(|e| engine.scrubbed(e))?;
+    Ok(TokenInfo {
+        access_token: t.value.expose().to_string(),
+        token_type: "Bearer",
+        expires_at: t.expires_at,
+        scope: t.scope.clone(),
+        resource: t.resource.clone(),
+    })
+}
+
+/// Every client type's `fetch_js`, with its `api_url` (one function for all of them).
+pub(crate) async fn fetch_with(
+    engine: &Engine,
+    api_url: fn(&Engine, &str) -> Result<String, Error>,
+    path_or_url: &str,
+    init: &wasm_bindgen::JsValue,
+) -> Result<web_sys::Response, Error> {
+    let url = api_url(engine, path_or_url).map_err(|e| engine.scrubbed(e))?;
+    engine
+        .fetch(&url, init)
+        .await
+        .map_err(|e| engine.scrubbed(e))
 }
 
 /// The methods every client type has, over its engine.
@@ -181,15 +211,7 @@ macro_rules! client_methods {
                 &self,
                 signal: Option<&web_sys::AbortSignal>,
             ) -> Result<$crate::client::TokenInfo, $crate::Error> {
-                let engine = &self.engine;
-                let t = engine.token(signal).await.map_err(|e| engine.scrubbed(e))?;
-                Ok($crate::client::TokenInfo {
-                    access_token: t.value.expose().to_string(),
-                    token_type: "Bearer",
-                    expires_at: t.expires_at,
-                    scope: t.scope.clone(),
-                    resource: t.resource.clone(),
-                })
+                $crate::client::token_info(&self.engine, signal).await
             }
 
             /// An authenticated call. A path is resolved against the configured origin; an
@@ -216,12 +238,18 @@ macro_rules! client_methods {
                 path_or_url: &str,
                 init: &wasm_bindgen::JsValue,
             ) -> Result<web_sys::Response, $crate::Error> {
-                let engine = &self.engine;
-                let url = self.api_url(path_or_url).map_err(|e| engine.scrubbed(e))?;
-                engine
-                    .fetch(&url, init)
-                    .await
-                    .map_err(|e| engine.scrubbed(e))
+                $crate::client::fetch_with(&self.engine, Self::api_url_of, path_or_url, init).await
+            }
+
+            /// [`Self::api_url`] of the client over `engine`.
+            pub(crate) fn api_url_of(
+                engine: &$crate::client::Engine,
+                path_or_url: &str,
+            ) -> Result<String, $crate::Error> {
+                Self {
+                    engine: engine.clone(),
+                }
+                .api_url(path_or_url)
             }
 
             /// Forgets the cached token: the next call gets a new one.

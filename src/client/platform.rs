@@ -214,7 +214,7 @@ pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String,
         let text = JsFuture::from(response.text()?).await?;
         let text = text.as_string().unwrap_or_default();
         return Ok(match text.char_indices().nth(BODY_LIMIT) {
-            Some((i, _)) => text[..i].to_string(),
+            Some((i, _)) => text.get(..i).unwrap_or_default().to_string(),
             None => text,
         });
     };
@@ -257,6 +257,16 @@ pub(crate) fn parse_json(text: &str) -> Parsed {
         Ok(body) => Parsed::Object(body),
         Err(_) => Parsed::NotObject,
     }
+}
+
+/// A numeric string as JavaScript's `Number` reads it (no float parser in the wasm); an empty
+/// string is no number.
+pub(crate) fn number(s: &str) -> Option<f64> {
+    if s.is_empty() {
+        return None;
+    }
+    let n = js_sys::Number::from(JsValue::from_str(s)).value_of();
+    (!n.is_nan()).then_some(n)
 }
 
 /// `Retry-After` (delay-seconds or an IMF-fixdate) in ms from `now`.

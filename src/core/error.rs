@@ -198,7 +198,10 @@ pub fn secret_forms(client_id: &str, secret: &str, b64: &dyn Fn(&str) -> String)
     let mut forms: Vec<String> = Vec::with_capacity(out.len());
     for s in out {
         if !forms.contains(&s) {
-            let at = forms.iter().position(|f| f.len() < s.len()).unwrap_or(forms.len());
+            let at = forms
+                .iter()
+                .position(|f| f.len() < s.len())
+                .unwrap_or(forms.len());
             forms.insert(at, s);
         }
     }

@@ -50,7 +50,8 @@ pub fn snippet(body: &str, max: usize) -> String {
 
 /// The number of characters of `s`, the unit in which messages are bounded.
 pub fn char_count(s: &str) -> usize {
-    s.chars().count()
+    // Every character has exactly one byte that is not a continuation byte (0b10xxxxxx).
+    s.bytes().filter(|&b| (b as i8) >= -0x40).count()
 }
 
 /// True when the body starts like an HTML document.

@@ -50,22 +50,31 @@ pub struct Response<'a> {
     pub json: &'a Parsed,
     /// `Retry-After` already converted to seconds from now.
     pub retry_after: Option<f64>,
+    /// How a numeric string reads as a number: [`rust_number`] natively, the platform's `Number`
+    /// in the wasm (a float parser costs the wasm more than the rest of the token rules).
+    pub number: fn(&str) -> Option<f64>,
+}
+
+/// A numeric string as Rust reads it.
+pub fn rust_number(s: &str) -> Option<f64> {
+    s.parse().ok()
 }
 
 /// Reads `expires_in`: a number or a numeric string (some servers quote it). Missing, `null` or
 /// not a number → [`DEFAULT_LIFETIME_S`]; 0 or negative → 0 (the token is used by the calls
 /// waiting for it and not cached); more than [`MAX_LIFETIME_S`] → capped.
-pub fn lifetime_seconds(v: &Field) -> f64 {
+pub fn lifetime_seconds(v: &Field, number: fn(&str) -> Option<f64>) -> f64 {
     let n = match v {
         Field::Num(n) => *n,
-        Field::Str(s) => s
-            .trim()
-            .parse::<f64>()
-            .ok()
+        Field::Str(s) => number(s.trim())
             .filter(|n| n.is_finite())
             .unwrap_or(DEFAULT_LIFETIME_S),
         _ => DEFAULT_LIFETIME_S,
     };
+    clamp_lifetime(n)
+}
+
+fn clamp_lifetime(n: f64) -> f64 {
     if n <= 0.0 {
         0.0
     } else {
@@ -124,7 +133,7 @@ pub fn parse_response(vendor: Vendor, r: &Response<'_>, now_ms: f64) -> Result<T
         }
         _ => return Err(invalid("with a token_type that is not a string")),
     }
-    let lifetime_s = lifetime_seconds(&v.expires_in);
+    let lifetime_s = lifetime_seconds(&v.expires_in, r.number);
     let secret = |f: &Field| f.as_str().filter(|s| !s.is_empty()).map(Secret::from);
     Ok(Token {
         access_token: Secret::new(access_token),
@@ -321,7 +330,6 @@ mod tests {
     use super::*;
     use crate::core::body::testing::parsed;
 
-    /// What the client parsed of `body`, kept for the rest of the test run.
     fn json(body: &str) -> &'static Parsed {
         Box::leak(Box::new(parsed(body)))
     }
@@ -333,6 +341,7 @@ mod tests {
             body,
             json: json(body),
             retry_after: None,
+            number: rust_number,
         }
     }
 
@@ -459,6 +468,7 @@ mod tests {
                 body,
                 json: json(body),
                 retry_after: None,
+                number: rust_number,
             },
         );
         assert_eq!(e.code, Code::InvalidClient);
@@ -483,6 +493,7 @@ mod tests {
                 body,
                 json: json(body),
                 retry_after: None,
+                number: rust_number,
             },
         );
         assert_eq!(e.code, Code::InvalidScope);
@@ -497,6 +508,7 @@ mod tests {
             body,
             json: json(body),
             retry_after: Some(7.0),
+            number: rust_number,
         };
         assert_eq!(
             error_response(Vendor::Generic, &r(429, "")).code,
@@ -563,6 +575,7 @@ mod tests {
             body: "",
             json: &Parsed::NotJson,
             retry_after: None,
+            number: rust_number,
         };
         let e = error_response(Vendor::Generic, &r);
         assert_eq!(

@@ -100,24 +100,27 @@ pub fn parse_url(input: &str) -> Result<ParsedUrl, UrlProblem> {
         return Err(UrlProblem::Scheme);
     }
     let colon = s.find(':').unwrap_or(0);
-    let scheme = s[..colon].to_ascii_lowercase();
-    if (scheme != "https" && scheme != "http") || !s[colon + 1..].starts_with("//") {
+    let scheme = s.get(..colon).unwrap_or("").to_ascii_lowercase();
+    if (scheme != "https" && scheme != "http")
+        || !s.get(colon + 1..).unwrap_or("").starts_with("//")
+    {
         return Err(UrlProblem::Scheme);
     }
-    let after = &s[colon + 3..];
+    let after = s.get(colon + 3..).unwrap_or("");
     let end = after.find(['/', '?', '#']).unwrap_or(after.len());
-    let authority = &after[..end];
-    let rest = if after[end..].starts_with('/') {
-        after[end..].to_string()
+    let authority = after.get(..end).unwrap_or("");
+    let tail = after.get(end..).unwrap_or("");
+    let rest = if tail.starts_with('/') {
+        tail.to_string()
     } else {
-        format!("/{}", &after[end..])
+        format!("/{tail}")
     };
     if authority.contains('@') {
         return Err(UrlProblem::Userinfo);
     }
     let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
         let close = inner.find(']').ok_or(UrlProblem::Host)?;
-        let addr = &inner[..close];
+        let addr = inner.get(..close).unwrap_or("");
         if addr.is_empty()
             || !addr
                 .chars()
@@ -125,7 +128,7 @@ pub fn parse_url(input: &str) -> Result<ParsedUrl, UrlProblem> {
         {
             return Err(UrlProblem::Host);
         }
-        let tail = &inner[close + 1..];
+        let tail = inner.get(close + 1..).unwrap_or("");
         if !tail.is_empty() && !tail.starts_with(':') {
             return Err(UrlProblem::Host);
         }
@@ -135,7 +138,10 @@ pub fn parse_url(input: &str) -> Result<ParsedUrl, UrlProblem> {
         )
     } else {
         let (host, port) = match authority.rfind(':') {
-            Some(i) => (&authority[..i], &authority[i + 1..]),
+            Some(i) => (
+                authority.get(..i).unwrap_or(""),
+                authority.get(i + 1..).unwrap_or(""),
+            ),
             None => (authority, ""),
         };
         if host.is_empty()
@@ -259,8 +265,9 @@ pub fn resolve_url(base: &Origin, input: &str) -> Result<String, Error> {
 
 /// `url` with `name=value` in its query unless a `name` is already there.
 pub fn ensure_query_param(url: &str, name: &str, value: &str) -> String {
-    let (head, frag) = url.split_at(url.find('#').unwrap_or(url.len()));
-    let query = head.find('?').map(|q| &head[q + 1..]);
+    let cut = url.find('#').unwrap_or(url.len());
+    let (head, frag) = (url.get(..cut).unwrap_or(url), url.get(cut..).unwrap_or(""));
+    let query = head.find('?').map(|q| head.get(q + 1..).unwrap_or(""));
     if let Some(query) = query {
         if query
             .split('&')
@@ -321,7 +328,8 @@ fn is_imf_fixdate(v: &str) -> bool {
 pub fn retry_after(value: &str) -> RetryAfter {
     let v = value.trim_matches(is_js_space);
     if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
-        RetryAfter::Seconds(v.parse().unwrap_or(f64::INFINITY))
+        // Too many digits for a u64 is longer than any wait honoured.
+        RetryAfter::Seconds(v.parse::<u64>().map_or(f64::INFINITY, |n| n as f64))
     } else if is_imf_fixdate(v) {
         RetryAfter::HttpDate
     } else {
@@ -353,7 +361,7 @@ pub fn suggest(name: &str, known: &[&'static str]) -> Option<&'static str> {
         .or_else(|| {
             known.iter().find(|k| {
                 let m = normalise(k);
-                js_len(&m) >= 4 && (m.contains(&n) || n.contains(&m))
+                js_len(&m) >= 4 && (m.contains(n.as_str()) || n.contains(m.as_str()))
             })
         })
         .copied()

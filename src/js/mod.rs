@@ -100,6 +100,13 @@ fn promise<F>(f: F) -> Promise
 where
     F: std::future::Future<Output = Result<JsValue, Error>> + 'static,
 {
+    boxed_promise(Box::pin(f))
+}
+
+/// [`promise`] over any future, with one copy of the promise machinery for all of them.
+fn boxed_promise(
+    f: std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, Error>>>>,
+) -> Promise {
     future_to_promise(async move { f.await.map_err(|e| to_js(&e)) })
 }
 
@@ -139,6 +146,31 @@ fn auth_method(
     }
 }
 
+/// Every class's `getToken`.
+fn get_token(engine: crate::client::Engine, options: JsValue) -> Promise {
+    promise(async move {
+        let signal = signal_of(&options);
+        Ok(token_js(
+            crate::client::token_info(&engine, signal.as_ref()).await?,
+        ))
+    })
+}
+
+/// Every class's `fetch`.
+fn fetch(
+    engine: crate::client::Engine,
+    api_url: fn(&crate::client::Engine, &str) -> Result<String, Error>,
+    path_or_url: JsValue,
+    init: JsValue,
+) -> Promise {
+    promise(async move {
+        let path = path_of(&path_or_url)?;
+        Ok(crate::client::fetch_with(&engine, api_url, &path, &init)
+            .await?
+            .into())
+    })
+}
+
 /// What `toJSON` shows: the class, the client id, the token URL and the API origin, never a
 /// credential.
 fn describe(class: &str, engine: &crate::client::Engine, origin_key: &str) -> JsValue {
@@ -164,20 +196,17 @@ macro_rules! js_class {
             /// The current token, fetched (once, for all concurrent callers) when needed.
             #[wasm_bindgen(js_name = getToken)]
             pub fn get_token(&self, options: JsValue) -> Promise {
-                let c = self.inner.clone();
-                promise(async move {
-                    let signal = signal_of(&options);
-                    Ok(token_js(c.token_with_signal(signal.as_ref()).await?))
-                })
+                get_token(self.inner.engine.clone(), options)
             }
 
             /// An authenticated call to the configured origin.
             pub fn fetch(&self, path_or_url: JsValue, init: JsValue) -> Promise {
-                let c = self.inner.clone();
-                promise(async move {
-                    let path = path_of(&path_or_url)?;
-                    Ok(c.fetch_js(&path, &init).await?.into())
-                })
+                fetch(
+                    self.inner.engine.clone(),
+                    <$inner>::api_url_of,
+                    path_or_url,
+                    init,
+                )
             }
 
             /// Forgets the cached token.
@@ -217,32 +246,30 @@ pub struct JsDynatraceClient {
     inner: DynatraceClient,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct DynatraceOptions {
-    #[serde(default)]
+/// The options of all three classes, camelCased (each class refuses the names it does not
+/// take before reading them).
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct ClientOptions {
     client_id: Val,
-    #[serde(default)]
     client_secret: Val,
-    #[serde(default)]
     environment_url: Val,
-    #[serde(default)]
     scope: Val,
-    #[serde(default)]
     resource: Val,
-    #[serde(default)]
     token_url: Val,
-    #[serde(default)]
     auth_method: Val,
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    fetch: JsValue,
-    #[serde(default)]
+    controller_url: Val,
+    client_name: Val,
+    account_name: Val,
+    access_token: Val,
+    token_content_type: Val,
+    basic_auth: Val,
+    audience: Val,
+    base_url: Val,
+    extra_params: Val,
     timeout_ms: Val,
-    #[serde(default)]
     refresh_skew_seconds: Val,
-    #[serde(default)]
     allow_insecure_http: Val,
-    #[serde(default)]
     max_retries: Val,
 }
 
@@ -262,12 +289,13 @@ impl JsDynatraceClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsDynatraceClient, JsValue> {
         let make = || {
-            let o: DynatraceOptions = read("DynatraceClient", &DYNATRACE_KNOWN, &options)?;
+            let (o, fetch): (ClientOptions, JsValue) =
+                read("DynatraceClient", &DYNATRACE_KNOWN, &options)?;
             let r = Reader {
                 class: "DynatraceClient",
             };
             let common = r.common(
-                &o.fetch,
+                &fetch,
                 &o.timeout_ms,
                 &o.refresh_skew_seconds,
                 &o.allow_insecure_http,
@@ -352,37 +380,6 @@ pub struct JsAppDynamicsClient {
     inner: AppDynamicsClient,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct AppDynamicsOptions {
-    #[serde(default)]
-    controller_url: Val,
-    #[serde(default)]
-    client_name: Val,
-    #[serde(default)]
-    account_name: Val,
-    #[serde(default)]
-    client_id: Val,
-    #[serde(default)]
-    client_secret: Val,
-    #[serde(default)]
-    access_token: Val,
-    #[serde(default)]
-    token_content_type: Val,
-    #[serde(default)]
-    basic_auth: Val,
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    fetch: JsValue,
-    #[serde(default)]
-    timeout_ms: Val,
-    #[serde(default)]
-    refresh_skew_seconds: Val,
-    #[serde(default)]
-    allow_insecure_http: Val,
-    #[serde(default)]
-    max_retries: Val,
-}
-
 const APPDYNAMICS_KNOWN: [&str; 8] = [
     "controllerUrl",
     "clientName",
@@ -400,12 +397,13 @@ impl JsAppDynamicsClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsAppDynamicsClient, JsValue> {
         let make = || {
-            let o: AppDynamicsOptions = read("AppDynamicsClient", &APPDYNAMICS_KNOWN, &options)?;
+            let (o, fetch): (ClientOptions, JsValue) =
+                read("AppDynamicsClient", &APPDYNAMICS_KNOWN, &options)?;
             let r = Reader {
                 class: "AppDynamicsClient",
             };
             let common = r.common(
-                &o.fetch,
+                &fetch,
                 &o.timeout_ms,
                 &o.refresh_skew_seconds,
                 &o.allow_insecure_http,
@@ -486,39 +484,6 @@ pub struct JsOAuthClient {
     inner: OAuthClient,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct OAuthOptions {
-    #[serde(default)]
-    token_url: Val,
-    #[serde(default)]
-    client_id: Val,
-    #[serde(default)]
-    client_secret: Val,
-    #[serde(default)]
-    scope: Val,
-    #[serde(default)]
-    resource: Val,
-    #[serde(default)]
-    audience: Val,
-    #[serde(default)]
-    auth_method: Val,
-    #[serde(default)]
-    base_url: Val,
-    #[serde(default)]
-    extra_params: Val,
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    fetch: JsValue,
-    #[serde(default)]
-    timeout_ms: Val,
-    #[serde(default)]
-    refresh_skew_seconds: Val,
-    #[serde(default)]
-    allow_insecure_http: Val,
-    #[serde(default)]
-    max_retries: Val,
-}
-
 const OAUTH_KNOWN: [&str; 9] = [
     "tokenUrl",
     "clientId",
@@ -537,12 +502,12 @@ impl JsOAuthClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsOAuthClient, JsValue> {
         let make = || {
-            let o: OAuthOptions = read("OAuthClient", &OAUTH_KNOWN, &options)?;
+            let (o, fetch): (ClientOptions, JsValue) = read("OAuthClient", &OAUTH_KNOWN, &options)?;
             let r = Reader {
                 class: "OAuthClient",
             };
             let common = r.common(
-                &o.fetch,
+                &fetch,
                 &o.timeout_ms,
                 &o.refresh_skew_seconds,
                 &o.allow_insecure_http,

@@ -127,43 +127,55 @@ pub(crate) fn read<T: de::DeserializeOwned>(
     class: &str,
     known: &[&'static str],
     options: &JsValue,
-) -> Result<T, Error> {
+) -> Result<(T, JsValue), Error> {
+    let entries = entries(class, known, options)?;
+    let mut fetch = JsValue::UNDEFINED;
+    for e in entries.iter() {
+        let pair: Array = e.unchecked_into();
+        if pair.get(0).as_string().as_deref() == Some("fetch") {
+            fetch = pair.get(1);
+        }
+    }
+    // Every value reads as a `Val` and every name is known by now: serde has nothing to refuse.
+    let options =
+        serde_wasm_bindgen::from_value::<T>(options.clone()).map_err(|_| needs_object(class))?;
+    Ok((options, fetch))
+}
+
+fn needs_object(class: &str) -> Error {
+    Error::new(
+        Code::InvalidConfig,
+        format!(
+            "{class} needs an options object, e.g. new {class}({{ clientId, clientSecret, ... }})"
+        ),
+    )
+}
+
+/// The entries of `options`, once it is known to be an object with known names only.
+fn entries(class: &str, known: &[&'static str], options: &JsValue) -> Result<Array, Error> {
     if !options.is_object() || Array::is_array(options) {
-        return Err(Error::new(
-            Code::InvalidConfig,
-            format!("{class} needs an options object, e.g. new {class}({{ clientId, clientSecret, ... }})"),
-        ));
+        return Err(needs_object(class));
     }
     let entries = Object::entries(options.unchecked_ref());
-    let pairs = entries.iter().map(|e| {
-        let pair: Array = e.unchecked_into();
-        (
-            pair.get(0).as_string().unwrap_or_default(),
-            serde_wasm_bindgen::Deserializer::from(pair.get(1)),
-        )
-    });
-    let map = de::value::MapDeserializer::<_, serde_wasm_bindgen::Error>::new(pairs);
-    T::deserialize(map).map_err(|e| {
-        // serde's words: "unknown field `name`, expected one of …".
-        let message = e.to_string();
-        let name = message
-            .split_once('`')
-            .and_then(|(_, rest)| rest.rsplit_once("`, expected").map(|(n, _)| n))
-            .or_else(|| {
-                message
-                    .split_once('`')
-                    .and_then(|(_, rest)| rest.rsplit_once('`').map(|(n, _)| n))
-            })
+    let all: Vec<&'static str> = known.iter().chain(COMMON.iter()).copied().collect();
+    for e in entries.iter() {
+        let name = e
+            .unchecked_into::<Array>()
+            .get(0)
+            .as_string()
             .unwrap_or_default();
-        let all: Vec<&'static str> = known.iter().chain(COMMON.iter()).copied().collect();
-        let mut m = format!("{class}: unknown option \"{}\"", text::snippet(name, 40));
-        if let Some(s) = suggest(name, &all) {
+        if all.contains(&name.as_str()) {
+            continue;
+        }
+        let mut m = format!("{class}: unknown option \"{}\"", text::snippet(&name, 40));
+        if let Some(s) = suggest(&name, &all) {
             m.push_str(" (did you mean \"");
             m.push_str(s);
             m.push_str("\"?)");
         }
-        Error::new(Code::InvalidConfig, m)
-    })
+        return Err(Error::new(Code::InvalidConfig, m));
+    }
+    Ok(entries)
 }
 
 /// Checks of one class's option values, worded with its name.

@@ -2,6 +2,7 @@
 // Behaviour follows the verified vendor facts of the project; comments name the quirks that drive each choice.
 
 import { sendJson, send, mediaType, bearerToken, basicCredentials, formDecode, randomUpperAlnum, makeJwt, statusText, queryObject } from './util.mjs';
+import { ssoSignin, errorPage, userinfoUnauthorized, AUTHORIZE_PATH, LOGIN_PATH, USERINFO_PATH, DISCOVERY_PATH } from './dynatrace-signin.mjs';
 
 export const DEFAULT_DT_SCOPES = [
   'app-engine:apps:run',
@@ -47,18 +48,31 @@ function badCredentials(res) {
 }
 
 export function ssoRole(state) {
+  const signin = ssoSignin(state);
   return {
     name: 'sso',
     title: 'Dynatrace',
     classify(ctx) {
-      return ctx.pathname === TOKEN_PATH ? 'token' : null;
+      if (ctx.pathname === TOKEN_PATH) return 'token';
+      if (ctx.pathname === AUTHORIZE_PATH) return 'authorize';
+      if (ctx.pathname === USERINFO_PATH) return 'userinfo';
+      return null;
     },
-    // The "unauthorized" fault on the token endpoint answers like rejected credentials.
-    unauthorized(ctx) {
+    // The "unauthorized" fault on the token endpoint answers like rejected credentials;
+    // on userinfo a 401 invalid_token; on authorize the 400 HTML error page.
+    unauthorized(ctx, where) {
+      if (where === 'userinfo') return userinfoUnauthorized(ctx.res);
+      if (where === 'authorize') return errorPage(ctx.res, 'Access denied.');
       badCredentials(ctx.res);
     },
+    faultApplies: signin.faultApplies,
+    applyFault: signin.applyFault,
     handle(ctx, where) {
       const { res } = ctx;
+      if (where === 'authorize') return signin.authorize(ctx);
+      if (where === 'userinfo') return signin.userinfo(ctx);
+      if (ctx.pathname === LOGIN_PATH) return signin.login(ctx);
+      if (ctx.pathname === DISCOVERY_PATH) return signin.discovery(ctx);
       if (where !== 'token') {
         ssoError(res, `No route for ${ctx.method} ${ctx.pathname}`, 'not_found', 404);
         return;

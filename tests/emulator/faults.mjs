@@ -14,11 +14,23 @@ export const FAULT_KINDS = new Set([
   'json',
   'unauthorized',
   'redirect',
+  // Only at the places named in ROLE_FAULT_KINDS:
+  'errorRedirect',
+  'refuseRefresh',
+  'expiredCode',
 ]);
+
+/** Kinds that apply at one place only: kind -> "role:where". */
+export const ROLE_FAULT_KINDS = {
+  errorRedirect: 'sso:authorize',
+  refuseRefresh: 'dtToken:token',
+  expiredCode: 'dtToken:token',
+};
 
 /** Which (role, where) pairs have something a fault can apply to. */
 export const FAULT_TARGETS = {
-  sso: ['token'],
+  sso: ['token', 'authorize', 'userinfo'],
+  dtToken: ['token'],
   dynatrace: ['api'],
   appdynamics: ['token', 'api'],
   appdynamicsLegacy: ['token', 'api'],
@@ -36,6 +48,14 @@ export function validateFault(role, where, fault) {
   if (!fault || typeof fault !== 'object' || !FAULT_KINDS.has(fault.kind)) {
     throw new TypeError(`setFault: fault.kind must be one of ${[...FAULT_KINDS].join(', ')}`);
   }
+  const only = ROLE_FAULT_KINDS[fault.kind];
+  if (only && only !== `${role}:${where}`) {
+    const [r, w] = only.split(':');
+    throw new TypeError(`setFault: ${fault.kind} applies only to role ${r} at ${JSON.stringify(w)}`);
+  }
+  if (fault.kind === 'errorRedirect' && !(typeof fault.error === 'string' && fault.error !== '')) {
+    throw new TypeError('setFault: errorRedirect needs an error (e.g. "access_denied")');
+  }
   if (fault.kind === 'delay' && !(Number(fault.ms) >= 0)) throw new TypeError('setFault: delay needs ms >= 0');
   if (fault.kind === 'status' && !Number.isInteger(fault.status)) throw new TypeError('setFault: status needs an integer status');
   if (fault.kind === 'redirect' && typeof fault.location !== 'string') throw new TypeError('setFault: redirect needs a location');
@@ -43,18 +63,27 @@ export function validateFault(role, where, fault) {
   if (fault.count !== undefined && !(Number(fault.count) >= 0)) throw new TypeError('setFault: count must be >= 0');
 }
 
-/** Take one use of the first applicable fault for (role, where), or null. */
-export function takeFault(faults, role, where) {
+/**
+ * Take one use of the first applicable fault for (role, where), or null.
+ * `applies(fault)` may skip a fault for this request (e.g. refuseRefresh on a code grant); a skipped fault
+ * keeps its uses and its place in the queue.
+ */
+export function takeFault(faults, role, where, applies = () => true) {
   const queue = faults.get(`${role}:${where}`);
   if (!queue) return null;
-  while (queue.length > 0) {
-    const entry = queue[0];
-    if (entry.remaining > 0) {
-      entry.remaining -= 1;
-      if (entry.remaining <= 0) queue.shift();
-      return entry.fault;
+  for (let i = 0; i < queue.length; ) {
+    const entry = queue[i];
+    if (!(entry.remaining > 0)) {
+      queue.splice(i, 1);
+      continue;
     }
-    queue.shift();
+    if (!applies(entry.fault)) {
+      i += 1;
+      continue;
+    }
+    entry.remaining -= 1;
+    if (entry.remaining <= 0) queue.splice(i, 1);
+    return entry.fault;
   }
   return null;
 }

@@ -1,12 +1,13 @@
 // Vendor emulator for apm-oauth tests: Dynatrace SSO, a Dynatrace environment, a modern and a legacy
-// AppDynamics controller, and an unrelated "elsewhere" origin, each on its own port on 127.0.0.1.
+// AppDynamics controller, an unrelated "elsewhere" origin, and Dynatrace's user token endpoint
+// (token.dynatrace.com: code + refresh grants), each on its own port on 127.0.0.1.
 //
 //   import { startEmulator } from './tests/emulator/index.mjs';
 //   const emu = await startEmulator({ tokenLifetimeSeconds: 2 });
 //   ... emu.urls, emu.credentials, emu.counters, emu.requests, emu.setFault(...) ...
 //   await emu.close();
 //
-// Run alone: node tests/emulator/index.mjs [--port-base N] [--token-lifetime S] [--no-cors] [--control]
+// Run alone: node tests/emulator/index.mjs [--port-base N] [--token-lifetime S] [--no-cors] [--control] [--auto-login]
 // --control (or startEmulator({ control: true })) adds a JSON control server (urls.control) so another
 // process can read counters and the request log, reset, and set faults.
 // Node built-ins only.
@@ -17,21 +18,30 @@ import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sendText, sendJson } from './util.mjs';
 import { validateFault, takeFault, applyFault } from './faults.mjs';
-import { ssoRole, dynatraceRole, DEFAULT_DT_CLIENT } from './dynatrace.mjs';
+import { ssoRole, dynatraceRole, DEFAULT_DT_CLIENT, DEFAULT_DT_SCOPES } from './dynatrace.mjs';
+import { dtTokenRole, publicClients, userFor, DEFAULT_DT_PUBLIC_CLIENT, DEFAULT_USER_EMAIL, LOOPBACK_RULE } from './dynatrace-signin.mjs';
 import { appdynamicsRole, DEFAULT_APPD_CLIENT, temporaryTokenFor } from './appdynamics.mjs';
 
-/** Roles in port order: with portBase N they listen on N, N+1, ... */
-export const ROLES = ['sso', 'dynatrace', 'appdynamics', 'appdynamicsLegacy', 'elsewhere'];
+/** Every role, in port order. */
+export const ROLES = ['sso', 'dynatrace', 'appdynamics', 'appdynamicsLegacy', 'elsewhere', 'dtToken'];
+
+/**
+ * Port offsets with portBase N: the first five roles on N..N+4, the control server keeps N+5
+ * (as before dtToken existed), dtToken is on the next free offset, N+6.
+ */
+export const PORT_OFFSETS = { sso: 0, dynatrace: 1, appdynamics: 2, appdynamicsLegacy: 3, elsewhere: 4, control: 5, dtToken: 6 };
+const LAST_OFFSET = Math.max(...Object.values(PORT_OFFSETS));
 
 const HOST = '127.0.0.1';
 
 function freshCounters() {
   return {
-    sso: { token: 0, issued: 0, preflight: 0 },
+    sso: { token: 0, issued: 0, preflight: 0, authorize: 0, login: 0, userinfo: 0 },
     dynatrace: { api: 0, unauthorized: 0, forbidden: 0, preflight: 0 },
     appdynamics: { token: 0, issued: 0, api: 0, unauthorized: 0, preflight: 0 },
     appdynamicsLegacy: { token: 0, issued: 0, api: 0, unauthorized: 0, preflight: 0 },
     elsewhere: { requests: 0, authorization: 0 },
+    dtToken: { token: 0, code: 0, refresh: 0, issued: 0, preflight: 0 },
   };
 }
 
@@ -52,7 +62,12 @@ function normalizeOptions(options) {
   return {
     tokenLifetimeSeconds: lifetime,
     cors: options.cors ?? true,
-    dynatrace: { tokenLifetimeSeconds: dt.tokenLifetimeSeconds },
+    dynatrace: {
+      tokenLifetimeSeconds: dt.tokenLifetimeSeconds,
+      autoLogin: dt.autoLogin ?? false, // authorize answers the 302 with a code at once, no login page
+      discovery: dt.discovery ?? true, // GET /.well-known/openid-configuration on sso (false: 404)
+      rotateRefreshTokens: dt.rotateRefreshTokens ?? true, // false: refresh answers carry no refresh_token, the old one stays valid
+    },
     appdynamics: {
       tokenLifetimeSeconds: appd.tokenLifetimeSeconds,
       tokenErrorBody,
@@ -230,9 +245,10 @@ function closeServer(server) {
  * @param {object} [options]
  * @param {number} [options.tokenLifetimeSeconds=300] expires_in of issued tokens; tokens really expire then
  * @param {boolean} [options.cors=true] CORS headers and OPTIONS preflight answers
- * @param {number} [options.portBase] fixed ports portBase..portBase+4 (sso, dynatrace, appd, appdLegacy, elsewhere)
+ * @param {number} [options.portBase] fixed ports portBase..portBase+4 (sso, dynatrace, appd, appdLegacy, elsewhere), portBase+6 (dtToken)
  * @param {boolean} [options.control=false] also start the JSON control server (urls.control; portBase+5 with portBase)
- * @param {object} [options.dynatrace] { clients: [{clientId, clientSecret, accountUrn?, scopes?}], tokenLifetimeSeconds? }
+ * @param {object} [options.dynatrace] { clients: [{clientId, clientSecret, accountUrn?, scopes?}], tokenLifetimeSeconds?,
+ *   publicClients: [{clientId, redirectUris?, clientSecret?}], autoLogin?, discovery?, rotateRefreshTokens? }
  * @param {object} [options.appdynamics] { clients: [{clientName, accountName?, clientSecret}], tokenErrorBody?, extraTokenFields?, tokenLifetimeSeconds? }
  */
 export async function startEmulator(options = {}) {
@@ -245,6 +261,7 @@ export async function startEmulator(options = {}) {
 
   const dt = dtClients(options.dynatrace);
   const appd = appdClients(options.appdynamics);
+  const dtPublic = publicClients(options.dynatrace?.publicClients);
 
   const state = {
     options: liveOptions,
@@ -252,6 +269,12 @@ export async function startEmulator(options = {}) {
     dtClients: dt,
     appdClients: appd,
     dtTokens: new Map(),
+    // User sign-in (dynatrace-signin.mjs): registered public clients, codes, live and dead refresh tokens.
+    publicClients: dtPublic,
+    defaultUserScopes: DEFAULT_DT_SCOPES,
+    codes: new Map(),
+    refreshTokens: new Map(),
+    deadRefreshTokens: new Map(),
     appdTokens: { appdynamics: new Map(), appdynamicsLegacy: new Map() },
     temporaryToken: temporaryTokenFor(appd[0]),
     urls: {},
@@ -266,6 +289,7 @@ export async function startEmulator(options = {}) {
     appdynamics: appdynamicsRole(state, 'appdynamics', false),
     appdynamicsLegacy: appdynamicsRole(state, 'appdynamicsLegacy', true),
     elsewhere: elsewhereRole(state),
+    dtToken: dtTokenRole(state),
   };
 
   function sleep(ms) {
@@ -311,8 +335,9 @@ export async function startEmulator(options = {}) {
     if (where) {
       counters[role][where] += 1;
       ctx.unauthorized = () => def.unauthorized(ctx, where);
-      const fault = takeFault(faults, role, where);
-      if (fault && (await applyFault(ctx, fault))) return;
+      const applies = def.faultApplies ? (f) => def.faultApplies(ctx, where, f) : undefined;
+      const fault = takeFault(faults, role, where, applies);
+      if (fault && ((def.applyFault && (await def.applyFault(ctx, where, fault))) || (await applyFault(ctx, fault)))) return;
     }
     await def.handle(ctx, where);
   }
@@ -336,9 +361,9 @@ export async function startEmulator(options = {}) {
 
   const servers = {};
   try {
-    for (const [i, role] of ROLES.entries()) {
+    for (const role of ROLES) {
       servers[role] = createServer(role);
-      const port = await listen(servers[role], typeof options.portBase === 'number' ? options.portBase + i : 0);
+      const port = await listen(servers[role], typeof options.portBase === 'number' ? options.portBase + PORT_OFFSETS[role] : 0);
       state.urls[role] = `http://${HOST}:${port}`;
     }
   } catch (err) {
@@ -350,6 +375,11 @@ export async function startEmulator(options = {}) {
   const urls = {
     sso: u.sso,
     ssoToken: `${u.sso}/sso/oauth2/token`,
+    ssoAuthorize: `${u.sso}/oauth2/authorize`,
+    ssoUserInfo: `${u.sso}/sso/oauth2/userinfo`,
+    ssoDiscovery: `${u.sso}/.well-known/openid-configuration`,
+    dtToken: `${u.dtToken}/sso/oauth2/token`,
+    dtTokenOrigin: u.dtToken,
     dynatrace: u.dynatrace,
     appdynamics: u.appdynamics,
     appdynamicsToken: `${u.appdynamics}/controller/api/oauth/access_token`,
@@ -360,6 +390,12 @@ export async function startEmulator(options = {}) {
 
   const credentials = {
     dynatrace: { ...dt[0], scopes: [...dt[0].scopes] },
+    // The default public client of the user sign-in; it accepts any loopback http redirect URI.
+    dynatraceUser: {
+      clientId: DEFAULT_DT_PUBLIC_CLIENT.clientId,
+      redirectUriRule: LOOPBACK_RULE,
+      user: userFor(DEFAULT_USER_EMAIL),
+    },
     appdynamics: {
       clientName: appd[0].clientName,
       accountName: appd[0].accountName,
@@ -377,7 +413,7 @@ export async function startEmulator(options = {}) {
     credentials,
     counters,
     requests,
-    /** Live options (cors, token lifetimes, appdynamics.tokenErrorBody/extraTokenFields); reset() restores them. */
+    /** Live options (cors, token lifetimes, dynatrace.autoLogin/discovery/rotateRefreshTokens, appdynamics.tokenErrorBody/extraTokenFields); reset() restores them. */
     options: liveOptions,
 
     setFault(role, where, fault) {
@@ -405,6 +441,9 @@ export async function startEmulator(options = {}) {
       requests.length = 0;
       faults.clear();
       state.dtTokens.clear();
+      state.codes.clear();
+      state.refreshTokens.clear();
+      state.deadRefreshTokens.clear();
       state.appdTokens.appdynamics.clear();
       state.appdTokens.appdynamicsLegacy.clear();
       restoreOptions(liveOptions, initialOptions);
@@ -424,7 +463,7 @@ export async function startEmulator(options = {}) {
     // Not in `servers` until it listens, so a failed start closes only what was started.
     const control = createControlServer(emu);
     try {
-      const port = await listen(control, typeof options.portBase === 'number' ? options.portBase + ROLES.length : 0);
+      const port = await listen(control, typeof options.portBase === 'number' ? options.portBase + PORT_OFFSETS.control : 0);
       servers.control = control;
       urls.control = `http://${HOST}:${port}`;
     } catch (err) {
@@ -449,11 +488,11 @@ function parseArgs(argv) {
     else if (name === '--token-lifetime') out.tokenLifetimeSeconds = Number(value());
     else if (name === '--no-cors') out.cors = false;
     else if (name === '--control') out.control = true;
+    else if (name === '--auto-login') out.dynatrace = { autoLogin: true };
     else if (name === '--help' || name === '-h') out.help = true;
     else throw new Error(`unknown argument ${arg}`);
   }
-  const lastOffset = ROLES.length - (out.control ? 0 : 1);
-  if (out.portBase !== undefined && !(Number.isInteger(out.portBase) && out.portBase > 0 && out.portBase + lastOffset < 65536)) {
+  if (out.portBase !== undefined && !(Number.isInteger(out.portBase) && out.portBase > 0 && out.portBase + LAST_OFFSET < 65536)) {
     throw new Error('--port-base needs a port number');
   }
   return out;
@@ -477,7 +516,7 @@ if (isMain()) {
     process.exit(2);
   }
   if (args.help) {
-    process.stdout.write('usage: node tests/emulator/index.mjs [--port-base N] [--token-lifetime SECONDS] [--no-cors] [--control]\n');
+    process.stdout.write('usage: node tests/emulator/index.mjs [--port-base N] [--token-lifetime SECONDS] [--no-cors] [--control] [--auto-login]\n');
     process.exit(0);
   }
   const { help, ...options } = args;

@@ -1,6 +1,7 @@
 // Self-test of the vendor emulator with plain fetch. Run: node --test tests/emulator/
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { startEmulator } from './index.mjs';
 
 let emu;
@@ -620,4 +621,444 @@ test('control server on fixed ports: portBase+5, closed with the rest', async ()
   await res.json();
   await ctl.close();
   await assert.rejects(fetch(`${ctl.urls.control}/counters`));
+});
+
+// ---------------------------------------------------------------------------------------------
+// Dynatrace user sign-in: authorization code + PKCE + rotating refresh tokens
+
+
+const REDIRECT = 'http://127.0.0.1:3232/auth/login';
+
+function pkce() {
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  return { verifier, challenge };
+}
+
+function authorizeUrl(fields = {}, e = emu) {
+  const u = new URL(e.urls.ssoAuthorize);
+  const all = {
+    response_type: 'code',
+    client_id: e.credentials.dynatraceUser.clientId,
+    redirect_uri: REDIRECT,
+    scope: 'openid app-engine:apps:run settings:objects:read',
+    state: 'st-123',
+    code_challenge_method: 'S256',
+    resource: e.urls.dynatrace,
+    ...fields,
+  };
+  for (const [k, v] of Object.entries(all)) if (v !== undefined) u.searchParams.set(k, v);
+  return u.href;
+}
+
+/** authorize with autoLogin → the code of the 302 (asserts state and the redirect target). */
+async function codeFor(challenge, fields = {}) {
+  emu.options.dynatrace.autoLogin = true;
+  const res = await fetch(authorizeUrl({ code_challenge: challenge, ...fields }), { redirect: 'manual' });
+  assert.equal(res.status, 302);
+  await res.arrayBuffer();
+  const loc = new URL(res.headers.get('location'));
+  assert.equal(`${loc.origin}${loc.pathname}`, fields.redirect_uri ?? REDIRECT);
+  assert.equal(loc.searchParams.get('state'), 'st-123');
+  return loc.searchParams.get('code');
+}
+
+function userToken(fields) {
+  return fetch(emu.urls.dtToken, { method: 'POST', headers: FORM, body: form(fields) });
+}
+
+function codeGrant(code, verifier, extra = {}) {
+  return userToken({
+    grant_type: 'authorization_code',
+    code,
+    client_id: emu.credentials.dynatraceUser.clientId,
+    redirect_uri: REDIRECT,
+    code_verifier: verifier,
+    ...extra,
+  });
+}
+
+function refreshGrant(refreshToken) {
+  return userToken({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: emu.credentials.dynatraceUser.clientId });
+}
+
+function jwtPayload(jwt) {
+  return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
+}
+
+async function assertOAuthError(res, error, pattern) {
+  assert.equal(res.status, 400);
+  assert.match(res.headers.get('content-type'), /^application\/json/);
+  const json = await res.json();
+  assert.equal(json.error, error);
+  if (pattern) assert.match(json.error_description, pattern);
+}
+
+test('sign-in: urls, credentials, port of dtToken', () => {
+  assert.equal(emu.urls.ssoAuthorize, `${emu.urls.sso}/oauth2/authorize`);
+  assert.equal(emu.urls.ssoUserInfo, `${emu.urls.sso}/sso/oauth2/userinfo`);
+  const t = new URL(emu.urls.dtToken);
+  assert.equal(t.hostname, '127.0.0.1');
+  assert.equal(t.pathname, '/sso/oauth2/token');
+  for (const key of ['sso', 'dynatrace', 'appdynamics', 'appdynamicsLegacy', 'elsewhere']) assert.notEqual(new URL(emu.urls[key]).port, t.port);
+  assert.equal(emu.credentials.dynatraceUser.clientId, 'dt0s12.EMULATOR');
+  assert.equal(emu.credentials.dynatraceUser.redirectUriRule, 'loopback');
+  assert.equal(emu.credentials.dynatraceUser.user.email, 'emulator.user@example.com');
+});
+
+test('sign-in: full flow with the login form, refresh rotates, userinfo, environment API', async () => {
+  const { verifier, challenge } = pkce();
+  // 1. authorize → login page
+  let res = await fetch(authorizeUrl({ code_challenge: challenge, nonce: 'n-1' }), { redirect: 'manual' });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type'), /^text\/html/);
+  const html = await res.text();
+  assert.match(html, /<title>Sign in – Dynatrace emulator<\/title>/);
+  assert.match(html, /<form id="login" method="post" action="\/oauth2\/authorize\/login">/);
+  assert.match(html, /<button type="submit" id="sign-in"[^>]*>Sign in<\/button>/);
+  assert.match(html, /<input id="user" name="user" value="emulator\.user@example\.com">/);
+  // 2. submit the form as a browser would: hidden fields + user
+  const fields = new URLSearchParams();
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
+    fields.append(m[1], m[2].replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'));
+  }
+  assert.equal(fields.get('code_challenge'), challenge);
+  fields.set('user', 'jane.doe@example.com');
+  res = await fetch(`${emu.urls.sso}/oauth2/authorize/login`, { method: 'POST', headers: FORM, body: fields.toString(), redirect: 'manual' });
+  assert.equal(res.status, 302);
+  await res.arrayBuffer();
+  const loc = new URL(res.headers.get('location'));
+  assert.equal(`${loc.origin}${loc.pathname}`, REDIRECT);
+  assert.equal(loc.searchParams.get('state'), 'st-123');
+  const code = loc.searchParams.get('code');
+  assert.ok(code);
+
+  // 3. code → tokens
+  res = await codeGrant(code, verifier);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('access-control-allow-origin'), '*');
+  const t1 = await res.json();
+  assert.equal(t1.token_type, 'Bearer');
+  assert.equal(t1.expires_in, 300);
+  assert.equal(t1.scope, 'openid app-engine:apps:run settings:objects:read');
+  assert.ok(t1.access_token && t1.refresh_token && t1.id_token);
+  const [h, , sig] = t1.id_token.split('.');
+  assert.deepEqual(JSON.parse(Buffer.from(h, 'base64url')), { alg: 'none', typ: 'JWT' });
+  assert.equal(sig, '');
+  const id = jwtPayload(t1.id_token);
+  assert.equal(id.email, 'jane.doe@example.com');
+  assert.equal(id.name, 'Jane Doe');
+  assert.equal(id.aud, 'dt0s12.EMULATOR');
+  assert.equal(id.nonce, 'n-1');
+  assert.ok(id.sub && id.iat && id.exp > id.iat);
+
+  // 4. refresh rotates; the old refresh token is refused
+  res = await refreshGrant(t1.refresh_token);
+  assert.equal(res.status, 200);
+  const t2 = await res.json();
+  assert.ok(t2.refresh_token && t2.refresh_token !== t1.refresh_token);
+  assert.notEqual(t2.access_token, t1.access_token);
+  assert.equal(t2.scope, t1.scope);
+  assert.equal(jwtPayload(t2.id_token).sub, id.sub);
+  await assertOAuthError(await refreshGrant(t1.refresh_token), 'invalid_grant', /already been used/);
+  res = await refreshGrant(t2.refresh_token);
+  assert.equal(res.status, 200);
+  const t3 = await res.json();
+
+  // 5. userinfo
+  res = await fetch(emu.urls.ssoUserInfo, { headers: bearer(t3.access_token) });
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { sub: id.sub, email: 'jane.doe@example.com', name: 'Jane Doe' });
+  res = await fetch(emu.urls.ssoUserInfo, { headers: bearer(await dtToken()) });
+  assert.equal(res.status, 401);
+  assert.equal((await res.json()).error, 'invalid_token');
+  res = await fetch(emu.urls.ssoUserInfo);
+  assert.equal(res.status, 401);
+  await res.json();
+
+  // 6. environment API with the user token (scopes from the sign-in)
+  const env = `${emu.urls.dynatrace}/platform/management/v1/environment`;
+  res = await fetch(env, { headers: bearer(t3.access_token) });
+  assert.equal(res.status, 200);
+  await res.json();
+  res = await fetch(`${emu.urls.dynatrace}/platform/classic/environment-api/v2/settings/objects`, { headers: bearer(t3.access_token) });
+  assert.equal(res.status, 200);
+  await res.json();
+
+  // counters and log
+  assert.deepEqual(emu.counters.dtToken, { token: 4, code: 1, refresh: 3, issued: 3, preflight: 0 });
+  assert.equal(emu.counters.sso.authorize, 1);
+  assert.equal(emu.counters.sso.login, 1);
+  assert.equal(emu.counters.sso.userinfo, 3);
+  assert.ok(emu.requests.some((r) => r.role === 'dtToken' && r.path === '/sso/oauth2/token' && r.body.includes('grant_type=authorization_code')));
+
+  // user tokens expire like the others
+  emu.expireTokens();
+  res = await fetch(env, { headers: bearer(t3.access_token) });
+  assert.equal(res.status, 401);
+  await res.json();
+  res = await fetch(emu.urls.ssoUserInfo, { headers: bearer(t3.access_token) });
+  assert.equal(res.status, 401);
+  await res.json();
+  // the refresh token still works after the access token expired
+  res = await refreshGrant(t3.refresh_token);
+  assert.equal(res.status, 200);
+  await res.json();
+});
+
+test('sign-in: autoLogin redirects at once; the user token works on the environment API', async () => {
+  const { verifier, challenge } = pkce();
+  const code = await codeFor(challenge);
+  const res = await codeGrant(code, verifier);
+  assert.equal(res.status, 200);
+  const t = await res.json();
+  assert.equal(jwtPayload(t.id_token).email, 'emulator.user@example.com');
+  const r2 = await fetch(`${emu.urls.dynatrace}/platform/app-engine/app-functions/v1/apps/my.emulator.app/api/echo`, { headers: bearer(t.access_token) });
+  assert.equal(r2.status, 200);
+  await r2.json();
+  // reset() restores autoLogin
+  emu.reset();
+  assert.equal(emu.options.dynatrace.autoLogin, false);
+});
+
+test('sign-in: PKCE mismatch refused, and the code is then used up', async () => {
+  const { verifier, challenge } = pkce();
+  const code = await codeFor(challenge);
+  await assertOAuthError(await codeGrant(code, pkce().verifier), 'invalid_grant', /PKCE/);
+  await assertOAuthError(await codeGrant(code, verifier), 'invalid_grant', /already been used/);
+  // a malformed or missing verifier is refused too
+  const p2 = pkce();
+  await assertOAuthError(await codeGrant(await codeFor(p2.challenge), 'short'), 'invalid_grant', /code_verifier/);
+  const p3 = pkce();
+  await assertOAuthError(await codeGrant(await codeFor(p3.challenge), undefined, { code_verifier: '' }), 'invalid_grant', /code_verifier/);
+  assert.equal(emu.counters.dtToken.issued, 0);
+});
+
+test('sign-in: code reuse refused', async () => {
+  const { verifier, challenge } = pkce();
+  const code = await codeFor(challenge);
+  const res = await codeGrant(code, verifier);
+  assert.equal(res.status, 200);
+  await res.json();
+  await assertOAuthError(await codeGrant(code, verifier), 'invalid_grant', /already been used/);
+  await assertOAuthError(await codeGrant('not-a-code', verifier), 'invalid_grant', /invalid/);
+});
+
+test('sign-in: redirect_uri mismatch refused at the token endpoint; unknown client; grant types', async () => {
+  const { verifier, challenge } = pkce();
+  const code = await codeFor(challenge);
+  await assertOAuthError(await codeGrant(code, verifier, { redirect_uri: 'http://127.0.0.1:3232/other' }), 'invalid_grant', /redirect_uri/);
+  const p2 = pkce();
+  const code2 = await codeFor(p2.challenge);
+  await assertOAuthError(await codeGrant(code2, p2.verifier, { client_id: 'dt0s12.UNKNOWN' }), 'invalid_client');
+  await assertOAuthError(await userToken({ grant_type: 'client_credentials', client_id: 'dt0s12.EMULATOR' }), 'unsupported_grant_type');
+  await assertOAuthError(await refreshGrant('nope'), 'invalid_grant', /invalid/);
+  const res = await fetch(emu.urls.dtToken, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  await assertOAuthError(res, 'invalid_request', /Content-Type/);
+});
+
+test('sign-in: authorize validation: HTML 400 for client / redirect URI, error redirects for the rest', async () => {
+  const { challenge } = pkce();
+  emu.options.dynatrace.autoLogin = true;
+  for (const fields of [
+    { client_id: 'dt0s12.UNKNOWN' },
+    { client_id: undefined },
+    { redirect_uri: 'https://evil.example/cb' },
+    { redirect_uri: 'http://192.168.1.2:3232/cb' },
+    { redirect_uri: undefined },
+  ]) {
+    const res = await fetch(authorizeUrl({ code_challenge: challenge, ...fields }), { redirect: 'manual' });
+    assert.equal(res.status, 400, JSON.stringify(fields));
+    assert.equal(res.headers.get('location'), null);
+    assert.match(res.headers.get('content-type'), /^text\/html/);
+    await res.text();
+  }
+  // loopback hosts, any port
+  for (const redirect_uri of ['http://localhost:5555/cb', 'http://[::1]:8080/x', 'http://127.0.0.1:1/']) {
+    const res = await fetch(authorizeUrl({ code_challenge: challenge, redirect_uri }), { redirect: 'manual' });
+    assert.equal(res.status, 302, redirect_uri);
+    assert.ok(res.headers.get('location').startsWith(redirect_uri));
+    await res.arrayBuffer();
+  }
+  for (const fields of [{ code_challenge: undefined }, { code_challenge_method: 'plain' }, { code_challenge_method: undefined }, { response_type: 'token' }]) {
+    const res = await fetch(authorizeUrl({ code_challenge: challenge, ...fields }), { redirect: 'manual' });
+    assert.equal(res.status, 302, JSON.stringify(fields));
+    await res.arrayBuffer();
+    const loc = new URL(res.headers.get('location'));
+    assert.equal(`${loc.origin}${loc.pathname}`, REDIRECT);
+    assert.equal(loc.searchParams.get('error'), 'invalid_request');
+    assert.ok(loc.searchParams.get('error_description'));
+    assert.equal(loc.searchParams.get('state'), 'st-123');
+    assert.equal(loc.searchParams.get('code'), null);
+  }
+});
+
+test('sign-in: registered clients with exact redirect URIs, confidential client', async () => {
+  const other = await startEmulator({
+    dynatrace: {
+      autoLogin: true,
+      publicClients: [
+        { clientId: 'dt0s12.CLI', redirectUris: ['http://localhost:3232/auth/login'] },
+        { clientId: 'dt0s12.CONF', redirectUris: ['https://app.example/cb'], clientSecret: 's3cret' },
+      ],
+    },
+  });
+  try {
+    assert.equal(other.credentials.dynatraceUser.clientId, 'dt0s12.EMULATOR', 'the default client stays registered');
+    const { verifier, challenge } = pkce();
+    const auth = (clientId, redirectUri) =>
+      fetch(authorizeUrl({ client_id: clientId, redirect_uri: redirectUri, code_challenge: challenge }, other), { redirect: 'manual' });
+    let res = await auth('dt0s12.CLI', 'http://localhost:3233/auth/login');
+    assert.equal(res.status, 400);
+    await res.text();
+    res = await auth('dt0s12.CLI', 'http://localhost:3232/auth/login');
+    assert.equal(res.status, 302);
+    await res.arrayBuffer();
+    res = await auth('dt0s12.CONF', 'https://app.example/cb');
+    assert.equal(res.status, 302);
+    await res.arrayBuffer();
+    const code = new URL(res.headers.get('location')).searchParams.get('code');
+    const grant = (extra) =>
+      fetch(other.urls.dtToken, {
+        method: 'POST',
+        headers: FORM,
+        body: form({ grant_type: 'authorization_code', code, client_id: 'dt0s12.CONF', redirect_uri: 'https://app.example/cb', code_verifier: verifier, ...extra }),
+      });
+    res = await grant({});
+    assert.equal(res.status, 400);
+    assert.equal((await res.json()).error, 'invalid_client');
+    res = await grant({ client_secret: 's3cret' });
+    assert.equal(res.status, 200);
+    await res.json();
+  } finally {
+    await other.close();
+  }
+});
+
+test('sign-in: discovery document', async () => {
+  const res = await fetch(`${emu.urls.sso}/.well-known/openid-configuration`);
+  assert.equal(res.status, 200);
+  const doc = await res.json();
+  assert.equal(doc.issuer, emu.urls.sso);
+  assert.equal(doc.authorization_endpoint, emu.urls.ssoAuthorize);
+  assert.equal(doc.token_endpoint, emu.urls.dtToken);
+  assert.equal(doc.userinfo_endpoint, emu.urls.ssoUserInfo);
+  assert.deepEqual(doc.code_challenge_methods_supported, ['S256']);
+  assert.ok(doc.grant_types_supported.includes('authorization_code'));
+  assert.ok(doc.grant_types_supported.includes('refresh_token'));
+  emu.options.dynatrace.discovery = false;
+  const r2 = await fetch(emu.urls.ssoDiscovery);
+  assert.equal(r2.status, 404);
+  await r2.json();
+});
+
+test('sign-in faults: errorRedirect on authorize', async () => {
+  const { challenge } = pkce();
+  emu.setFault('sso', 'authorize', { kind: 'errorRedirect', error: 'access_denied', description: 'The user said no', count: 1 });
+  // an unverified redirect URI gets the HTML page, and the fault stays queued
+  let res = await fetch(authorizeUrl({ code_challenge: challenge, redirect_uri: 'https://evil.example/' }), { redirect: 'manual' });
+  assert.equal(res.status, 400);
+  await res.text();
+  res = await fetch(authorizeUrl({ code_challenge: challenge }), { redirect: 'manual' });
+  assert.equal(res.status, 302);
+  await res.arrayBuffer();
+  const loc = new URL(res.headers.get('location'));
+  assert.equal(loc.searchParams.get('error'), 'access_denied');
+  assert.equal(loc.searchParams.get('error_description'), 'The user said no');
+  assert.equal(loc.searchParams.get('state'), 'st-123');
+  // used up: the login page again
+  res = await fetch(authorizeUrl({ code_challenge: challenge }), { redirect: 'manual' });
+  assert.equal(res.status, 200);
+  await res.text();
+  assert.equal(emu.counters.sso.authorize, 3);
+  assert.throws(() => emu.setFault('sso', 'token', { kind: 'errorRedirect', error: 'x' }), TypeError);
+  assert.throws(() => emu.setFault('sso', 'authorize', { kind: 'errorRedirect' }), TypeError);
+});
+
+test('sign-in faults: refuseRefresh and expiredCode only hit their grant; generic kinds on dtToken', async () => {
+  const { verifier, challenge } = pkce();
+  emu.setFault('dtToken', 'token', { kind: 'refuseRefresh', count: 1 });
+  const code = await codeFor(challenge);
+  let res = await codeGrant(code, verifier);
+  assert.equal(res.status, 200, 'a code grant does not consume refuseRefresh');
+  const t = await res.json();
+  await assertOAuthError(await refreshGrant(t.refresh_token), 'invalid_grant', /refresh token expired/);
+  // the refused refresh token stays dead
+  await assertOAuthError(await refreshGrant(t.refresh_token), 'invalid_grant', /expired/);
+
+  const p2 = pkce();
+  emu.setFault('dtToken', 'token', { kind: 'expiredCode', count: 1 });
+  await assertOAuthError(await codeGrant(await codeFor(p2.challenge), p2.verifier), 'invalid_grant', /authorization code expired/);
+
+  emu.setFault('dtToken', 'token', { kind: 'status', status: 503, count: 1 });
+  res = await refreshGrant('x');
+  assert.equal(res.status, 503);
+  await res.text();
+  emu.setFault('dtToken', 'token', { kind: 'drop', count: 1 });
+  await assert.rejects(refreshGrant('x'), TypeError);
+  assert.equal(emu.counters.dtToken.token, 6);
+  assert.equal(emu.counters.dtToken.code, 2);
+  assert.equal(emu.counters.dtToken.refresh, 4);
+  assert.throws(() => emu.setFault('sso', 'token', { kind: 'refuseRefresh' }), TypeError);
+  assert.throws(() => emu.setFault('dtToken', 'api', { kind: 'drop' }), TypeError);
+});
+
+test('sign-in: rotateRefreshTokens false keeps the refresh token', async () => {
+  emu.options.dynatrace.rotateRefreshTokens = false;
+  const { verifier, challenge } = pkce();
+  const t = await (await codeGrant(await codeFor(challenge), verifier)).json();
+  for (let i = 0; i < 2; i++) {
+    const res = await refreshGrant(t.refresh_token);
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).refresh_token, undefined);
+  }
+});
+
+test('sign-in: CORS on dtToken; control server counters and faults', async () => {
+  const res = await fetch(emu.urls.dtToken, {
+    method: 'OPTIONS',
+    headers: { origin: 'http://example.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+  });
+  assert.equal(res.status, 204);
+  assert.equal(res.headers.get('access-control-allow-origin'), '*');
+  assert.equal(emu.counters.dtToken.preflight, 1);
+  assert.equal(emu.counters.dtToken.token, 0);
+
+  const ctl = await startEmulator({ control: true });
+  try {
+    const r = await fetch(`${ctl.urls.control}/fault`, {
+      method: 'POST',
+      body: JSON.stringify({ role: 'dtToken', where: 'token', fault: { kind: 'refuseRefresh', count: 1 } }),
+    });
+    assert.deepEqual(await r.json(), { ok: true });
+    const r2 = await fetch(ctl.urls.dtToken, { method: 'POST', headers: FORM, body: form({ grant_type: 'refresh_token', refresh_token: 'x', client_id: 'dt0s12.EMULATOR' }) });
+    await assertOAuthError(r2, 'invalid_grant', /refresh token expired/);
+    const counters = await (await fetch(`${ctl.urls.control}/counters`)).json();
+    assert.deepEqual(counters.dtToken, { token: 1, code: 0, refresh: 1, issued: 0, preflight: 0 });
+    assert.equal(counters.sso.authorize, 0);
+    assert.equal(counters.sso.userinfo, 0);
+  } finally {
+    await ctl.close();
+  }
+});
+
+test('fixed ports: dtToken on portBase+6, control keeps portBase+5', async () => {
+  let e;
+  for (let attempt = 0; attempt < 5 && !e; attempt++) {
+    try {
+      e = await startEmulator({ control: true, portBase: 30000 + Math.floor(Math.random() * 20000) });
+    } catch {
+      e = undefined;
+    }
+  }
+  assert.ok(e, 'could not start on fixed ports');
+  try {
+    const base = Number(new URL(e.urls.sso).port);
+    assert.equal(Number(new URL(e.urls.control).port), base + 5);
+    assert.equal(Number(new URL(e.urls.dtToken).port), base + 6);
+    const doc = await (await fetch(`${e.urls.sso}/.well-known/openid-configuration`)).json();
+    assert.equal(doc.token_endpoint, e.urls.dtToken);
+  } finally {
+    await e.close();
+  }
 });

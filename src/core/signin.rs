@@ -1,0 +1,205 @@
+//! Signing a user in: the authorization code grant with PKCE (RFC 6749 §4.1, RFC 7636) and the
+//! refresh token grant (RFC 6749 §6). The authorize URL, the grants' form bodies and what a
+//! redirect back means; the random values and the SHA-256 come from the platform (WebCrypto).
+
+use super::encoding::form_encode;
+use super::error::{Code, Error};
+use super::text::snippet;
+
+/// One form parameter.
+pub type Param = (String, String);
+
+/// The authorize URL: `endpoint` with `params` appended to its query (a query the endpoint already
+/// has is kept, RFC 6749 §3.1; a fragment is dropped, as the endpoint must not have one).
+pub fn authorize_url(endpoint: &str, params: &[Param]) -> String {
+    let base = endpoint.split('#').next().unwrap_or(endpoint);
+    let pairs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let query = form_encode(&pairs);
+    let sep = match base.find('?') {
+        None => "?",
+        Some(i) if i + 1 == base.len() || base.ends_with('&') => "",
+        Some(_) => "&",
+    };
+    [base, sep, &query].concat()
+}
+
+/// base64url without padding (RFC 7636 §4.1) from standard padded base64.
+pub fn base64url(standard: &str) -> String {
+    standard
+        .chars()
+        .filter(|c| *c != '=')
+        .map(|c| match c {
+            '+' => '-',
+            '/' => '_',
+            c => c,
+        })
+        .collect()
+}
+
+/// The parameters of a redirect back from the authorize endpoint.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Redirect {
+    /// `code`, on success.
+    pub code: Option<String>,
+    /// `state`, echoed.
+    pub state: Option<String>,
+    /// `error`, on failure.
+    pub error: Option<String>,
+    /// `error_description`, on failure.
+    pub error_description: Option<String>,
+}
+
+/// What a redirect means for a client that issued `expected_state` (`None` when it has no sign-in
+/// pending): the code to exchange, `None` for a URL that is no redirect back at all (neither
+/// `code` nor `error`), or the error.
+pub fn redirect_outcome(r: &Redirect, expected_state: Option<&str>) -> Result<Option<String>, Error> {
+    if r.code.is_none() && r.error.is_none() {
+        return Ok(None);
+    }
+    if let Some(error) = &r.error {
+        let mut message = format!(
+            "the sign-in was refused by the authorization server ({})",
+            snippet(error, 40)
+        );
+        if let Some(d) = &r.error_description {
+            message.push_str(": ");
+            message.push_str(&snippet(d, 200));
+        }
+        let mut e = Error::new(Code::AuthorizationError, message).hint(match error.as_str() {
+            "access_denied" => "the user declined, or is not allowed to use this client: sign in again with another user or ask for access",
+            "invalid_scope" => "ask only for scopes the OAuth client has been granted",
+            _ => "check clientId, redirectUri (it must match the registered one exactly) and scope",
+        });
+        e.error = Some(error.clone());
+        e.error_description = r.error_description.clone();
+        return Err(e);
+    }
+    let state_ok = match (expected_state, r.state.as_deref()) {
+        (Some(want), Some(got)) => want == got,
+        _ => false,
+    };
+    if !state_ok {
+        return Err(Error::new(
+            Code::AuthorizationError,
+            "the redirect carries a state this client did not issue (or it was used already)",
+        )
+        .hint("start the sign-in again with signIn(); never reuse a callback URL"));
+    }
+    match &r.code {
+        Some(c) if !c.is_empty() => Ok(Some(c.clone())),
+        _ => Err(Error::new(
+            Code::AuthorizationError,
+            "the redirect carries no authorization code",
+        )
+        .hint("start the sign-in again with signIn()")),
+    }
+}
+
+/// The error for a code exchange the token endpoint refused: `e` as the token endpoint's error,
+/// reworded as a failed sign-in (an expired or used code is the common case).
+pub fn code_exchange_error(e: Error) -> Error {
+    if !matches!(e.code, Code::InvalidClient | Code::InvalidScope | Code::TokenError) {
+        return e;
+    }
+    let mut out = Error::new(
+        Code::AuthorizationError,
+        format!("the authorization code was refused: {}", e.message),
+    )
+    .hint("the code expired or was used already: sign in again with signIn()");
+    out.status = e.status;
+    out.error = e.error;
+    out.error_description = e.error_description;
+    out.issue_id = e.issue_id;
+    out
+}
+
+/// Whether a refresh grant's error means the refresh token is no good any more (the user must sign
+/// in again), rather than a passing failure worth reporting as is.
+pub fn refresh_refused(e: &Error) -> bool {
+    matches!(e.code, Code::InvalidClient | Code::InvalidScope | Code::TokenError)
+        && e.status.is_some_and(|s| (400..500).contains(&s) && s != 404 && s != 405)
+}
+
+/// `login_required`: no usable token, with why.
+pub fn login_required(why: &str) -> Error {
+    Error::new(Code::LoginRequired, why.to_string())
+        .hint("call signIn() to sign the user in (again)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(k: &str, v: &str) -> Param {
+        (k.to_string(), v.to_string())
+    }
+
+    #[test]
+    fn authorize_url_keeps_the_endpoint_query() {
+        let params = [p("response_type", "code"), p("scope", "openid storage:logs:read")];
+        assert_eq!(
+            authorize_url("https://sso.example/oauth2/authorize", &params),
+            "https://sso.example/oauth2/authorize?response_type=code&scope=openid+storage%3Alogs%3Aread"
+        );
+        assert_eq!(
+            authorize_url("https://sso.example/a?tenant=x#frag", &params[..1]),
+            "https://sso.example/a?tenant=x&response_type=code"
+        );
+        assert_eq!(
+            authorize_url("https://sso.example/a?", &params[..1]),
+            "https://sso.example/a?response_type=code"
+        );
+    }
+
+    #[test]
+    fn base64url_has_no_padding() {
+        assert_eq!(base64url("a+b/c=="), "a-b_c");
+    }
+
+    #[test]
+    fn redirects() {
+        let r = |code: Option<&str>, state: Option<&str>, error: Option<&str>| Redirect {
+            code: code.map(str::to_string),
+            state: state.map(str::to_string),
+            error: error.map(str::to_string),
+            error_description: error.map(|_| "nope".to_string()),
+        };
+        assert_eq!(redirect_outcome(&r(None, None, None), Some("s")), Ok(None));
+        assert_eq!(
+            redirect_outcome(&r(Some("c"), Some("s"), None), Some("s")),
+            Ok(Some("c".to_string()))
+        );
+        let e = redirect_outcome(&r(Some("c"), Some("t"), None), Some("s")).unwrap_err();
+        assert_eq!(e.code, Code::AuthorizationError);
+        assert!(e.message.contains("state this client did not issue"));
+        let e = redirect_outcome(&r(Some("c"), Some("s"), None), None).unwrap_err();
+        assert_eq!(e.code, Code::AuthorizationError);
+        let e = redirect_outcome(&r(None, Some("s"), Some("access_denied")), Some("s")).unwrap_err();
+        assert_eq!(
+            (e.code, e.error.as_deref(), e.error_description.as_deref()),
+            (Code::AuthorizationError, Some("access_denied"), Some("nope"))
+        );
+        assert_eq!(
+            e.message,
+            "the sign-in was refused by the authorization server (access_denied): nope"
+        );
+    }
+
+    #[test]
+    fn refusals() {
+        let mut e = Error::new(Code::TokenError, "refused").status(400);
+        e.error = Some("invalid_grant".into());
+        assert!(refresh_refused(&e));
+        let x = code_exchange_error(e.clone());
+        assert_eq!(
+            (x.code, x.status, x.error.as_deref()),
+            (Code::AuthorizationError, Some(400), Some("invalid_grant"))
+        );
+        assert!(!refresh_refused(&Error::new(Code::ServerError, "down").status(503)));
+        assert!(!refresh_refused(&Error::new(Code::Network, "down")));
+        assert_eq!(login_required("not signed in").code, Code::LoginRequired);
+    }
+}

@@ -1,0 +1,625 @@
+//! The Rust API (`DynatraceClient`, `AppDynamicsClient`, `OAuthClient`) under Node with
+//! wasm-bindgen-test, against the vendor emulator running as its own process.
+//!
+//! Run with `bash scripts/test-rust-api.sh`: it starts `node tests/emulator/index.mjs --control`
+//! and passes its JSON line (`{"urls": {...}, "credentials": {...}}`) in the environment variable
+//! `APM_OAUTH_EMULATOR` (read here through `process.env`; `APM_OAUTH_EMULATOR_FILE`, a file with
+//! the same line, is the fallback). Every test first resets the emulator through its control
+//! server (`urls.control`), so counters and faults start clean; wasm-bindgen-test runs the tests
+//! one at a time.
+#![cfg(target_arch = "wasm32")]
+
+use apm_oauth::{
+    AppDynamicsClient, AppDynamicsConfig, AuthMethod, Code, DynatraceClient, DynatraceConfig,
+    Error, OAuthClient, OAuthConfig, Options, Stats, TokenInfo,
+};
+use js_sys::{Array, Promise, Reflect};
+use serde_json::{json, Value};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_test::*;
+
+// ---------------------------------------------------------------------------------------------
+// The emulator: where it is, and its control server
+
+/// The emulator's JSON line, from `process.env.APM_OAUTH_EMULATOR`, else from the file named by
+/// `process.env.APM_OAUTH_EMULATOR_FILE`. Returns the parsed line and where it came from.
+fn emulator_line() -> (Value, &'static str) {
+    let env = Reflect::get(&js_sys::global(), &"process".into())
+        .and_then(|p| Reflect::get(&p, &"env".into()))
+        .expect("process.env: this suite runs under Node (not in a browser)");
+    let var = |name: &str| {
+        Reflect::get(&env, &name.into())
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    if let Some(line) = var("APM_OAUTH_EMULATOR").filter(|l| !l.trim().is_empty()) {
+        return (parse_line(&line), "env");
+    }
+    if let Some(path) = var("APM_OAUTH_EMULATOR_FILE").filter(|p| !p.is_empty()) {
+        return (parse_line(&read_file(&path)), "file");
+    }
+    panic!("APM_OAUTH_EMULATOR is not set: run this suite with scripts/test-rust-api.sh");
+}
+
+fn parse_line(line: &str) -> Value {
+    serde_json::from_str(line.trim()).expect("APM_OAUTH_EMULATOR is the emulator's JSON line")
+}
+
+/// `process.getBuiltinModule('node:fs').readFileSync(path, 'utf8')` (Node 20.16+).
+fn read_file(path: &str) -> String {
+    let process = Reflect::get(&js_sys::global(), &"process".into()).unwrap();
+    let get_builtin: js_sys::Function = Reflect::get(&process, &"getBuiltinModule".into())
+        .unwrap()
+        .dyn_into()
+        .expect("process.getBuiltinModule (Node 20.16 or later)");
+    let fs = get_builtin.call1(&process, &"node:fs".into()).unwrap();
+    let read: js_sys::Function = Reflect::get(&fs, &"readFileSync".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    read.call2(&fs, &path.into(), &"utf8".into())
+        .unwrap()
+        .as_string()
+        .unwrap()
+}
+
+struct Emu {
+    json: Value,
+}
+
+impl Emu {
+    fn url(&self, key: &str) -> String {
+        self.json["urls"][key]
+            .as_str()
+            .unwrap_or_else(|| panic!("urls.{key} in the emulator's JSON line"))
+            .to_string()
+    }
+
+    fn cred(&self, vendor: &str, key: &str) -> String {
+        self.json["credentials"][vendor][key]
+            .as_str()
+            .unwrap_or_else(|| panic!("credentials.{vendor}.{key} in the emulator's JSON line"))
+            .to_string()
+    }
+
+    async fn control(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let url = [self.url("control").as_str(), path].concat();
+        let request = match (method, body) {
+            ("GET", None) => gloo_net::http::Request::get(&url).build().unwrap(),
+            ("POST", None) => gloo_net::http::Request::post(&url).build().unwrap(),
+            ("POST", Some(b)) => gloo_net::http::Request::post(&url)
+                .header("content-type", "application/json")
+                .body(b.to_string())
+                .unwrap(),
+            _ => unreachable!(),
+        };
+        let response = request.send().await.expect("the control server answers");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, 200, "control {method} {path}: {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    async fn reset(&self) {
+        self.control("POST", "/reset", None).await;
+    }
+
+    async fn counters(&self) -> Value {
+        self.control("GET", "/counters", None).await
+    }
+
+    async fn requests(&self) -> Vec<Value> {
+        match self.control("GET", "/requests", None).await {
+            Value::Array(list) => list,
+            other => panic!("GET /requests: {other}"),
+        }
+    }
+
+    async fn fault(&self, role: &str, place: &str, fault: Value) {
+        self.control(
+            "POST",
+            "/fault",
+            Some(json!({ "role": role, "where": place, "fault": fault })),
+        )
+        .await;
+    }
+}
+
+/// The emulator, reset.
+async fn emulator() -> Emu {
+    let emu = Emu {
+        json: emulator_line().0,
+    };
+    emu.reset().await;
+    emu
+}
+
+fn count(counters: &Value, role: &str, key: &str) -> u64 {
+    counters[role][key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("counters.{role}.{key}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clients
+
+fn options() -> Options {
+    Options {
+        timeout_ms: 30_000.0,
+        refresh_skew_seconds: 30.0,
+        max_retries: 2,
+        allow_insecure_http: false,
+        fetch: None,
+    }
+}
+
+fn dynatrace_config(emu: &Emu) -> DynatraceConfig {
+    DynatraceConfig {
+        environment_url: Some(emu.url("dynatrace")),
+        client_id: emu.cred("dynatrace", "clientId"),
+        client_secret: emu.cred("dynatrace", "clientSecret").into(),
+        scope: vec!["app-engine:apps:run".into()],
+        token_url: Some(emu.url("ssoToken")),
+        options: options(),
+        ..Default::default()
+    }
+}
+
+fn dynatrace(emu: &Emu) -> DynatraceClient {
+    DynatraceClient::new(dynatrace_config(emu)).expect("a valid Dynatrace config")
+}
+
+fn appdynamics(emu: &Emu, controller: &str) -> AppDynamicsClient {
+    AppDynamicsClient::new(AppDynamicsConfig {
+        controller_url: emu.url(controller),
+        client_name: Some(emu.cred("appdynamics", "clientName")),
+        account_name: Some(emu.cred("appdynamics", "accountName")),
+        client_secret: Some(emu.cred("appdynamics", "clientSecret").into()),
+        ..Default::default()
+    })
+    .expect("a valid AppDynamics config")
+}
+
+async fn body_json(response: gloo_net::http::Response) -> Value {
+    let text = response.text().await.expect("a readable body");
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("a JSON body: {text}"))
+}
+
+fn describe(e: &Error) -> String {
+    format!("{} {:?}: {e}", e.code.as_str(), e.status)
+}
+
+const ENVIRONMENT: &str = "/platform/management/v1/environment";
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+
+#[wasm_bindgen_test]
+async fn the_emulator_line_reaches_the_test() {
+    let (line, source) = emulator_line();
+    console_log!("emulator JSON line read from: {source}");
+    assert!(line["urls"]["control"].is_string());
+    // The script exports the variable itself; the file is only the fallback.
+    assert_eq!(
+        source, "env",
+        "wasm-bindgen-test-runner should pass the environment to node"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn dynatrace_token_and_environment() {
+    let emu = emulator().await;
+    let dt = dynatrace(&emu);
+    let before = js_sys::Date::now();
+    let t: TokenInfo = dt.token().await.map_err(|e| describe(&e)).unwrap();
+    assert_eq!(t.token_type, "Bearer");
+    assert!(!t.access_token.is_empty());
+    // The emulator's default lifetime is 300 s.
+    assert!(
+        t.expires_at > before + 200_000.0 && t.expires_at < js_sys::Date::now() + 301_000.0,
+        "expires_at {}",
+        t.expires_at
+    );
+    assert_eq!(t.scope.as_deref(), Some("app-engine:apps:run"));
+
+    let r = dt
+        .fetch(ENVIRONMENT, None)
+        .await
+        .map_err(|e| describe(&e))
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(body_json(r).await["environmentId"], "abc12345");
+
+    let s: Stats = dt.stats();
+    assert_eq!(s.token_requests, 1);
+    assert!(s.cache_hits >= 1, "{s:?}");
+    assert_eq!(s.unauthorized_retries, 0);
+
+    // The bearer sent is the token returned.
+    let sent = emu.requests().await;
+    let api = sent.iter().find(|r| r["role"] == "dynatrace").unwrap();
+    assert_eq!(
+        api["headers"]["authorization"],
+        format!("Bearer {}", t.access_token)
+    );
+
+    // invalidate(): the next call gets a new token.
+    dt.invalidate();
+    let t2 = dt.token().await.unwrap();
+    assert_ne!(t2.access_token, t.access_token);
+    assert_eq!(dt.stats().token_requests, 2);
+    assert_eq!(count(&emu.counters().await, "sso", "token"), 2);
+
+    assert_eq!(
+        dt.platform_url("management/v1/environment").unwrap(),
+        format!("{}{ENVIRONMENT}", emu.url("dynatrace"))
+    );
+    assert_eq!(
+        dt.platform_url("/platform/management/v1/environment")
+            .unwrap(),
+        format!("{}{ENVIRONMENT}", emu.url("dynatrace"))
+    );
+}
+
+#[wasm_bindgen_test]
+async fn one_token_request_for_twenty_concurrent_fetches() {
+    let emu = emulator().await;
+    let dt = dynatrace(&emu);
+    let promises = Array::new();
+    for _ in 0..20 {
+        // Clones share the token cache and the request in flight.
+        let dt = dt.clone();
+        promises.push(&future_to_promise(async move {
+            let r = dt
+                .fetch(ENVIRONMENT, None)
+                .await
+                .map_err(|e| JsValue::from_str(&describe(&e)))?;
+            let status = r.status();
+            // Read the body so the connection is free again.
+            let _ = r.text().await;
+            Ok(JsValue::from(status))
+        }));
+    }
+    let statuses = JsFuture::from(Promise::all(&promises))
+        .await
+        .map_err(|e| format!("{e:?}"))
+        .unwrap();
+    let statuses: Vec<f64> = Array::from(&statuses)
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(statuses, vec![200.0; 20]);
+
+    let c = emu.counters().await;
+    assert_eq!(count(&c, "sso", "token"), 1);
+    assert_eq!(count(&c, "dynatrace", "api"), 20);
+    let s = dt.stats();
+    assert_eq!(s.token_requests, 1, "{s:?}");
+}
+
+#[wasm_bindgen_test]
+async fn wrong_secret_is_invalid_client_without_the_secret() {
+    let emu = emulator().await;
+    let wrong = format!(
+        "dt0s02.EMULATOR.{}",
+        "WRONGSECRET0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFG"
+    );
+    let dt = DynatraceClient::new(DynatraceConfig {
+        client_secret: wrong.as_str().into(),
+        ..dynatrace_config(&emu)
+    })
+    .unwrap();
+    let e = dt.token().await.expect_err("a wrong secret is refused");
+    assert_eq!(e.code, Code::InvalidClient, "{}", describe(&e));
+    assert_eq!(e.code.as_str(), "invalid_client");
+    assert_eq!(e.status, Some(400));
+    // The emulator's SSO answers like Dynatrace: an issueId to quote to support.
+    // (unsure: whether the crate fills issue_id from SSO's `issueId`; the spec says it does)
+    assert!(e.issue_id.is_some(), "{e:?}");
+    for text in [
+        e.message.clone(),
+        e.to_string(),
+        format!("{e:?}"),
+        e.hint.clone().unwrap_or_default(),
+        e.error_description.clone().unwrap_or_default(),
+    ] {
+        assert!(!text.contains(&wrong), "the secret leaks: {text}");
+        assert!(
+            !text.contains("WRONGSECRET"),
+            "part of the secret leaks: {text}"
+        );
+    }
+    // An error through fetch is the same.
+    let e2 = dt.fetch(ENVIRONMENT, None).await.expect_err("no token");
+    assert_eq!(e2.code, Code::InvalidClient);
+    assert!(!e2.to_string().contains("WRONGSECRET"));
+    // A refusal is not retried.
+    let c = emu.counters().await;
+    assert_eq!(count(&c, "sso", "token"), 2);
+    assert_eq!(count(&c, "dynatrace", "api"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_401_from_the_api_is_retried_once_with_a_new_token() {
+    let emu = emulator().await;
+    let dt = dynatrace(&emu);
+    let first = dt.token().await.unwrap();
+    emu.fault(
+        "dynatrace",
+        "api",
+        json!({ "kind": "unauthorized", "count": 1 }),
+    )
+    .await;
+    let r = dt
+        .fetch(ENVIRONMENT, None)
+        .await
+        .map_err(|e| describe(&e))
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(body_json(r).await["environmentId"], "abc12345");
+    let s = dt.stats();
+    assert_eq!(s.unauthorized_retries, 1, "{s:?}");
+    assert_eq!(s.token_requests, 2, "{s:?}");
+    let c = emu.counters().await;
+    assert_eq!(count(&c, "dynatrace", "api"), 2);
+    assert_eq!(count(&c, "sso", "token"), 2);
+    // The retry carried the new token.
+    let sent = emu.requests().await;
+    let api: Vec<&Value> = sent.iter().filter(|r| r["role"] == "dynatrace").collect();
+    assert_eq!(api.len(), 2);
+    assert_eq!(
+        api[0]["headers"]["authorization"],
+        format!("Bearer {}", first.access_token)
+    );
+    assert_ne!(
+        api[1]["headers"]["authorization"],
+        api[0]["headers"]["authorization"]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_503_from_the_token_endpoint_is_retried() {
+    let emu = emulator().await;
+    emu.fault(
+        "sso",
+        "token",
+        json!({ "kind": "status", "status": 503, "count": 1 }),
+    )
+    .await;
+    let dt = dynatrace(&emu);
+    let t = dt.token().await.map_err(|e| describe(&e)).unwrap();
+    assert!(!t.access_token.is_empty());
+    assert_eq!(dt.stats().token_requests, 2);
+    let c = emu.counters().await;
+    assert_eq!(count(&c, "sso", "token"), 2);
+    assert_eq!(count(&c, "sso", "issued"), 1);
+}
+
+#[wasm_bindgen_test]
+async fn http_to_a_host_that_is_not_loopback_is_refused() {
+    let emu = emulator().await;
+    let insecure = |r: Result<(), Error>, what: &str| {
+        let e = r.expect_err(what);
+        assert_eq!(e.code, Code::InsecureUrl, "{what}: {}", describe(&e));
+        assert_eq!(e.code.as_str(), "insecure_url");
+    };
+    insecure(
+        DynatraceClient::new(DynatraceConfig {
+            environment_url: Some("http://abc12345.apps.dynatrace.com".into()),
+            ..dynatrace_config(&emu)
+        })
+        .map(|_| ()),
+        "http environment_url",
+    );
+    insecure(
+        DynatraceClient::new(DynatraceConfig {
+            token_url: Some("http://sso.dynatrace.com/sso/oauth2/token".into()),
+            ..dynatrace_config(&emu)
+        })
+        .map(|_| ()),
+        "http token_url",
+    );
+    insecure(
+        AppDynamicsClient::new(AppDynamicsConfig {
+            controller_url: "http://customer1.saas.appdynamics.com".into(),
+            client_name: Some("c".into()),
+            account_name: Some("customer1".into()),
+            client_secret: Some("s".into()),
+            ..Default::default()
+        })
+        .map(|_| ()),
+        "http controller_url",
+    );
+    insecure(
+        OAuthClient::new(OAuthConfig {
+            token_url: "http://idp.example.com/token".into(),
+            client_id: "id".into(),
+            client_secret: "s".into(),
+            ..Default::default()
+        })
+        .map(|_| ()),
+        "http OAuth token_url",
+    );
+    // allow_insecure_http lifts it; loopback http (the emulator) never needs it.
+    assert!(DynatraceClient::new(DynatraceConfig {
+        environment_url: Some("http://abc12345.apps.dynatrace.com".into()),
+        options: Options {
+            allow_insecure_http: true,
+            ..options()
+        },
+        ..dynatrace_config(&emu)
+    })
+    .is_ok());
+    // Nothing was sent.
+    assert!(emu.requests().await.is_empty());
+}
+
+async fn check_applications(emu: &Emu, controller: &str) -> AppDynamicsClient {
+    let appd = appdynamics(emu, controller);
+    let apps = appd
+        .list_applications()
+        .await
+        .map_err(|e| describe(&e))
+        .unwrap();
+    let names: Vec<&str> = apps.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["ECommerce_E2E", "Payments", "Inventory"],
+        "{controller}"
+    );
+    assert_eq!(apps[1].id, 7.0);
+    assert_eq!(apps[1].description, "Payment services");
+    assert_eq!(apps[0].description, "");
+    appd
+}
+
+#[wasm_bindgen_test]
+async fn appdynamics_applications_modern_controller() {
+    let emu = emulator().await;
+    let appd = check_applications(&emu, "appdynamics").await;
+    let c = emu.counters().await;
+    assert_eq!(count(&c, "appdynamics", "token"), 1);
+    assert_eq!(count(&c, "appdynamics", "issued"), 1);
+    assert_eq!(count(&c, "appdynamics", "api"), 1);
+    assert_eq!(appd.stats().token_requests, 1);
+    let t = appd.token().await.unwrap();
+    assert_eq!(t.token_type, "Bearer");
+    assert_eq!(appd.stats().token_requests, 1);
+}
+
+#[wasm_bindgen_test]
+async fn appdynamics_applications_legacy_controller_falls_back() {
+    let emu = emulator().await;
+    let appd = check_applications(&emu, "appdynamicsLegacy").await;
+    let c = emu.counters().await;
+    // The legacy controller wants the vendor content type and HTTP Basic: the default config
+    // (TokenContentType::Auto, BasicAuth::Auto) finds that out by itself.
+    assert!(count(&c, "appdynamicsLegacy", "token") >= 2, "{c}");
+    assert_eq!(count(&c, "appdynamicsLegacy", "issued"), 1);
+    let sent = emu.requests().await;
+    let last_token = sent
+        .iter()
+        .rfind(|r| {
+            r["role"] == "appdynamicsLegacy" && r["path"] == "/controller/api/oauth/access_token"
+        })
+        .unwrap();
+    let ct = last_token["headers"]["content-type"].as_str().unwrap_or("");
+    assert!(
+        ct.starts_with("application/vnd.appd.cntrl+protobuf"),
+        "{ct}"
+    );
+    let auth = last_token["headers"]["authorization"]
+        .as_str()
+        .unwrap_or("");
+    assert!(auth.to_ascii_lowercase().starts_with("basic "), "{auth}");
+    // A second listing reuses the token.
+    let before = appd.stats().token_requests;
+    appd.list_applications().await.unwrap();
+    assert_eq!(appd.stats().token_requests, before);
+    assert_eq!(
+        count(&emu.counters().await, "appdynamicsLegacy", "issued"),
+        1
+    );
+}
+
+#[wasm_bindgen_test]
+async fn call_app_function_echo() {
+    let emu = emulator().await;
+    let dt = dynatrace(&emu);
+    let payload = js_sys::JSON::parse(r#"{"hello":"world","n":1}"#).unwrap();
+    let r = dt
+        .call_app_function("my.emulator.app", "echo", Some(&payload))
+        .await
+        .map_err(|e| describe(&e))
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        body_json(r).await,
+        json!({ "method": "POST", "payload": { "hello": "world", "n": 1 } })
+    );
+    // No payload: a GET.
+    let r = dt
+        .call_app_function("my.emulator.app", "echo", None)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(body_json(r).await["method"], "GET");
+    let sent = emu.requests().await;
+    let post = sent
+        .iter()
+        .find(|r| r["role"] == "dynatrace" && r["method"] == "POST")
+        .unwrap();
+    assert_eq!(
+        post["path"],
+        "/platform/app-engine/app-functions/v1/apps/my.emulator.app/api/echo"
+    );
+    assert!(post["headers"]["content-type"]
+        .as_str()
+        .unwrap()
+        .starts_with("application/json"));
+    assert_eq!(dt.stats().token_requests, 1);
+}
+
+#[wasm_bindgen_test]
+async fn oauth_client_against_dynatrace_sso() {
+    let emu = emulator().await;
+    let secret = emu.cred("dynatrace", "clientSecret");
+    let o = OAuthClient::new(OAuthConfig {
+        token_url: emu.url("ssoToken"),
+        client_id: emu.cred("dynatrace", "clientId"),
+        client_secret: secret.as_str().into(),
+        auth_method: AuthMethod::Post,
+        base_url: Some(emu.url("dynatrace")),
+        scope: vec![],
+        ..Default::default()
+    })
+    .unwrap();
+    let r = o
+        .fetch(ENVIRONMENT, None)
+        .await
+        .map_err(|e| describe(&e))
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(body_json(r).await["environmentId"], "abc12345");
+    assert_eq!(o.stats().token_requests, 1);
+    let sent = emu.requests().await;
+    let token = sent.iter().find(|r| r["role"] == "sso").unwrap();
+    let body = token["body"].as_str().unwrap();
+    assert!(body.contains("grant_type=client_credentials"), "{body}");
+    assert!(
+        body.contains("client_secret="),
+        "Post puts the secret in the body: {body}"
+    );
+    assert!(!body.contains("scope="), "no scope asked for: {body}");
+    assert!(token["headers"]["authorization"].is_null());
+
+    // The same with HTTP Basic, which this SSO accepts too.
+    emu.reset().await;
+    let b = OAuthClient::new(OAuthConfig {
+        token_url: emu.url("ssoToken"),
+        client_id: emu.cred("dynatrace", "clientId"),
+        client_secret: secret.as_str().into(),
+        auth_method: AuthMethod::Basic,
+        base_url: Some(emu.url("dynatrace")),
+        ..Default::default()
+    })
+    .unwrap();
+    b.token().await.map_err(|e| describe(&e)).unwrap();
+    let sent = emu.requests().await;
+    let token = sent.iter().find(|r| r["role"] == "sso").unwrap();
+    assert!(token["headers"]["authorization"]
+        .as_str()
+        .unwrap()
+        .starts_with("Basic "));
+    assert!(!token["body"].as_str().unwrap().contains("client_secret="));
+
+    // Another origin than base_url is refused, and the token does not travel there.
+    let e = o
+        .fetch(&format!("{}/x", emu.url("elsewhere")), None)
+        .await
+        .expect_err("another origin");
+    // (unsure: the spec does not say which code; InsecureUrl documents "a request to another origin")
+    assert_eq!(e.code, Code::InsecureUrl, "{}", describe(&e));
+    assert_eq!(count(&emu.counters().await, "elsewhere", "requests"), 0);
+}
