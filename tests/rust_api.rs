@@ -623,3 +623,438 @@ async fn oauth_client_against_dynatrace_sso() {
     assert_eq!(e.code, Code::InsecureUrl, "{}", describe(&e));
     assert_eq!(count(&emu.counters().await, "elsewhere", "requests"), 0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Signing a user in (authorization code + PKCE, refresh tokens): the emulator's Dynatrace SSO
+// authorize page, token.dynatrace.com (`urls.dtToken`) and userinfo.
+
+/// Any loopback redirect URI is accepted by the emulator's public client; nothing listens there.
+const REDIRECT: &str = "http://127.0.0.1:8765/callback";
+
+fn signin_config(emu: &Emu) -> DynatraceConfig {
+    DynatraceConfig {
+        environment_url: Some(emu.url("dynatrace")),
+        client_id: emu.cred("dynatraceUser", "clientId"),
+        // No client_secret: a public client (Default gives an empty secret).
+        redirect_uri: Some(REDIRECT.into()),
+        authorization_url: Some(emu.url("ssoAuthorize")),
+        token_url: Some(emu.url("dtToken")),
+        user_info_url: Some(emu.url("ssoUserInfo")),
+        scope: vec!["openid".into(), "storage:logs:read".into()],
+        options: options(),
+        ..Default::default()
+    }
+}
+
+fn signin_client(emu: &Emu) -> DynatraceClient {
+    DynatraceClient::new(signin_config(emu))
+        .map_err(|e| describe(&e))
+        .expect("a valid sign-in config")
+}
+
+/// `fetch(url, { method, body, redirect: "manual" })` with the platform's fetch (Node's answers a
+/// 3xx as is): status, Location and body text.
+async fn raw_fetch(url: &str, method: &str, form: Option<&str>) -> (u16, Option<String>, String) {
+    let init = js_sys::Object::new();
+    Reflect::set(&init, &"method".into(), &method.into()).unwrap();
+    Reflect::set(&init, &"redirect".into(), &"manual".into()).unwrap();
+    if let Some(body) = form {
+        Reflect::set(&init, &"body".into(), &body.into()).unwrap();
+        let headers = js_sys::Object::new();
+        Reflect::set(
+            &headers,
+            &"content-type".into(),
+            &"application/x-www-form-urlencoded".into(),
+        )
+        .unwrap();
+        Reflect::set(&init, &"headers".into(), &headers).unwrap();
+    }
+    let fetch: js_sys::Function = Reflect::get(&js_sys::global(), &"fetch".into())
+        .unwrap()
+        .dyn_into()
+        .expect("a global fetch");
+    let promise: Promise = fetch
+        .call2(&JsValue::UNDEFINED, &url.into(), &init)
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let res = JsFuture::from(promise)
+        .await
+        .unwrap_or_else(|e| panic!("fetch {url}: {e:?}"));
+    let status = Reflect::get(&res, &"status".into())
+        .unwrap()
+        .as_f64()
+        .unwrap() as u16;
+    let headers = Reflect::get(&res, &"headers".into()).unwrap();
+    let get: js_sys::Function = Reflect::get(&headers, &"get".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let location = get.call1(&headers, &"location".into()).unwrap().as_string();
+    let text: js_sys::Function = Reflect::get(&res, &"text".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let body: Promise = text.call0(&res).unwrap().dyn_into().unwrap();
+    let body = JsFuture::from(body)
+        .await
+        .unwrap()
+        .as_string()
+        .unwrap_or_default();
+    (status, location, body)
+}
+
+fn xml_unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The hidden fields of the emulator's login form, in order.
+fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    html.split(r#"<input type="hidden" name=""#)
+        .skip(1)
+        .map(|part| {
+            let (name, rest) = part.split_once('"').expect("a field name");
+            let rest = rest.strip_prefix(r#" value=""#).expect("a field value");
+            let (value, _) = rest.split_once('"').expect("a closed value");
+            (name.to_string(), xml_unescape(value))
+        })
+        .collect()
+}
+
+fn form_encode(fields: &[(String, String)]) -> String {
+    let enc = |s: &str| String::from(js_sys::encode_uri_component(s));
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Plays the user: GET the authorize URL (the login page, or a 302 at once), submit the login
+/// form as `user` (or press Cancel), and return the Location of the redirect back.
+async fn follow_authorize(emu: &Emu, url: &str, user: &str, deny: bool) -> String {
+    let (status, location, html) = raw_fetch(url, "GET", None).await;
+    if status == 302 {
+        return location.expect("a Location on the 302");
+    }
+    assert_eq!(status, 200, "the authorize page: {html}");
+    let mut fields = hidden_fields(&html);
+    assert!(
+        fields.iter().any(|(k, _)| k == "code_challenge"),
+        "the form carries the request: {fields:?}"
+    );
+    fields.push(("user".into(), user.into()));
+    let action = if deny { "deny" } else { "sign-in" };
+    fields.push(("action".into(), action.into()));
+    let login = format!("{}/oauth2/authorize/login", emu.url("sso"));
+    let (status, location, text) = raw_fetch(&login, "POST", Some(&form_encode(&fields))).await;
+    assert_eq!(status, 302, "the login form post: {text}");
+    location.expect("a Location on the 302")
+}
+
+fn js_string(v: &JsValue, key: &str) -> Option<String> {
+    Reflect::get(v, &key.into()).ok().and_then(|x| x.as_string())
+}
+
+/// The form parameters of the emulator's logged token requests to token.dynatrace.com.
+fn dt_token_bodies(requests: &[Value]) -> Vec<String> {
+    requests
+        .iter()
+        .filter(|r| r["role"] == "dtToken")
+        .map(|r| r["body"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn signin_code_pkce_then_fetch_user_info_and_sign_out() {
+    let emu = emulator().await;
+    let dt = signin_client(&emu);
+    assert!(!dt.is_signed_in());
+    let e = dt.token().await.expect_err("never signed in");
+    assert_eq!(e.code, Code::LoginRequired, "{}", describe(&e));
+    assert_eq!(e.code.as_str(), "login_required");
+
+    let url = dt
+        .build_authorization_url()
+        .await
+        .map_err(|e| describe(&e))
+        .unwrap();
+    assert!(
+        url.starts_with(&format!("{}?", emu.url("ssoAuthorize"))),
+        "{url}"
+    );
+    for part in [
+        "response_type=code",
+        "code_challenge_method=S256",
+        "client_id=dt0s12.EMULATOR",
+        "code_challenge=",
+        "state=",
+        "resource=",
+    ] {
+        assert!(url.contains(part), "{part} in {url}");
+    }
+    let again = dt.build_authorization_url().await.unwrap();
+    assert_ne!(again, url, "a fresh state and challenge per call");
+    assert!(
+        emu.requests().await.is_empty(),
+        "building the URL makes no request"
+    );
+
+    let location = follow_authorize(&emu, &again, "jane.doe@example.com", false).await;
+    assert!(location.starts_with(REDIRECT), "{location}");
+    assert!(location.contains("code="), "{location}");
+    let t = dt
+        .handle_redirect(&location)
+        .await
+        .map_err(|e| describe(&e))
+        .unwrap()
+        .expect("a token for a redirect with a code");
+    assert_eq!(t.token_type, "Bearer");
+    assert_eq!(t.scope.as_deref(), Some("openid storage:logs:read"));
+    assert!(dt.is_signed_in());
+
+    // The code grant: public client, the verifier, no secret.
+    let sent = emu.requests().await;
+    let bodies = dt_token_bodies(&sent);
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    assert!(bodies[0].contains("grant_type=authorization_code"));
+    assert!(bodies[0].contains("code_verifier="));
+    assert!(!bodies[0].contains("client_secret"));
+
+    let r = dt
+        .fetch(ENVIRONMENT, None)
+        .await
+        .map_err(|e| describe(&e))
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(body_json(r).await["environmentId"], "abc12345");
+    let info = dt.user_info().await.map_err(|e| describe(&e)).unwrap();
+    assert_eq!(
+        js_string(&info, "email").as_deref(),
+        Some("jane.doe@example.com")
+    );
+    assert_eq!(js_string(&info, "name").as_deref(), Some("Jane Doe"));
+    assert!(js_string(&info, "sub").is_some());
+
+    let c = emu.counters().await;
+    assert_eq!(count(&c, "dtToken", "code"), 1);
+    assert_eq!(count(&c, "sso", "token"), 0);
+    assert_eq!(count(&c, "sso", "login"), 1);
+    assert_eq!(count(&c, "sso", "userinfo"), 1);
+    let s = dt.stats();
+    assert_eq!(s.token_requests, 1, "{s:?}");
+    assert_eq!(s.refresh_token_grants, 0, "{s:?}");
+
+    // Neither code nor error: None. The same redirect again: the state is used up.
+    assert!(dt.handle_redirect(REDIRECT).await.unwrap().is_none());
+    let e = dt
+        .handle_redirect(&location)
+        .await
+        .expect_err("a used state");
+    assert_eq!(e.code, Code::AuthorizationError, "{}", describe(&e));
+    let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap();
+    for text in [e.message.clone(), e.to_string(), format!("{e:?}")] {
+        assert!(!text.contains(code), "the code leaks: {text}");
+        assert!(!text.contains(&t.access_token), "the token leaks: {text}");
+    }
+    assert_eq!(count(&emu.counters().await, "dtToken", "code"), 1);
+
+    dt.sign_out().await;
+    assert!(!dt.is_signed_in());
+    let e = dt.token().await.expect_err("signed out");
+    assert_eq!(e.code, Code::LoginRequired, "{}", describe(&e));
+    let e = dt.fetch(ENVIRONMENT, None).await.expect_err("signed out");
+    assert_eq!(e.code, Code::LoginRequired, "{}", describe(&e));
+    assert_eq!(count(&emu.counters().await, "dtToken", "token"), 1);
+}
+
+#[wasm_bindgen_test]
+async fn signin_refreshes_once_for_concurrent_calls_on_401_and_refused_refresh() {
+    let emu = emulator().await;
+    let dt = signin_client(&emu);
+    let url = dt.build_authorization_url().await.unwrap();
+    let location = follow_authorize(&emu, &url, "emulator.user@example.com", false).await;
+    let first = dt
+        .handle_redirect(&location)
+        .await
+        .map_err(|e| describe(&e))
+        .unwrap()
+        .unwrap();
+
+    // A 401 from the API: one refresh, then the retry with the new token.
+    emu.fault(
+        "dynatrace",
+        "api",
+        json!({ "kind": "unauthorized", "count": 1 }),
+    )
+    .await;
+    let r = dt
+        .fetch(ENVIRONMENT, None)
+        .await
+        .map_err(|e| describe(&e))
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let c = emu.counters().await;
+    assert_eq!(count(&c, "dtToken", "refresh"), 1);
+    assert_eq!(count(&c, "dynatrace", "api"), 2);
+    let s = dt.stats();
+    assert_eq!(s.refresh_token_grants, 1, "{s:?}");
+    assert_eq!(s.unauthorized_retries, 1, "{s:?}");
+    assert_eq!(s.token_requests, 2, "{s:?}");
+    let second = dt.token().await.unwrap();
+    assert_ne!(second.access_token, first.access_token);
+
+    // invalidate() keeps the refresh token: 20 concurrent calls, one refresh request.
+    dt.invalidate();
+    assert!(dt.is_signed_in());
+    let promises = Array::new();
+    for _ in 0..20 {
+        let dt = dt.clone();
+        promises.push(&future_to_promise(async move {
+            let r = dt
+                .fetch(ENVIRONMENT, None)
+                .await
+                .map_err(|e| JsValue::from_str(&describe(&e)))?;
+            let status = r.status();
+            let _ = r.text().await;
+            Ok(JsValue::from(status))
+        }));
+    }
+    let statuses = JsFuture::from(Promise::all(&promises))
+        .await
+        .map_err(|e| format!("{e:?}"))
+        .unwrap();
+    let statuses: Vec<f64> = Array::from(&statuses)
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(statuses, vec![200.0; 20]);
+    assert_eq!(count(&emu.counters().await, "dtToken", "refresh"), 2);
+    assert_eq!(dt.stats().refresh_token_grants, 2);
+
+    // The refresh token refused: login_required, and signed out.
+    emu.fault(
+        "dtToken",
+        "token",
+        json!({ "kind": "refuseRefresh", "count": 1 }),
+    )
+    .await;
+    dt.invalidate();
+    let e = dt.token().await.expect_err("the refresh is refused");
+    assert_eq!(e.code, Code::LoginRequired, "{}", describe(&e));
+    assert!(!dt.is_signed_in());
+    let e = dt.token().await.expect_err("still signed out");
+    assert_eq!(e.code, Code::LoginRequired);
+    assert_eq!(count(&emu.counters().await, "dtToken", "refresh"), 3);
+    // No refresh token in any error text.
+    for body in dt_token_bodies(&emu.requests().await) {
+        if let Some(rt) = body.split("refresh_token=").nth(1) {
+            let rt = rt.split('&').next().unwrap();
+            assert!(rt.len() >= 20);
+            assert!(!format!("{e:?} {e}").contains(rt), "a refresh token leaks");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn signin_error_redirect_and_refused_code_are_authorization_errors() {
+    let emu = emulator().await;
+    let dt = signin_client(&emu);
+    emu.fault(
+        "sso",
+        "authorize",
+        json!({ "kind": "errorRedirect", "error": "access_denied", "description": "The user said no.", "count": 1 }),
+    )
+    .await;
+    let url = dt.build_authorization_url().await.unwrap();
+    let location = follow_authorize(&emu, &url, "emulator.user@example.com", false).await;
+    let e = dt
+        .handle_redirect(&location)
+        .await
+        .expect_err("an error redirect");
+    assert_eq!(e.code, Code::AuthorizationError, "{}", describe(&e));
+    assert_eq!(e.code.as_str(), "authorization_error");
+    assert_eq!(e.error.as_deref(), Some("access_denied"));
+    assert_eq!(e.error_description.as_deref(), Some("The user said no."));
+
+    // A state this client did not issue: refused before any token request.
+    let e = dt
+        .handle_redirect(&format!("{REDIRECT}?code=forged-code-0123456789&state=forged"))
+        .await
+        .expect_err("a forged state");
+    assert_eq!(e.code, Code::AuthorizationError, "{}", describe(&e));
+    assert_eq!(count(&emu.counters().await, "dtToken", "token"), 0);
+
+    // The code exchange refused (an expired code): status and error kept.
+    emu.fault(
+        "dtToken",
+        "token",
+        json!({ "kind": "expiredCode", "count": 1 }),
+    )
+    .await;
+    let url = dt.build_authorization_url().await.unwrap();
+    let location = follow_authorize(&emu, &url, "emulator.user@example.com", false).await;
+    let e = dt
+        .handle_redirect(&location)
+        .await
+        .expect_err("an expired code");
+    assert_eq!(e.code, Code::AuthorizationError, "{}", describe(&e));
+    assert_eq!(e.status, Some(400));
+    assert_eq!(e.error.as_deref(), Some("invalid_grant"));
+    assert!(!dt.is_signed_in());
+}
+
+#[wasm_bindgen_test]
+async fn oauth_client_with_issuer_signs_in_through_discovery() {
+    let emu = emulator().await;
+    // (guess: with `issuer`, token_url may stay empty; the discovery document gives it)
+    let oc = OAuthClient::new(OAuthConfig {
+        issuer: Some(emu.url("sso")),
+        client_id: emu.cred("dynatraceUser", "clientId"),
+        redirect_uri: Some(REDIRECT.into()),
+        scope: vec!["openid".into()],
+        base_url: Some(emu.url("dynatrace")),
+        ..Default::default()
+    })
+    .map_err(|e| describe(&e))
+    .expect("a valid OAuth sign-in config");
+    let url = oc
+        .build_authorization_url()
+        .await
+        .map_err(|e| describe(&e))
+        .unwrap();
+    assert!(
+        url.starts_with(&format!("{}?", emu.url("ssoAuthorize"))),
+        "{url}"
+    );
+    let location = follow_authorize(&emu, &url, "emulator.user@example.com", false).await;
+    let t = oc
+        .handle_redirect(&location)
+        .await
+        .map_err(|e| describe(&e))
+        .unwrap()
+        .unwrap();
+    assert_eq!(t.token_type, "Bearer");
+    let r = oc.fetch(ENVIRONMENT, None).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let info = oc.user_info().await.map_err(|e| describe(&e)).unwrap();
+    assert_eq!(
+        js_string(&info, "email").as_deref(),
+        Some("emulator.user@example.com")
+    );
+    let c = emu.counters().await;
+    assert_eq!(count(&c, "dtToken", "code"), 1);
+    let discovery = emu
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r["path"] == "/.well-known/openid-configuration")
+        .count();
+    assert_eq!(discovery, 1);
+    assert_eq!(oc.stats().refresh_token_grants, 0);
+    oc.sign_out().await;
+    assert!(!oc.is_signed_in());
+}

@@ -5,7 +5,7 @@
 export const ERROR_CODES = Object.freeze([
   'invalid_config', 'invalid_argument', 'insecure_url', 'invalid_client', 'invalid_scope',
   'token_error', 'invalid_response', 'rate_limited', 'server_error', 'network', 'timeout',
-  'aborted', 'http_error',
+  'aborted', 'http_error', 'login_required', 'authorization_error',
 ]);
 
 const FIELDS = ['code', 'hint', 'status', 'error', 'errorDescription', 'issueId', 'retryAfter'];

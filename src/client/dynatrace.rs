@@ -21,7 +21,7 @@ pub struct DynatraceConfig {
     pub environment_url: Option<String>,
     /// The OAuth client's id, e.g. `dt0s02.JDMK2DWV`.
     pub client_id: String,
-    /// The OAuth client's secret.
+    /// The OAuth client's secret (optional for a user's sign-in: a public client has none).
     pub client_secret: Secret,
     /// Scopes, sent space-separated.
     pub scope: Vec<String>,
@@ -31,6 +31,19 @@ pub struct DynatraceConfig {
     pub token_url: Option<String>,
     /// Default `Post` (credentials in the body); SSO does not document Basic.
     pub auth_method: AuthMethod,
+    /// Signs a user in (authorization code + PKCE) instead of client credentials: the redirect
+    /// URI registered for the OAuth client. The token URL then defaults to the stage's sign-in
+    /// token host (`token.dynatrace.com`).
+    pub redirect_uri: Option<String>,
+    /// The authorize endpoint; default: the stage's (`sso.dynatrace.com/oauth2/authorize`).
+    pub authorization_url: Option<String>,
+    /// The user-info endpoint; default: the stage's (`sso.dynatrace.com/sso/oauth2/userinfo`).
+    pub user_info_url: Option<String>,
+    /// More authorize parameters (e.g. `prompt`).
+    pub authorization_params: Vec<(String, String)>,
+    /// `{ getItem, setItem, removeItem }` for the state and PKCE verifier across the redirect;
+    /// default `sessionStorage` where there is one, else memory.
+    pub state_storage: Option<JsValue>,
     /// The options every client has.
     pub options: Options,
 }
@@ -45,6 +58,11 @@ impl Default for DynatraceConfig {
             resource: None,
             token_url: None,
             auth_method: AuthMethod::Post,
+            redirect_uri: None,
+            authorization_url: None,
+            user_info_url: None,
+            authorization_params: Vec::new(),
+            state_storage: None,
             options: Options::default(),
         }
     }
@@ -81,12 +99,54 @@ impl DynatraceClient {
         let o = config.options;
         check_options(CLASS, &o)?;
         let client_id = required(CLASS, "clientId", &config.client_id)?;
-        let secret = required(CLASS, "clientSecret", config.client_secret.expose())?;
+        let redirect_uri = optional(&config.redirect_uri);
+        let secret = match &redirect_uri {
+            Some(_) => optional(&Some(config.client_secret.expose().to_string())),
+            None => Some(required(
+                CLASS,
+                "clientSecret",
+                config.client_secret.expose(),
+            )?),
+        };
         let api = match optional(&config.environment_url) {
             Some(e) => Some(url("environmentUrl", &e, &o)?.origin),
             None => None,
         };
-        let default_token_url = dynatrace::token_url_for(api.as_ref().map(|a| a.host.as_str()));
+        let host = api.as_ref().map(|a| a.host.as_str());
+        let stage = dynatrace::sign_in_urls_for(host);
+        let default_token_url = match &redirect_uri {
+            Some(_) => stage.token,
+            None => dynatrace::token_url_for(host),
+        };
+        let sign_in = match &redirect_uri {
+            None => None,
+            Some(r) => {
+                let checked = |what: &str, v: &Option<String>, dflt: &str| {
+                    let v = optional(v).unwrap_or_else(|| dflt.to_string());
+                    url(what, &v, &o).map(|p| [p.origin.serialize(), p.rest].concat())
+                };
+                url("redirectUri", r, &o)?;
+                Some(super::signin::SignIn {
+                    redirect_uri: r.clone(),
+                    authorization_url: Some(checked(
+                        "authorizationUrl",
+                        &config.authorization_url,
+                        stage.authorize,
+                    )?),
+                    user_info_url: Some(checked(
+                        "userInfoUrl",
+                        &config.user_info_url,
+                        stage.user_info,
+                    )?),
+                    issuer: None,
+                    scope: words(&config.scope),
+                    // Dynatrace signs the user in to one environment.
+                    resource: api.as_ref().map(|a| a.serialize()),
+                    params: config.authorization_params.clone(),
+                    state_storage: config.state_storage.clone(),
+                })
+            }
+        };
         let token_url = optional(&config.token_url);
         let token = url(
             "tokenUrl",
@@ -109,12 +169,13 @@ impl DynatraceClient {
         let core = Config {
             vendor: Vendor::Dynatrace,
             client_id,
-            secret: Some(Secret::new(secret)),
+            secret: secret.map(Secret::new),
             params,
             auth: config.auth_method,
             appd: Mode::default(),
         };
-        let settings = engine_settings(CLASS, Vendor::Dynatrace, core, &token, api, o);
+        let mut settings = engine_settings(CLASS, Vendor::Dynatrace, core, &token, api, o);
+        settings.sign_in = sign_in;
         Ok(DynatraceClient {
             engine: Engine::new(settings),
         })
@@ -239,3 +300,4 @@ impl DynatraceClient {
 }
 
 client_methods!(DynatraceClient);
+super::signin_methods!(DynatraceClient);

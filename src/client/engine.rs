@@ -33,6 +33,8 @@ pub struct Stats {
     pub refreshes: u32,
     /// API calls retried once after a 401.
     pub unauthorized_retries: u32,
+    /// Refresh token grants (a signed-in user's token renewed); 0 without sign-in.
+    pub refresh_token_grants: u32,
 }
 
 /// Everything an engine is configured with, checked by the client type that builds it.
@@ -53,6 +55,10 @@ pub(crate) struct Settings {
     pub timeout_ms: f64,
     pub skew_ms: f64,
     pub max_retries: u32,
+    /// Signing a user in instead of client credentials.
+    pub sign_in: Option<super::signin::SignIn>,
+    /// Where tokens are kept beyond this client: `{ get(), set(tokens | null) }`.
+    pub token_store: Option<JsValue>,
 }
 
 /// A token in use: the cached one, or a static one (generation 0).
@@ -80,25 +86,36 @@ struct Inflight {
 }
 
 #[derive(Default)]
-struct State {
-    cache: Option<Rc<Cached>>,
+pub(super) struct State {
+    pub(super) cache: Option<Rc<Cached>>,
     generation: u64,
     inflight: Option<Inflight>,
     next_id: u64,
     /// The AppDynamics attempt that worked, tried first from then on.
     learned: Option<Attempt>,
     stats: Stats,
+    /// A signed-in user's refresh token and ID token.
+    pub(super) refresh: Option<Secret>,
+    pub(super) id_token: Option<Secret>,
+    /// The endpoints read from the issuer's discovery document.
+    pub(super) discovered: Option<Rc<super::signin::Endpoints>>,
+    /// The last access token given up (invalidated, refused with a 401, or stale): never taken
+    /// back from a token store that still holds it.
+    pub(super) spent: Option<Secret>,
 }
 
-struct Inner {
-    s: Settings,
+pub(super) struct Inner {
+    pub(super) s: Settings,
     static_entry: Option<Rc<Cached>>,
-    st: RefCell<State>,
+    pub(super) st: RefCell<State>,
+    /// Sign-in state across the redirect, and the tabs of this client (browsers).
+    pub(super) states: super::signin::StateStore,
+    pub(super) tabs: RefCell<Option<super::signin::Tabs>>,
 }
 
 /// One client's engine; clones share it.
 #[derive(Clone)]
-pub(crate) struct Engine(Rc<Inner>);
+pub(crate) struct Engine(pub(super) Rc<Inner>);
 
 fn aborted_error() -> Error {
     Error::new(Code::Aborted, "the call was aborted by its signal")
@@ -121,11 +138,18 @@ impl Engine {
                 resource: None,
             })
         });
-        Engine(Rc::new(Inner {
+        let states = super::signin::StateStore::new(s.sign_in.as_ref());
+        let engine = Engine(Rc::new(Inner {
             s,
             static_entry,
             st: RefCell::new(State::default()),
-        }))
+            states,
+            tabs: RefCell::new(None),
+        }));
+        if engine.0.s.sign_in.is_some() {
+            super::signin::Tabs::join(&engine);
+        }
+        engine
     }
 
     pub(crate) fn settings(&self) -> &Settings {
@@ -138,7 +162,10 @@ impl Engine {
 
     /// Forgets the cached token.
     pub(crate) fn invalidate(&self) {
-        self.0.st.borrow_mut().cache = None;
+        let mut st = self.0.st.borrow_mut();
+        if let Some(c) = st.cache.take() {
+            st.spent = Some(c.value.clone());
+        }
     }
 
     /// Every form in which this client's secrets (the client secret, a static token, the current
@@ -156,6 +183,12 @@ impl Engine {
         if let Some(c) = &cached {
             raw.push(c.value.expose());
         }
+        let (refresh, id_token) = {
+            let st = self.0.st.borrow();
+            (st.refresh.clone(), st.id_token.clone())
+        };
+        raw.extend(refresh.as_ref().map(Secret::expose));
+        raw.extend(id_token.as_ref().map(Secret::expose));
         raw.extend(extra);
         let mut out = Vec::new();
         for r in raw.into_iter().filter(|r| !r.is_empty()) {
@@ -169,6 +202,12 @@ impl Engine {
         let forms = self.secret_forms(None);
         let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
         e.scrub(&refs)
+    }
+
+    /// The cached token while it is fresh, not counted.
+    pub(super) fn peek_fresh(&self) -> Option<Rc<Cached>> {
+        let c = self.0.st.borrow().cache.clone()?;
+        (platform::now() < c.refresh_at).then_some(c)
     }
 
     /// The cached token while it is fresh (counted as a cache hit).
@@ -260,6 +299,14 @@ impl Engine {
         (f.id, f.done.clone(), f.outcome.clone())
     }
 
+    /// Aborts the request in flight, if any, and detaches it.
+    pub(super) fn abort_inflight(&self) {
+        let f = self.0.st.borrow_mut().inflight.take();
+        if let Some(f) = f {
+            f.abort.abort();
+        }
+    }
+
     /// A waiter of request `id` was aborted: the last one aborts the request and detaches it.
     fn leave(&self, id: u64) {
         let mut st = self.0.st.borrow_mut();
@@ -277,26 +324,11 @@ impl Engine {
         }
     }
 
-    /// One token request with its retries and fallbacks; a new token is cached under a new
-    /// generation.
+    /// One token request with its retries and fallbacks (or the tokens of the store or of another
+    /// tab); a new token is cached under a new generation.
     async fn request(&self, signal: &AbortSignal) -> Result<u64, Error> {
-        match self.fetch_token(signal).await {
-            Ok(t) => {
-                let skew = self.0.s.skew_ms;
-                let mut st = self.0.st.borrow_mut();
-                st.generation += 1;
-                let gen = st.generation;
-                st.cache = Some(Rc::new(Cached {
-                    header: bearer(t.access_token.expose()),
-                    refresh_at: cache::refresh_at(t.expires_at_ms, t.lifetime_ms, skew).floor(),
-                    expires_at: t.expires_at_ms,
-                    value: t.access_token,
-                    gen,
-                    scope: t.scope,
-                    resource: t.resource,
-                }));
-                Ok(gen)
-            }
+        match self.obtain(signal).await {
+            Ok(gen) => Ok(gen),
             Err(e) => {
                 let mut e = self.scrubbed(e);
                 e.shared = Some(Rc::new(()));
@@ -305,8 +337,54 @@ impl Engine {
         }
     }
 
-    async fn fetch_token(&self, signal: &AbortSignal) -> Result<Token, Error> {
+    /// Caches a token under a new generation, with the refresh and ID tokens that came with it
+    /// (a refresh answer without a refresh token keeps the old one).
+    pub(super) fn install(&self, t: Token) -> u64 {
+        let skew = self.0.s.skew_ms;
+        let mut st = self.0.st.borrow_mut();
+        st.generation += 1;
+        let gen = st.generation;
+        st.cache = Some(Rc::new(Cached {
+            header: bearer(t.access_token.expose()),
+            refresh_at: cache::refresh_at(t.expires_at_ms, t.lifetime_ms, skew).floor(),
+            expires_at: t.expires_at_ms,
+            value: t.access_token,
+            gen,
+            scope: t.scope,
+            resource: t.resource,
+        }));
+        if t.refresh_token.is_some() {
+            st.refresh = t.refresh_token;
+        }
+        if t.id_token.is_some() {
+            st.id_token = t.id_token;
+        }
+        gen
+    }
+
+    /// Forgets every token of this client: the access token, the refresh and ID tokens.
+    pub(super) fn forget(&self) {
+        let mut st = self.0.st.borrow_mut();
+        st.cache = None;
+        st.refresh = None;
+        st.id_token = None;
+    }
+
+    pub(super) fn count_refresh_grant(&self) {
+        self.0.st.borrow_mut().stats.refresh_token_grants += 1;
+    }
+
+    /// The token endpoint's answer to one grant: client credentials (`grant` `None`, with the
+    /// AppDynamics fallbacks and the retries), or a user's grant (never retried: a code is
+    /// single-use, and a refresh token may rotate with the first answer).
+    pub(super) async fn fetch_token(
+        &self,
+        signal: &AbortSignal,
+        grant: Option<oauth::Grant<'_>>,
+    ) -> Result<Token, Error> {
         let s = &self.0.s;
+        let (token_url, token_origin) = self.token_endpoint().await?;
+        let max_retries = if grant.is_some() { 0 } else { s.max_retries };
         let appd = s.vendor == Vendor::AppDynamics;
         let learned = self.0.st.borrow().learned;
         let mut attempt = learned.unwrap_or(if appd {
@@ -325,7 +403,10 @@ impl Engine {
             e
         };
         loop {
-            let req = oauth::token_request(&s.core, attempt);
+            let req = match grant {
+                Some(g) => oauth::grant_request(&s.core, g),
+                None => oauth::token_request(&s.core, attempt),
+            };
             let headers = Object::new();
             for (k, v) in &req.headers {
                 set(&headers, k, &JsValue::from_str(v));
@@ -343,20 +424,13 @@ impl Engine {
             set(&init, "cache", &JsValue::from_str("no-store"));
             self.0.st.borrow_mut().stats.token_requests += 1;
             let reply = self
-                .send(
-                    &s.token_url,
-                    &s.token_origin,
-                    &init,
-                    Some(signal),
-                    true,
-                    None,
-                )
+                .send(&token_url, &token_origin, &init, Some(signal), true, None)
                 .await;
             let (response, body) = match reply {
                 Ok(r) => r,
                 Err(e) => {
                     let delay = if e.code == Code::Network {
-                        retry::delay_ms(retries, s.max_retries, None, js_sys::Math::random())
+                        retry::delay_ms(retries, max_retries, None, js_sys::Math::random())
                     } else {
                         None
                     };
@@ -396,7 +470,12 @@ impl Engine {
             }
             // Server text may echo what it was sent: the error is built from a scrubbed copy,
             // before anything quotes or cuts it.
-            let forms = self.secret_forms(None);
+            let mut forms = self.secret_forms(None);
+            if let Some(oauth::Grant::AuthorizationCode { code, verifier, .. }) = grant {
+                for v in [code, verifier].into_iter().filter(|v| !v.is_empty()) {
+                    forms.extend(secret_forms(&s.core.client_id, v, &platform::base64));
+                }
+            }
             let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
             let clean = scrub_text(&body, &refs, 4);
             let clean_json = platform::parse_json(&clean);
@@ -412,7 +491,7 @@ impl Engine {
                 continue;
             }
             let delay = if retry::retryable_status(status) {
-                retry::delay_ms(retries, s.max_retries, after, js_sys::Math::random())
+                retry::delay_ms(retries, max_retries, after, js_sys::Math::random())
             } else {
                 None
             };
@@ -424,6 +503,17 @@ impl Engine {
                 None => return Err(with_attempts(e, &tried)),
             }
         }
+    }
+
+    /// One HTTP attempt whose body is read, with no token involved (discovery).
+    pub(super) async fn send_plain(
+        &self,
+        url: &str,
+        origin: &str,
+        init: &Object,
+        signal: &AbortSignal,
+    ) -> Result<(web_sys::Response, String), Error> {
+        self.send(url, origin, init, Some(signal), true, None).await
     }
 
     /// One HTTP attempt. With `read_body` the timeout covers the body too, which is read (up to
@@ -515,7 +605,10 @@ impl Engine {
             Some(t) => t,
             None => self.token(signal).await?,
         };
-        let first = self.send_api(url, init, &headers, &t, signal).await?;
+        let origin = &self.0.s.api_origin;
+        let first = self
+            .send_api(url, origin, init, &headers, &t, signal)
+            .await?;
         if first.status() != 401 || t.gen == 0 || !again {
             return Ok(first);
         }
@@ -523,17 +616,33 @@ impl Engine {
             let mut st = self.0.st.borrow_mut();
             if st.cache.as_ref().is_some_and(|c| c.gen == t.gen) {
                 st.cache = None;
+                st.spent = Some(t.value.clone());
             }
             st.stats.unauthorized_retries += 1;
         }
         platform::discard(&first);
         let t = self.token(signal).await?;
-        self.send_api(url, init, &headers, &t, signal).await
+        self.send_api(url, origin, init, &headers, &t, signal).await
+    }
+
+    /// An authenticated call to `url` on another origin of the same service (the user-info
+    /// endpoint): the token in `Authorization`, no retry.
+    pub(super) async fn fetch_at(
+        &self,
+        url: &str,
+        origin: &str,
+    ) -> Result<web_sys::Response, Error> {
+        let t = self.token(None).await?;
+        let headers = Headers::new().map_err(|_| Error::new(Code::Network, "no Headers"))?;
+        let _ = headers.set("Accept", "application/json");
+        self.send_api(url, origin, &JsValue::UNDEFINED, &headers, &t, None)
+            .await
     }
 
     async fn send_api(
         &self,
         url: &str,
+        origin: &str,
         init: &JsValue,
         headers: &Headers,
         token: &Cached,
@@ -549,7 +658,6 @@ impl Engine {
         set(&out, "headers", headers);
         // Never follow a redirect with the token: the 3xx is returned to the caller.
         set(&out, "redirect", &JsValue::from_str("manual"));
-        let origin = &self.0.s.api_origin;
         let (response, _) = self
             .send(url, origin, &out, signal, false, Some(token.value.expose()))
             .await?;

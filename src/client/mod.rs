@@ -14,6 +14,7 @@ mod dynatrace;
 mod engine;
 mod oauth;
 pub(crate) mod platform;
+mod signin;
 
 pub use appdynamics::{
     AppDynamicsClient, AppDynamicsConfig, Application, BasicAuth, TokenContentType,
@@ -42,6 +43,11 @@ pub struct Options {
     pub max_retries: u32,
     /// Allow `http://` to hosts that are not loopback (default false).
     pub allow_insecure_http: bool,
+    /// Where tokens are kept beyond the client (another page load, another process, a serverless
+    /// function's next run): a JavaScript object `{ get(), set(tokens | null) }`, either of which
+    /// may return a Promise; `tokens` is `{ accessToken, expiresAt, refreshToken?, scope? }`. Read
+    /// when the client holds no fresh token, written after every grant and sign-out.
+    pub token_store: Option<wasm_bindgen::JsValue>,
 }
 
 impl Default for Options {
@@ -52,6 +58,7 @@ impl Default for Options {
             refresh_skew_seconds: 30.0,
             max_retries: 2,
             allow_insecure_http: false,
+            token_store: None,
         }
     }
 }
@@ -162,6 +169,8 @@ pub(crate) fn engine_settings(
         timeout_ms: o.timeout_ms,
         skew_ms: o.refresh_skew_seconds * 1000.0,
         max_retries: o.max_retries,
+        sign_in: None,
+        token_store: o.token_store,
     }
 }
 
@@ -172,13 +181,18 @@ pub(crate) async fn token_info(
     signal: Option<&web_sys::AbortSignal>,
 ) -> Result<TokenInfo, Error> {
     let t = engine.token(signal).await.map_err(|e| engine.scrubbed(e))?;
-    Ok(TokenInfo {
+    Ok(info_of(&t))
+}
+
+/// What callers see of a token.
+pub(crate) fn info_of(t: &engine::Cached) -> TokenInfo {
+    TokenInfo {
         access_token: t.value.expose().to_string(),
         token_type: "Bearer",
         expires_at: t.expires_at,
         scope: t.scope.clone(),
         resource: t.resource.clone(),
-    })
+    }
 }
 
 /// Every client type's `fetch_js`, with its `api_url` (one function for all of them).
@@ -265,6 +279,66 @@ macro_rules! client_methods {
     };
 }
 pub(crate) use client_methods;
+
+/// The sign-in methods of the clients that can sign a user in.
+macro_rules! signin_methods {
+    ($t:ty) => {
+        impl $t {
+            /// The authorize URL for a new sign-in, with a fresh `state` and PKCE (S256)
+            /// challenge; the state and verifier wait in the state storage for the redirect.
+            pub async fn build_authorization_url(&self) -> Result<String, $crate::Error> {
+                let e = &self.engine;
+                e.build_authorization_url().await.map_err(|x| e.scrubbed(x))
+            }
+
+            /// [`Self::build_authorization_url`], and in a browser `location.assign` to it.
+            pub async fn sign_in(&self) -> Result<String, $crate::Error> {
+                let url = self.build_authorization_url().await?;
+                $crate::client::assign_location(&url);
+                Ok(url)
+            }
+
+            /// On the redirect back: checks the state, exchanges the code with its verifier and
+            /// keeps the tokens. `None` when `href` carries neither a code nor an error.
+            pub async fn handle_redirect(
+                &self,
+                href: &str,
+            ) -> Result<Option<$crate::client::TokenInfo>, $crate::Error> {
+                let e = &self.engine;
+                let t = e.handle_redirect(href).await.map_err(|x| e.scrubbed(x))?;
+                Ok(t.map(|t| $crate::client::info_of(&t)))
+            }
+
+            /// The signed-in user's claims (`sub`, `email`, `name`, …) from the user-info
+            /// endpoint, as a JavaScript object.
+            pub async fn user_info(&self) -> Result<wasm_bindgen::JsValue, $crate::Error> {
+                let e = &self.engine;
+                e.user_info().await.map_err(|x| e.scrubbed(x))
+            }
+
+            /// Whether this client holds a token or a refresh token now.
+            pub fn is_signed_in(&self) -> bool {
+                self.engine.is_signed_in()
+            }
+
+            /// Forgets the tokens here, in the token store and in the other tabs (no single
+            /// logout at the authorization server).
+            pub async fn sign_out(&self) {
+                self.engine.sign_out().await
+            }
+        }
+    };
+}
+pub(crate) use signin_methods;
+
+/// Sends the page to `url` where there is a page.
+pub(crate) fn assign_location(url: &str) {
+    use wasm_bindgen::JsCast;
+    let location = platform::get(&js_sys::global(), "location");
+    if let Ok(assign) = platform::get(&location, "assign").dyn_into::<js_sys::Function>() {
+        let _ = assign.call1(&location, &wasm_bindgen::JsValue::from_str(url));
+    }
+}
 
 /// A caller's path or URL on the API origin, or why not.
 pub(crate) fn api_url(engine: &Engine, path_or_url: &str) -> Result<String, Error> {

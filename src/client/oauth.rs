@@ -9,11 +9,11 @@ use crate::core::{Error, Secret};
 /// How an [`OAuthClient`] is set up.
 #[derive(Clone, Debug)]
 pub struct OAuthConfig {
-    /// The server's token endpoint.
+    /// The server's token endpoint (optional with an `issuer`).
     pub token_url: String,
     /// The client's id.
     pub client_id: String,
-    /// The client's secret.
+    /// The client's secret (optional for a user's sign-in: a public client has none).
     pub client_secret: Secret,
     /// Scopes, sent space-separated.
     pub scope: Vec<String>,
@@ -27,6 +27,21 @@ pub struct OAuthConfig {
     pub base_url: Option<String>,
     /// More form parameters for the token request.
     pub extra_params: Vec<(String, String)>,
+    /// Signs a user in (authorization code + PKCE) instead of client credentials: the redirect
+    /// URI registered for the client.
+    pub redirect_uri: Option<String>,
+    /// The authorize endpoint (or from the issuer's discovery document).
+    pub authorization_url: Option<String>,
+    /// The user-info endpoint (or from the issuer's discovery document).
+    pub user_info_url: Option<String>,
+    /// An OpenID issuer: the endpoints are read from `<issuer>/.well-known/openid-configuration`
+    /// on first use.
+    pub issuer: Option<String>,
+    /// More authorize parameters (e.g. `prompt`).
+    pub authorization_params: Vec<(String, String)>,
+    /// `{ getItem, setItem, removeItem }` for the state and PKCE verifier across the redirect;
+    /// default `sessionStorage` where there is one, else memory.
+    pub state_storage: Option<wasm_bindgen::JsValue>,
     /// The options every client has.
     pub options: Options,
 }
@@ -43,6 +58,12 @@ impl Default for OAuthConfig {
             auth_method: AuthMethod::Basic,
             base_url: None,
             extra_params: Vec::new(),
+            redirect_uri: None,
+            authorization_url: None,
+            user_info_url: None,
+            issuer: None,
+            authorization_params: Vec::new(),
+            state_storage: None,
             options: Options::default(),
         }
     }
@@ -77,13 +98,64 @@ impl OAuthClient {
     pub fn new(config: OAuthConfig) -> Result<Self, Error> {
         let o = config.options;
         check_options(CLASS, &o)?;
-        let token = url(
-            "tokenUrl",
-            &required(CLASS, "tokenUrl", &config.token_url)?,
-            &o,
-        )?;
+        let redirect_uri = optional(&config.redirect_uri);
+        let issuer = match (&redirect_uri, optional(&config.issuer)) {
+            (Some(_), Some(i)) => {
+                let p = url("issuer", &i, &o)?;
+                Some([p.origin.serialize(), p.rest].concat())
+            }
+            _ => None,
+        };
+        let token_url = optional(&Some(config.token_url.clone()));
+        let token = match (&token_url, &issuer) {
+            (Some(t), _) => url("tokenUrl", t, &o)?,
+            // The issuer names it; the engine reads it on first use.
+            (None, Some(i)) => url("issuer", i, &o)?,
+            (None, None) => return Err(bad(CLASS, "tokenUrl", "is required")),
+        };
         let client_id = required(CLASS, "clientId", &config.client_id)?;
-        let secret = required(CLASS, "clientSecret", config.client_secret.expose())?;
+        let secret = match &redirect_uri {
+            Some(_) => optional(&Some(config.client_secret.expose().to_string())),
+            None => Some(required(
+                CLASS,
+                "clientSecret",
+                config.client_secret.expose(),
+            )?),
+        };
+        let sign_in = match &redirect_uri {
+            None => None,
+            Some(r) => {
+                url("redirectUri", r, &o)?;
+                let checked = |what: &str, v: &Option<String>| -> Result<Option<String>, Error> {
+                    match optional(v) {
+                        None => Ok(None),
+                        Some(v) => {
+                            url(what, &v, &o).map(|p| Some([p.origin.serialize(), p.rest].concat()))
+                        }
+                    }
+                };
+                Some(super::signin::SignIn {
+                    redirect_uri: r.clone(),
+                    authorization_url: checked("authorizationUrl", &config.authorization_url)?,
+                    user_info_url: checked("userInfoUrl", &config.user_info_url)?,
+                    issuer: issuer.clone(),
+                    scope: words(&config.scope),
+                    resource: None,
+                    params: config.authorization_params.clone(),
+                    state_storage: config.state_storage.clone(),
+                })
+            }
+        };
+        if sign_in
+            .as_ref()
+            .is_some_and(|s| s.issuer.is_none() && s.authorization_url.is_none())
+        {
+            return Err(bad(
+                CLASS,
+                "authorizationUrl",
+                "is required to sign a user in (or issuer, whose discovery document names it)",
+            ));
+        }
         let api = match optional(&config.base_url) {
             Some(b) => Some(url("baseUrl", &b, &o)?.origin),
             None => None,
@@ -113,12 +185,13 @@ impl OAuthClient {
         let core = Config {
             vendor: Vendor::Generic,
             client_id,
-            secret: Some(Secret::new(secret)),
+            secret: secret.map(Secret::new),
             params,
             auth: config.auth_method,
             appd: Mode::default(),
         };
-        let settings = engine_settings(CLASS, Vendor::Generic, core, &token, api, o);
+        let mut settings = engine_settings(CLASS, Vendor::Generic, core, &token, api, o);
+        settings.sign_in = sign_in;
         Ok(OAuthClient {
             engine: Engine::new(settings),
         })
@@ -130,3 +203,4 @@ impl OAuthClient {
 }
 
 client_methods!(OAuthClient);
+super::signin_methods!(OAuthClient);

@@ -49,6 +49,11 @@ pub(crate) fn base64(s: &str) -> String {
     btoa(&s.bytes().map(char::from).collect::<String>())
 }
 
+/// The base64 form of `bytes`, through the platform's `btoa`.
+pub(crate) fn base64_bytes(bytes: &[u8]) -> String {
+    btoa(&bytes.iter().map(|&b| char::from(b)).collect::<String>())
+}
+
 /// A property of a JS value, `undefined` when it has none or is not an object.
 pub(crate) fn get(target: &JsValue, key: &str) -> JsValue {
     if target.is_object() || target.is_function() {

@@ -29,6 +29,40 @@ pub const CREDENTIALS_HINT: &str = "check clientId and clientSecret of the OAuth
 pub const SCOPE_HINT: &str =
     "grant these scopes to the OAuth client in Account Management, or leave them out of scope";
 
+/// The sign-in endpoints of a stage: the authorize, token and user-info URLs.
+pub struct SignInUrls {
+    /// Where the browser is sent to sign in.
+    pub authorize: &'static str,
+    /// Where codes and refresh tokens are exchanged.
+    pub token: &'static str,
+    /// Who the user is.
+    pub user_info: &'static str,
+}
+
+/// The sign-in endpoints for an environment: its stage decides the hosts; unknown hosts get prod.
+pub fn sign_in_urls_for(environment_host: Option<&str>) -> SignInUrls {
+    let h = environment_host.unwrap_or("");
+    if h.ends_with(".sprint.apps.dynatracelabs.com") {
+        SignInUrls {
+            authorize: "https://sso-sprint.dynatracelabs.com/oauth2/authorize",
+            token: "https://hard.token.dynatracelabs.com/sso/oauth2/token",
+            user_info: "https://sso-sprint.dynatracelabs.com/sso/oauth2/userinfo",
+        }
+    } else if h.ends_with(".dev.apps.dynatracelabs.com") {
+        SignInUrls {
+            authorize: "https://sso-dev.dynatracelabs.com/oauth2/authorize",
+            token: "https://dev.token.dynatracelabs.com/sso/oauth2/token",
+            user_info: "https://sso-dev.dynatracelabs.com/sso/oauth2/userinfo",
+        }
+    } else {
+        SignInUrls {
+            authorize: "https://sso.dynatrace.com/oauth2/authorize",
+            token: "https://token.dynatrace.com/sso/oauth2/token",
+            user_info: "https://sso.dynatrace.com/sso/oauth2/userinfo",
+        }
+    }
+}
+
 /// True when an error description is SSO's "ClientId or clientSecret is not correct".
 pub fn says_wrong_credentials(description: &str) -> bool {
     description

@@ -30,6 +30,11 @@ pub enum Code {
     Aborted,
     /// An API call made by a convenience method answered with an error status.
     HttpError,
+    /// No usable token for a user: never signed in, signed out, or the refresh token was refused.
+    LoginRequired,
+    /// The sign-in redirect carried an error, a state this client did not issue or no code, or the
+    /// code exchange was refused.
+    AuthorizationError,
 }
 
 impl Code {
@@ -49,11 +54,13 @@ impl Code {
             Code::Timeout => "timeout",
             Code::Aborted => "aborted",
             Code::HttpError => "http_error",
+            Code::LoginRequired => "login_required",
+            Code::AuthorizationError => "authorization_error",
         }
     }
 
     /// Every code, in documentation order.
-    pub const ALL: [Code; 13] = [
+    pub const ALL: [Code; 15] = [
         Code::InvalidConfig,
         Code::InvalidArgument,
         Code::InsecureUrl,
@@ -67,6 +74,8 @@ impl Code {
         Code::Timeout,
         Code::Aborted,
         Code::HttpError,
+        Code::LoginRequired,
+        Code::AuthorizationError,
     ];
 }
 
@@ -270,7 +279,9 @@ mod tests {
                 "network",
                 "timeout",
                 "aborted",
-                "http_error"
+                "http_error",
+                "login_required",
+                "authorization_error"
             ]
         );
     }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod oauth;
 pub mod retry;
 pub mod secret;
+pub mod signin;
 pub mod text;
 pub mod token;
 pub mod url;

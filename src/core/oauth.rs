@@ -23,6 +23,66 @@ pub struct HttpRequest {
     pub body: String,
 }
 
+/// A grant other than client credentials: a user's sign-in.
+#[derive(Clone, Copy, Debug)]
+pub enum Grant<'a> {
+    /// RFC 6749 §4.1.3: the code from the redirect, with the PKCE verifier (RFC 7636 §4.5).
+    AuthorizationCode {
+        /// The code.
+        code: &'a str,
+        /// The redirect URI the code was sent to.
+        redirect_uri: &'a str,
+        /// The PKCE code verifier.
+        verifier: &'a str,
+    },
+    /// RFC 6749 §6: a new access token for a refresh token.
+    RefreshToken(&'a str),
+}
+
+/// The token request of a user's grant. A public client (no secret) names itself in the body; a
+/// confidential one authenticates as for client credentials.
+pub fn grant_request(cfg: &Config, grant: Grant<'_>) -> HttpRequest {
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    match grant {
+        Grant::AuthorizationCode {
+            code,
+            redirect_uri,
+            verifier,
+        } => {
+            pairs.push(("grant_type", "authorization_code"));
+            pairs.push(("code", code));
+            pairs.push(("redirect_uri", redirect_uri));
+            pairs.push(("code_verifier", verifier));
+        }
+        Grant::RefreshToken(token) => {
+            pairs.push(("grant_type", "refresh_token"));
+            pairs.push(("refresh_token", token));
+        }
+    }
+    let mut basic = None;
+    match (cfg.secret.as_ref().map(Secret::expose), cfg.auth) {
+        (Some(secret), AuthMethod::Basic) if !secret.is_empty() => {
+            basic = Some(basic_client_auth(&cfg.client_id, secret))
+        }
+        (Some(secret), AuthMethod::Post) if !secret.is_empty() => {
+            pairs.push(("client_id", &cfg.client_id));
+            pairs.push(("client_secret", secret));
+        }
+        _ => pairs.push(("client_id", &cfg.client_id)),
+    }
+    HttpRequest {
+        headers: vec![
+            (
+                "Content-Type",
+                "application/x-www-form-urlencoded".to_string(),
+            ),
+            ("Accept", "application/json".to_string()),
+        ],
+        basic,
+        body: form_encode(&pairs),
+    }
+}
+
 /// Builds the token request for an attempt. `attempt` only matters for AppDynamics, whose older
 /// controllers want another content type and HTTP Basic.
 pub fn token_request(cfg: &Config, attempt: Attempt) -> HttpRequest {
@@ -71,6 +131,36 @@ pub fn token_request(cfg: &Config, attempt: Attempt) -> HttpRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_grants_exact_bytes() {
+        let mut c = Config {
+            vendor: Vendor::Dynatrace,
+            client_id: "dt0s12.ABC".into(),
+            secret: None,
+            params: vec![("scope".into(), "x".into())],
+            auth: AuthMethod::Post,
+            appd: crate::core::appdynamics::Mode::default(),
+        };
+        let code = Grant::AuthorizationCode {
+            code: "c/1",
+            redirect_uri: "http://localhost:3232/auth/login",
+            verifier: "v-._~",
+        };
+        let r = grant_request(&c, code);
+        assert_eq!(r.body, "grant_type=authorization_code&code=c%2F1&redirect_uri=http%3A%2F%2Flocalhost%3A3232%2Fauth%2Flogin&code_verifier=v-._%7E&client_id=dt0s12.ABC");
+        assert_eq!(r.basic, None);
+        let r = grant_request(&c, Grant::RefreshToken("r+1"));
+        assert_eq!(
+            r.body,
+            "grant_type=refresh_token&refresh_token=r%2B1&client_id=dt0s12.ABC"
+        );
+        c.secret = Some(Secret::new("s"));
+        c.auth = AuthMethod::Basic;
+        let r = grant_request(&c, Grant::RefreshToken("r"));
+        assert_eq!(r.body, "grant_type=refresh_token&refresh_token=r");
+        assert_eq!(r.basic.as_deref(), Some("dt0s12.ABC:s"));
+    }
     use crate::core::appdynamics::Mode;
     use base64::engine::general_purpose::STANDARD;
     use base64::Engine;

@@ -55,7 +55,10 @@ pub struct Redirect {
 /// What a redirect means for a client that issued `expected_state` (`None` when it has no sign-in
 /// pending): the code to exchange, `None` for a URL that is no redirect back at all (neither
 /// `code` nor `error`), or the error.
-pub fn redirect_outcome(r: &Redirect, expected_state: Option<&str>) -> Result<Option<String>, Error> {
+pub fn redirect_outcome(
+    r: &Redirect,
+    expected_state: Option<&str>,
+) -> Result<Option<String>, Error> {
     if r.code.is_none() && r.error.is_none() {
         return Ok(None);
     }
@@ -101,7 +104,10 @@ pub fn redirect_outcome(r: &Redirect, expected_state: Option<&str>) -> Result<Op
 /// The error for a code exchange the token endpoint refused: `e` as the token endpoint's error,
 /// reworded as a failed sign-in (an expired or used code is the common case).
 pub fn code_exchange_error(e: Error) -> Error {
-    if !matches!(e.code, Code::InvalidClient | Code::InvalidScope | Code::TokenError) {
+    if !matches!(
+        e.code,
+        Code::InvalidClient | Code::InvalidScope | Code::TokenError
+    ) {
         return e;
     }
     let mut out = Error::new(
@@ -119,8 +125,12 @@ pub fn code_exchange_error(e: Error) -> Error {
 /// Whether a refresh grant's error means the refresh token is no good any more (the user must sign
 /// in again), rather than a passing failure worth reporting as is.
 pub fn refresh_refused(e: &Error) -> bool {
-    matches!(e.code, Code::InvalidClient | Code::InvalidScope | Code::TokenError)
-        && e.status.is_some_and(|s| (400..500).contains(&s) && s != 404 && s != 405)
+    matches!(
+        e.code,
+        Code::InvalidClient | Code::InvalidScope | Code::TokenError
+    ) && e
+        .status
+        .is_some_and(|s| (400..500).contains(&s) && s != 404 && s != 405)
 }
 
 /// `login_required`: no usable token, with why.
@@ -139,7 +149,10 @@ mod tests {
 
     #[test]
     fn authorize_url_keeps_the_endpoint_query() {
-        let params = [p("response_type", "code"), p("scope", "openid storage:logs:read")];
+        let params = [
+            p("response_type", "code"),
+            p("scope", "openid storage:logs:read"),
+        ];
         assert_eq!(
             authorize_url("https://sso.example/oauth2/authorize", &params),
             "https://sso.example/oauth2/authorize?response_type=code&scope=openid+storage%3Alogs%3Aread"
@@ -177,10 +190,15 @@ mod tests {
         assert!(e.message.contains("state this client did not issue"));
         let e = redirect_outcome(&r(Some("c"), Some("s"), None), None).unwrap_err();
         assert_eq!(e.code, Code::AuthorizationError);
-        let e = redirect_outcome(&r(None, Some("s"), Some("access_denied")), Some("s")).unwrap_err();
+        let e =
+            redirect_outcome(&r(None, Some("s"), Some("access_denied")), Some("s")).unwrap_err();
         assert_eq!(
             (e.code, e.error.as_deref(), e.error_description.as_deref()),
-            (Code::AuthorizationError, Some("access_denied"), Some("nope"))
+            (
+                Code::AuthorizationError,
+                Some("access_denied"),
+                Some("nope")
+            )
         );
         assert_eq!(
             e.message,
@@ -198,7 +216,9 @@ mod tests {
             (x.code, x.status, x.error.as_deref()),
             (Code::AuthorizationError, Some(400), Some("invalid_grant"))
         );
-        assert!(!refresh_refused(&Error::new(Code::ServerError, "down").status(503)));
+        assert!(!refresh_refused(
+            &Error::new(Code::ServerError, "down").status(503)
+        ));
         assert!(!refresh_refused(&Error::new(Code::Network, "down")));
         assert_eq!(login_required("not signed in").code, Code::LoginRequired);
     }

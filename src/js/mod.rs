@@ -240,17 +240,87 @@ macro_rules! js_class {
     };
 }
 
+macro_rules! js_signin {
+    ($js:ident, $name:literal) => {
+        #[wasm_bindgen(js_class = $name)]
+        impl $js {
+            /// The authorize URL for a new sign-in (fresh state and PKCE challenge).
+            #[wasm_bindgen(js_name = buildAuthorizationUrl)]
+            pub fn build_authorization_url(&self) -> Promise {
+                let c = self.inner.clone();
+                promise(async move { Ok(JsValue::from_str(&c.build_authorization_url().await?)) })
+            }
+
+            /// Sends the page to the authorize URL (browsers); resolves to the URL.
+            #[wasm_bindgen(js_name = signIn)]
+            pub fn sign_in(&self) -> Promise {
+                let c = self.inner.clone();
+                promise(async move { Ok(JsValue::from_str(&c.sign_in().await?)) })
+            }
+
+            /// On the callback: the token after the code exchange, or null for a URL that is no
+            /// redirect back.
+            #[wasm_bindgen(js_name = handleRedirect)]
+            pub fn handle_redirect(&self, href: JsValue) -> Promise {
+                let c = self.inner.clone();
+                promise(async move {
+                    let href = href
+                        .as_string()
+                        .or_else(|| href.is_object().then(|| get(&href, "href").as_string()).flatten())
+                        .or_else(|| get(&get(&js_sys::global(), "location"), "href").as_string())
+                        .ok_or_else(|| {
+                            Error::new(
+                                Code::InvalidArgument,
+                                "handleRedirect takes the URL the user came back to (e.g. location.href)",
+                            )
+                        })?;
+                    Ok(match c.handle_redirect(&href).await? {
+                        Some(t) => token_js(t),
+                        None => JsValue::NULL,
+                    })
+                })
+            }
+
+            /// The signed-in user's claims from the user-info endpoint.
+            #[wasm_bindgen(js_name = userInfo)]
+            pub fn user_info(&self) -> Promise {
+                let c = self.inner.clone();
+                promise(async move { c.user_info().await })
+            }
+
+            /// Whether this client holds a token or a refresh token now.
+            #[wasm_bindgen(js_name = isSignedIn)]
+            pub fn is_signed_in(&self) -> bool {
+                self.inner.is_signed_in()
+            }
+
+            /// Forgets the tokens here, in the token store and in the other tabs.
+            #[wasm_bindgen(js_name = signOut)]
+            pub fn sign_out(&self) -> Promise {
+                let c = self.inner.clone();
+                promise(async move {
+                    c.sign_out().await;
+                    Ok(JsValue::UNDEFINED)
+                })
+            }
+        }
+    };
+}
+
 /// The Dynatrace client of the npm package.
 #[wasm_bindgen(js_name = DynatraceClient)]
 pub struct JsDynatraceClient {
     inner: DynatraceClient,
 }
 
-/// The options of all three classes, camelCased (each class refuses the names it does not
-/// take before reading them).
+/// `DynatraceClient`'s options, camelCased (`fetch` is taken as it is, see `options::read`).
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-struct ClientOptions {
+struct DynatraceOptions {
+    redirect_uri: Val,
+    authorization_url: Val,
+    user_info_url: Val,
+    authorization_params: Val,
     client_id: Val,
     client_secret: Val,
     environment_url: Val,
@@ -258,13 +328,46 @@ struct ClientOptions {
     resource: Val,
     token_url: Val,
     auth_method: Val,
+    timeout_ms: Val,
+    refresh_skew_seconds: Val,
+    allow_insecure_http: Val,
+    max_retries: Val,
+}
+
+/// `AppDynamicsClient`'s options.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct AppDynamicsOptions {
     controller_url: Val,
     client_name: Val,
     account_name: Val,
+    client_id: Val,
+    client_secret: Val,
     access_token: Val,
     token_content_type: Val,
     basic_auth: Val,
+    timeout_ms: Val,
+    refresh_skew_seconds: Val,
+    allow_insecure_http: Val,
+    max_retries: Val,
+}
+
+/// `OAuthClient`'s options.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct OAuthOptions {
+    redirect_uri: Val,
+    authorization_url: Val,
+    user_info_url: Val,
+    authorization_params: Val,
+    issuer: Val,
+    token_url: Val,
+    client_id: Val,
+    client_secret: Val,
+    scope: Val,
+    resource: Val,
     audience: Val,
+    auth_method: Val,
     base_url: Val,
     extra_params: Val,
     timeout_ms: Val,
@@ -273,7 +376,12 @@ struct ClientOptions {
     max_retries: Val,
 }
 
-const DYNATRACE_KNOWN: [&str; 7] = [
+const DYNATRACE_KNOWN: [&str; 12] = [
+    "redirectUri",
+    "authorizationUrl",
+    "userInfoUrl",
+    "authorizationParams",
+    "stateStorage",
     "clientId",
     "clientSecret",
     "environmentUrl",
@@ -289,21 +397,40 @@ impl JsDynatraceClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsDynatraceClient, JsValue> {
         let make = || {
-            let (o, fetch): (ClientOptions, JsValue) =
+            let (o, raw): (DynatraceOptions, options::Raw) =
                 read("DynatraceClient", &DYNATRACE_KNOWN, &options)?;
             let r = Reader {
                 class: "DynatraceClient",
             };
             let common = r.common(
-                &fetch,
+                &raw,
                 &o.timeout_ms,
                 &o.refresh_skew_seconds,
                 &o.allow_insecure_http,
                 &o.max_retries,
             )?;
+            let redirect_uri = r.string("redirectUri", &o.redirect_uri)?;
+            let client_id = r.required("clientId", &o.client_id)?;
+            // A user's sign-in may have no secret (a public client).
+            let client_secret = match &redirect_uri {
+                Some(_) => r
+                    .string("clientSecret", &o.client_secret)?
+                    .unwrap_or_default(),
+                None => r.required("clientSecret", &o.client_secret)?,
+            };
             let config = DynatraceConfig {
-                client_id: r.required("clientId", &o.client_id)?,
-                client_secret: Secret::new(r.required("clientSecret", &o.client_secret)?),
+                client_id,
+                client_secret: Secret::new(client_secret),
+                redirect_uri,
+                authorization_url: r.string("authorizationUrl", &o.authorization_url)?,
+                user_info_url: r.string("userInfoUrl", &o.user_info_url)?,
+                authorization_params: r.map("authorizationParams", &o.authorization_params)?,
+                state_storage: r.object_with(
+                    "stateStorage",
+                    &raw.state_storage,
+                    &["getItem", "setItem", "removeItem"],
+                    "an object with getItem(), setItem() and removeItem(), like sessionStorage",
+                )?,
                 environment_url: r.string("environmentUrl", &o.environment_url)?,
                 token_url: r.string("tokenUrl", &o.token_url)?,
                 auth_method: auth_method(
@@ -397,13 +524,13 @@ impl JsAppDynamicsClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsAppDynamicsClient, JsValue> {
         let make = || {
-            let (o, fetch): (ClientOptions, JsValue) =
+            let (o, raw): (AppDynamicsOptions, options::Raw) =
                 read("AppDynamicsClient", &APPDYNAMICS_KNOWN, &options)?;
             let r = Reader {
                 class: "AppDynamicsClient",
             };
             let common = r.common(
-                &fetch,
+                &raw,
                 &o.timeout_ms,
                 &o.refresh_skew_seconds,
                 &o.allow_insecure_http,
@@ -484,7 +611,13 @@ pub struct JsOAuthClient {
     inner: OAuthClient,
 }
 
-const OAUTH_KNOWN: [&str; 9] = [
+const OAUTH_KNOWN: [&str; 15] = [
+    "redirectUri",
+    "authorizationUrl",
+    "userInfoUrl",
+    "authorizationParams",
+    "stateStorage",
+    "issuer",
     "tokenUrl",
     "clientId",
     "clientSecret",
@@ -502,24 +635,50 @@ impl JsOAuthClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsOAuthClient, JsValue> {
         let make = || {
-            let (o, fetch): (ClientOptions, JsValue) = read("OAuthClient", &OAUTH_KNOWN, &options)?;
+            let (o, raw): (OAuthOptions, options::Raw) =
+                read("OAuthClient", &OAUTH_KNOWN, &options)?;
             let r = Reader {
                 class: "OAuthClient",
             };
             let common = r.common(
-                &fetch,
+                &raw,
                 &o.timeout_ms,
                 &o.refresh_skew_seconds,
                 &o.allow_insecure_http,
                 &o.max_retries,
             )?;
-            let token_url = r.required("tokenUrl", &o.token_url)?;
-            // The token URL is checked before the rest, as the documentation lists the options.
-            crate::core::url::config_url("tokenUrl", &token_url, common.allow_insecure_http)?;
+            let redirect_uri = r.string("redirectUri", &o.redirect_uri)?;
+            let issuer = r.string("issuer", &o.issuer)?;
+            let token_url = match (&redirect_uri, &issuer) {
+                (Some(_), Some(_)) => r.string("tokenUrl", &o.token_url)?.unwrap_or_default(),
+                _ => r.required("tokenUrl", &o.token_url)?,
+            };
+            if !token_url.is_empty() {
+                // The token URL is checked before the rest, as the documentation lists the options.
+                crate::core::url::config_url("tokenUrl", &token_url, common.allow_insecure_http)?;
+            }
+            let client_id = r.required("clientId", &o.client_id)?;
+            let client_secret = match &redirect_uri {
+                Some(_) => r
+                    .string("clientSecret", &o.client_secret)?
+                    .unwrap_or_default(),
+                None => r.required("clientSecret", &o.client_secret)?,
+            };
             OAuthClient::new(OAuthConfig {
                 token_url,
-                client_id: r.required("clientId", &o.client_id)?,
-                client_secret: Secret::new(r.required("clientSecret", &o.client_secret)?),
+                client_id,
+                client_secret: Secret::new(client_secret),
+                redirect_uri,
+                issuer,
+                authorization_url: r.string("authorizationUrl", &o.authorization_url)?,
+                user_info_url: r.string("userInfoUrl", &o.user_info_url)?,
+                authorization_params: r.map("authorizationParams", &o.authorization_params)?,
+                state_storage: r.object_with(
+                    "stateStorage",
+                    &raw.state_storage,
+                    &["getItem", "setItem", "removeItem"],
+                    "an object with getItem(), setItem() and removeItem(), like sessionStorage",
+                )?,
                 auth_method: auth_method(
                     &r,
                     &o.auth_method,
@@ -541,3 +700,5 @@ impl JsOAuthClient {
 }
 
 js_class!(JsOAuthClient, "OAuthClient", OAuthClient, "baseUrl");
+js_signin!(JsOAuthClient, "OAuthClient");
+js_signin!(JsDynatraceClient, "DynatraceClient");

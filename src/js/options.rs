@@ -1,7 +1,9 @@
-//! The constructors' options objects, read with serde: each class's options are one
-//! `#[derive(Deserialize)]` struct whose fields take any value ([`Val`]), so that the only error
-//! serde reports is an unknown name, and the checks below word every other problem as the
-//! documentation does ("clientId must be a string, not a number").
+//! The constructors' options objects, read with serde-wasm-bindgen: each class's options are one
+//! `#[derive(Deserialize)]` struct whose fields take any value ([`Val`]), so that serde never
+//! refuses one and the checks below word every problem as the documentation does ("clientId must
+//! be a string, not a number"). Unknown names are refused first, against the class's list, with
+//! the closest known name as a suggestion: serde-wasm-bindgen reads a struct's own fields by name
+//! and never sees the others, so serde's unknown-field error cannot be had from it.
 
 use js_sys::{Array, Object};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -113,13 +115,22 @@ impl<'de> Deserialize<'de> for Val {
 }
 
 /// The options every class takes, after its own.
-pub(crate) const COMMON: [&str; 5] = [
+pub(crate) const COMMON: [&str; 6] = [
     "fetch",
+    "tokenStore",
     "timeoutMs",
     "refreshSkewSeconds",
     "allowInsecureHttp",
     "maxRetries",
 ];
+
+/// The options whose values are JavaScript objects with methods, taken as they are.
+#[derive(Default)]
+pub(crate) struct Raw {
+    pub fetch: JsValue,
+    pub token_store: JsValue,
+    pub state_storage: JsValue,
+}
 
 /// Reads `options` into `T`, refusing a value that is not an object and unknown names (with the
 /// closest known one as a suggestion).
@@ -127,19 +138,22 @@ pub(crate) fn read<T: de::DeserializeOwned>(
     class: &str,
     known: &[&'static str],
     options: &JsValue,
-) -> Result<(T, JsValue), Error> {
+) -> Result<(T, Raw), Error> {
     let entries = entries(class, known, options)?;
-    let mut fetch = JsValue::UNDEFINED;
+    let mut raw = Raw::default();
     for e in entries.iter() {
         let pair: Array = e.unchecked_into();
-        if pair.get(0).as_string().as_deref() == Some("fetch") {
-            fetch = pair.get(1);
+        match pair.get(0).as_string().as_deref() {
+            Some("fetch") => raw.fetch = pair.get(1),
+            Some("tokenStore") => raw.token_store = pair.get(1),
+            Some("stateStorage") => raw.state_storage = pair.get(1),
+            _ => {}
         }
     }
     // Every value reads as a `Val` and every name is known by now: serde has nothing to refuse.
     let options =
         serde_wasm_bindgen::from_value::<T>(options.clone()).map_err(|_| needs_object(class))?;
-    Ok((options, fetch))
+    Ok((options, raw))
 }
 
 fn needs_object(class: &str) -> Error {
@@ -242,14 +256,42 @@ impl Reader {
     }
 
     /// The options every class shares.
+    /// An object whose `methods` are functions (a store), or `None` when missing.
+    pub fn object_with(
+        &self,
+        name: &str,
+        v: &JsValue,
+        methods: &[&str],
+        want: &str,
+    ) -> Result<Option<JsValue>, Error> {
+        if v.is_null_or_undefined() {
+            return Ok(None);
+        }
+        if (v.is_object() || v.is_function())
+            && methods
+                .iter()
+                .all(|m| crate::client::platform::get(v, m).is_function())
+        {
+            return Ok(Some(v.clone()));
+        }
+        Err(self.bad(name, &format!("must be {want}")))
+    }
+
     pub fn common(
         &self,
-        fetch: &JsValue,
+        raw: &Raw,
         timeout_ms: &Val,
         refresh_skew_seconds: &Val,
         allow_insecure_http: &Val,
         max_retries: &Val,
     ) -> Result<Options, Error> {
+        let fetch = &raw.fetch;
+        let token_store = self.object_with(
+            "tokenStore",
+            &raw.token_store,
+            &["get", "set"],
+            "an object with get() and set(tokens)",
+        )?;
         let fetch = if fetch.is_null_or_undefined() {
             None
         } else if fetch.is_function() {
@@ -273,6 +315,7 @@ impl Reader {
             refresh_skew_seconds: skew,
             max_retries: retries.trunc() as u32,
             allow_insecure_http,
+            token_store,
         })
     }
 }

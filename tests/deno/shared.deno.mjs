@@ -21,6 +21,7 @@ import { errorCases } from '../shared/errors.mjs';
 import { oauthCases } from '../shared/oauth.mjs';
 import { originCases } from '../shared/origin.mjs';
 import { secretCases } from '../shared/secrets.mjs';
+import { signinCases } from '../shared/signin.mjs';
 
 const CASE_MODULES = {
   appdynamics: appdynamicsCases,
@@ -30,6 +31,7 @@ const CASE_MODULES = {
   oauth: oauthCases,
   origin: originCases,
   secrets: secretCases,
+  signin: signinCases,
 };
 
 // Deno ends the run on an unhandled rejection; record it instead, so the last test can name it.

@@ -84,3 +84,75 @@ test('listApplications refuses a list that is not the JSON array expected', asyn
     { id: 6, name: 'x', description: '' },
   ]);
 });
+
+test('sign-in options: redirectUri instead of clientSecret, endpoints, stores; what is refused and why', () => {
+  const codeAndMessage = (f) => {
+    try {
+      f();
+    } catch (e) {
+      return [e.code, e.message];
+    }
+    return ['no error', ''];
+  };
+  const user = { clientId: 'dt0s12.XXXXXXXX', redirectUri: 'https://console.example.com/callback', scope: ['openid'] };
+  assert.equal(code(() => new DynatraceClient(user)), 'no error', 'a public client needs no clientSecret');
+  assert.equal(code(() => new DynatraceClient({ ...user, environmentUrl: 'https://abc12345.apps.dynatrace.com', clientSecret: 'confidential' })), 'no error');
+  assert.equal(
+    code(() =>
+      new DynatraceClient({
+        ...user,
+        authorizationUrl: 'https://sso.example/oauth2/authorize',
+        tokenUrl: 'https://token.example/sso/oauth2/token',
+        userInfoUrl: 'https://sso.example/sso/oauth2/userinfo',
+        authorizationParams: { prompt: 'consent' },
+        stateStorage: { getItem: () => null, setItem() {}, removeItem() {} },
+        tokenStore: { get: () => null, set() {} },
+      }),
+    ),
+    'no error',
+  );
+  const refused = [
+    [{ redirectUri: 5 }, /redirectUri must be a string/],
+    [{ redirectUri: 'console.example.com/callback' }, /redirectUri is not a valid URL/],
+    [{ authorizationUrl: 'not a url' }, /authorizationUrl is not a valid URL/],
+    [{ userInfoUrl: 7 }, /userInfoUrl must be a string/],
+    [{ authorizationParams: 'prompt=consent' }, /authorizationParams/],
+    [{ authorizationParams: { prompt: 1 } }, /authorizationParams/],
+    [{ stateStorage: {} }, /stateStorage/],
+    [{ stateStorage: { getItem() {}, setItem() {} } }, /stateStorage/],
+    [{ tokenStore: {} }, /tokenStore/],
+    [{ tokenStore: { get() {} } }, /tokenStore/],
+  ];
+  for (const [extra, message] of refused) {
+    const [c, m] = codeAndMessage(() => new DynatraceClient({ ...user, ...extra }));
+    assert.equal(c, 'invalid_config', `${JSON.stringify(Object.keys(extra))}: ${m}`);
+    assert.match(m, message);
+    assert.match(m, /^DynatraceClient: /);
+  }
+  assert.equal(codeAndMessage(() => new DynatraceClient({ ...user, redirectUrl: 'x' }))[1], 'DynatraceClient: unknown option "redirectUrl" (did you mean "redirectUri"?)');
+  assert.equal(codeAndMessage(() => new DynatraceClient({ ...user, redirect_uri: 'x' }))[1], 'DynatraceClient: unknown option "redirect_uri" (did you mean "redirectUri"?)');
+  assert.equal(codeAndMessage(() => new DynatraceClient({ ...user, tokenstore: {} }))[1], 'DynatraceClient: unknown option "tokenstore" (did you mean "tokenStore"?)');
+  assert.equal(code(() => new DynatraceClient({ ...user, authorizationUrl: 'http://sso.example/oauth2/authorize' })), 'insecure_url');
+  assert.equal(code(() => new DynatraceClient({ ...user, userInfoUrl: 'http://sso.example/userinfo' })), 'insecure_url');
+  assert.equal(code(() => new DynatraceClient({ ...user, authorizationUrl: 'http://127.0.0.1:9/oauth2/authorize' })), 'no error');
+
+  // OAuthClient: issuer, or the endpoints.
+  const o = { clientId: 'c', redirectUri: 'http://127.0.0.1:8765/callback', scope: 'openid' };
+  assert.equal(code(() => new OAuthClient({ ...o, issuer: 'https://idp.example' })), 'no error');
+  assert.equal(code(() => new OAuthClient({ ...o, authorizationUrl: 'https://idp.example/authorize', tokenUrl: 'https://idp.example/token' })), 'no error');
+  assert.equal(code(() => new OAuthClient({ ...o, issuer: 'http://idp.example' })), 'insecure_url');
+  const [c, m] = codeAndMessage(() => new OAuthClient(o));
+  assert.equal(c, 'invalid_config');
+  assert.match(m, /issuer|authorizationUrl|tokenUrl/);
+  assert.equal(code(() => new OAuthClient({ ...o, issuer: 'not a url' })), 'invalid_config');
+  assert.equal(code(() => new OAuthClient({ ...o, issuer: 'https://idp.example', isuer: 'x' })), 'invalid_config');
+});
+
+test('a client-credentials client has the sign-in methods too, and its stats() gains refreshTokenGrants', () => {
+  const dt = new DynatraceClient({ clientId: 'a', clientSecret: 'b' });
+  for (const m of ['buildAuthorizationUrl', 'signIn', 'handleRedirect', 'userInfo', 'isSignedIn', 'signOut']) {
+    assert.equal(typeof dt[m], 'function', m);
+  }
+  assert.deepEqual(dt.stats(), { tokenRequests: 0, cacheHits: 0, refreshes: 0, unauthorizedRetries: 0, refreshTokenGrants: 0 });
+  assert.equal(dt.isSignedIn(), false);
+});

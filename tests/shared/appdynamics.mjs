@@ -37,7 +37,7 @@ export function appdynamicsCases(ctx) {
     assert.equal(sent[0].body, tokenBody(emu));
     assert.ok(sent[0].body.includes('client_id=apm-oauth-demo%40customer1&'), '@ is encoded');
     assert.equal(emu.counters.appdynamics.token, 1);
-    assert.deepEqual(ad.stats(), { tokenRequests: 1, cacheHits: 0, refreshes: 0, unauthorizedRetries: 0 });
+    assert.deepEqual(ad.stats(), { tokenRequests: 1, cacheHits: 0, refreshes: 0, unauthorizedRetries: 0, refreshTokenGrants: 0 });
     const [api] = requestsOf(emu, 'appdynamics', '/controller/rest/');
     assert.equal(api.path, '/controller/rest/applications?output=JSON');
     assert.match(api.headers.authorization, /^Bearer \S+$/);

@@ -19,9 +19,9 @@ export function cacheCases(ctx) {
     assert.equal(emu.counters.sso.issued, 1);
     assert.equal(emu.counters.dynatrace.api, 100);
     assert.equal(new Set(requestsOf(emu, 'dynatrace').map(bearerOf)).size, 1, 'every call carried the same token');
-    assert.deepEqual(dt.stats(), { tokenRequests: 1, cacheHits: 0, refreshes: 0, unauthorizedRetries: 0 });
+    assert.deepEqual(dt.stats(), { tokenRequests: 1, cacheHits: 0, refreshes: 0, unauthorizedRetries: 0, refreshTokenGrants: 0 });
     for (let i = 0; i < 5; i++) assert.equal((await dt.fetch(ENV)).status, 200);
-    assert.deepEqual(dt.stats(), { tokenRequests: 1, cacheHits: 5, refreshes: 0, unauthorizedRetries: 0 });
+    assert.deepEqual(dt.stats(), { tokenRequests: 1, cacheHits: 5, refreshes: 0, unauthorizedRetries: 0, refreshTokenGrants: 0 });
     assert.equal(emu.counters.sso.token, 1);
   });
 
@@ -155,7 +155,7 @@ export function cacheCases(ctx) {
     const [first, second] = requestsOf(emu, 'dynatrace');
     assert.notEqual(bearerOf(first), bearerOf(second), 'the retry carries the new token');
     assert.equal(second.body, 'sent twice');
-    assert.deepEqual(dt.stats(), { tokenRequests: 2, cacheHits: 1, refreshes: 0, unauthorizedRetries: 1 });
+    assert.deepEqual(dt.stats(), { tokenRequests: 2, cacheHits: 1, refreshes: 0, unauthorizedRetries: 1, refreshTokenGrants: 0 });
   });
 
   s.test('a token the server has expired early is renewed on its 401', async (emu) => {

@@ -9,7 +9,7 @@ export function errorCases(ctx) {
   const { DynatraceClient, AppDynamicsClient, OAuthClient, ERROR_CODES } = ctx.lib;
   const dynatrace = (emu, extra) => s.track(new DynatraceClient(dynatraceOptions(emu, extra)));
 
-  s.test('ERROR_CODES lists the thirteen codes in documentation order and cannot be changed', () => {
+  s.test('ERROR_CODES lists the fifteen codes in documentation order and cannot be changed', () => {
     assert.deepEqual(
       [...ERROR_CODES],
       [
@@ -26,6 +26,8 @@ export function errorCases(ctx) {
         'timeout',
         'aborted',
         'http_error',
+        'login_required',
+        'authorization_error',
       ],
     );
     assert.ok(Object.isFrozen(ERROR_CODES));
@@ -374,6 +376,70 @@ export function errorCases(ctx) {
     emu.reset();
     emu.setFault('appdynamics', 'api', { kind: 'status', status: 404, count: 1 });
     await s.rejects(ad.listApplications(), 'http_error', { status: 404 });
+  });
+
+  s.test('login_required: a sign-in client that never signed in, and a refused refresh', async (emu) => {
+    const signin = (extra) =>
+      s.track(
+        new DynatraceClient({
+          environmentUrl: emu.urls.dynatrace,
+          clientId: emu.credentials.dynatraceUser.clientId,
+          redirectUri: 'http://127.0.0.1:8765/callback',
+          scope: ['openid'],
+          authorizationUrl: emu.urls.ssoAuthorize,
+          tokenUrl: emu.urls.dtToken,
+          userInfoUrl: emu.urls.ssoUserInfo,
+          ...extra,
+        }),
+      );
+    const dt = signin();
+    let e = await s.rejects(dt.getToken(), 'login_required');
+    assert.match(e.message, /signIn\(\)/);
+    assert.equal(e.status, undefined);
+    await s.rejects(dt.fetch(ENV), 'login_required');
+    assert.equal(emu.requests.length, 0);
+
+    emu.options.dynatrace.autoLogin = true;
+    const res = await fetch(await dt.buildAuthorizationUrl(), { redirect: 'manual' });
+    await res.arrayBuffer();
+    const location = res.headers.get('location');
+    s.addSecret(new URL(location).searchParams.get('code'));
+    s.addSecret((await dt.handleRedirect(location)).accessToken);
+    emu.setFault('dtToken', 'token', { kind: 'refuseRefresh', count: 1 });
+    dt.invalidate();
+    e = await s.rejects(dt.getToken(), 'login_required');
+    assert.match(e.message, /signIn\(\)/);
+    assert.equal(dt.isSignedIn(), false);
+  });
+
+  s.test('authorization_error: an error redirect, a state not issued, a refused code exchange', async (emu) => {
+    const dt = s.track(
+      new DynatraceClient({
+        environmentUrl: emu.urls.dynatrace,
+        clientId: emu.credentials.dynatraceUser.clientId,
+        redirectUri: 'http://127.0.0.1:8765/callback',
+        scope: ['openid'],
+        authorizationUrl: emu.urls.ssoAuthorize,
+        tokenUrl: emu.urls.dtToken,
+      }),
+    );
+    const state = new URL(await dt.buildAuthorizationUrl()).searchParams.get('state');
+    let e = await s.rejects(
+      dt.handleRedirect(`http://127.0.0.1:8765/callback?error=access_denied&error_description=The+user+said+no.&state=${encodeURIComponent(state)}`),
+      'authorization_error',
+      { error: 'access_denied', errorDescription: 'The user said no.' },
+    );
+    assert.match(e.message, /access_denied/);
+    await s.rejects(dt.handleRedirect('http://127.0.0.1:8765/callback?code=abcdefghijklmnop&state=not-issued-by-this-client'), 'authorization_error');
+
+    emu.options.dynatrace.autoLogin = true;
+    emu.setFault('dtToken', 'token', { kind: 'expiredCode', count: 1 });
+    const res = await fetch(await dt.buildAuthorizationUrl(), { redirect: 'manual' });
+    await res.arrayBuffer();
+    const location = res.headers.get('location');
+    s.addSecret(new URL(location).searchParams.get('code'));
+    e = await s.rejects(dt.handleRedirect(location), 'authorization_error', { status: 400, error: 'invalid_grant', errorDescription: 'The authorization code expired.' });
+    assert.equal(emu.counters.dtToken.code, 1);
   });
 
   s.test('every code of ERROR_CODES was produced by this module', () => {

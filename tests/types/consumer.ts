@@ -88,6 +88,52 @@ const oauthOptions: OAuthClientOptions = {
 const oc = new OAuthClient(oauthOptions);
 new OAuthClient({ tokenUrl: 'https://idp.example/t', clientId: 'c', clientSecret: 's', resource: 'urn:x', audience: ['a', 'b'] });
 
+// Signing a user in: redirectUri instead of clientSecret, the endpoints, the stores.
+const dtUserOptions: DynatraceClientOptions = {
+  environmentUrl: 'https://abc12345.apps.dynatrace.com',
+  clientId: 'dt0s12.XXXXXXXX',
+  redirectUri: 'https://console.example.com/callback',
+  scope: ['openid', 'storage:logs:read'],
+  authorizationUrl: 'https://sso.dynatrace.com/oauth2/authorize',
+  tokenUrl: 'https://token.dynatrace.com/sso/oauth2/token',
+  userInfoUrl: 'https://sso.dynatrace.com/sso/oauth2/userinfo',
+  authorizationParams: { prompt: 'consent' },
+  stateStorage: sessionStorage,
+  tokenStore: {
+    get: () => JSON.parse(localStorage.getItem('tokens') ?? 'null'),
+    set: async (tokens) => {
+      if (tokens === null) return localStorage.removeItem('tokens');
+      const access: string = tokens.accessToken;
+      const expiresAt: number = tokens.expiresAt;
+      const refresh: string | undefined = tokens.refreshToken;
+      const scope: string | undefined = tokens.scope;
+      void access;
+      void expiresAt;
+      void refresh;
+      void scope;
+      localStorage.setItem('tokens', JSON.stringify(tokens));
+    },
+  },
+};
+const dtUser = new DynatraceClient(dtUserOptions);
+new DynatraceClient({ clientId: 'dt0s12.X', redirectUri: 'http://localhost:3232/auth/login', clientSecret: 'confidential' });
+new DynatraceClient({ clientId: 'a', clientSecret: 'b', tokenStore: { get: async () => null, set: async () => {} } });
+const ocUser = new OAuthClient({
+  issuer: 'https://idp.example',
+  clientId: 'spa',
+  redirectUri: 'https://app.example/callback',
+  scope: 'openid offline_access',
+  authorizationParams: { prompt: 'consent' },
+  baseUrl: 'https://api.example',
+});
+new OAuthClient({
+  authorizationUrl: 'https://idp.example/authorize',
+  tokenUrl: 'https://idp.example/token',
+  userInfoUrl: 'https://idp.example/userinfo',
+  clientId: 'spa',
+  redirectUri: 'https://app.example/callback',
+});
+
 // ---------------------------------------------------------------------------------------------
 // Wrong options are rejected
 
@@ -121,6 +167,14 @@ new AppDynamicsClient({ controllerUrl: 'https://x.example', accessToken: 't', to
 new OAuthClient({ tokenUrl: 'https://idp.example/t', clientId: 'c', clientSecret: 's', extraParams: { n: 1 } });
 // @ts-expect-error options are required
 new DynatraceClient();
+// @ts-expect-error redirectUri is a string
+new DynatraceClient({ clientId: 'a', redirectUri: new URL('https://x.example/cb') });
+// @ts-expect-error authorizationParams values are strings
+new DynatraceClient({ clientId: 'a', redirectUri: 'https://x.example/cb', authorizationParams: { max_age: 5 } });
+// @ts-expect-error a tokenStore has get and set
+new DynatraceClient({ clientId: 'a', redirectUri: 'https://x.example/cb', tokenStore: { get: () => null } });
+// @ts-expect-error a stateStorage has getItem, setItem and removeItem
+new DynatraceClient({ clientId: 'a', redirectUri: 'https://x.example/cb', stateStorage: { getItem: () => null } });
 
 // ---------------------------------------------------------------------------------------------
 // Results
@@ -160,9 +214,27 @@ async function results(): Promise<void> {
   await ad.fetch('/controller/rest/applications');
   await oc.fetch('/v1/things', { method: 'DELETE' });
 
+  // Signing in.
+  for (const c of [dtUser, ocUser]) {
+    const authorizeUrl: string = await c.buildAuthorizationUrl();
+    await c.signIn();
+    const back: TokenInfo | null = await c.handleRedirect('https://console.example.com/callback?code=c&state=s');
+    const me = await c.userInfo();
+    const sub: unknown = me.sub;
+    const signedIn: boolean = c.isSignedIn();
+    const out: Promise<void> = c.signOut();
+    await out;
+    // @ts-expect-error handleRedirect takes the URL as a string
+    await c.handleRedirect(5);
+    void authorizeUrl;
+    void back;
+    void sub;
+    void signedIn;
+  }
+
   for (const c of [dt, ad, oc]) {
     const stats: ClientStats = c.stats();
-    const counts: number[] = [stats.tokenRequests, stats.cacheHits, stats.refreshes, stats.unauthorizedRetries];
+    const counts: number[] = [stats.tokenRequests, stats.cacheHits, stats.refreshes, stats.unauthorizedRetries, stats.refreshTokenGrants];
     void counts;
     c.invalidate();
     const json: Record<string, string> = c.toJSON();
@@ -204,6 +276,8 @@ async function errors(): Promise<void> {
         case 'timeout':
         case 'aborted':
         case 'http_error':
+        case 'login_required':
+        case 'authorization_error':
           break;
         default: {
           // Exhaustive: every code is handled above.

@@ -1,0 +1,779 @@
+//! Signing a user in: the authorization code grant with PKCE, refresh tokens, a token store that
+//! keeps tokens beyond the client, and, in browsers, one refresh across the tabs of a console
+//! (a Web Lock around every refresh, and the tokens shared over a `BroadcastChannel`, so that a
+//! rotated refresh token is never used twice).
+
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use web_sys::AbortSignal;
+
+use super::engine::{Engine, Inner};
+use super::platform::{self, get, set};
+use crate::core::oauth::Grant;
+use crate::core::signin::{
+    authorize_url, base64url, code_exchange_error, login_required, redirect_outcome,
+    refresh_refused, Param, Redirect,
+};
+use crate::core::token::Token;
+use crate::core::url::config_url;
+use crate::core::{cache, Code, Error, Secret};
+
+/// How a client signs a user in, as its options say.
+#[derive(Clone, Debug)]
+pub(crate) struct SignIn {
+    pub redirect_uri: String,
+    /// The authorize endpoint (`None` with an issuer: discovered).
+    pub authorization_url: Option<String>,
+    pub user_info_url: Option<String>,
+    /// An issuer whose discovery document names the endpoints.
+    pub issuer: Option<String>,
+    /// `scope` of the authorize request, space-separated.
+    pub scope: Option<String>,
+    /// `resource` of the authorize request (Dynatrace: the environment URL).
+    pub resource: Option<String>,
+    /// More authorize parameters.
+    pub params: Vec<Param>,
+    /// `{ getItem, setItem, removeItem }` for the state and verifier across the redirect.
+    pub state_storage: Option<JsValue>,
+}
+
+/// The sign-in endpoints in use.
+#[derive(Debug)]
+pub(crate) struct Endpoints {
+    pub authorize: Option<String>,
+    pub token_url: String,
+    pub token_origin: String,
+    pub user_info: Option<String>,
+}
+
+/// Where the state and the PKCE verifier wait for the redirect back: the `stateStorage` option,
+/// else `sessionStorage` where there is one (the page is left and loaded again), else memory.
+pub(crate) enum StateStore {
+    None,
+    Js(JsValue),
+    Memory(RefCell<Vec<(String, String)>>),
+}
+
+impl StateStore {
+    pub(crate) fn new(sign_in: Option<&SignIn>) -> StateStore {
+        let Some(si) = sign_in else {
+            return StateStore::None;
+        };
+        if let Some(s) = &si.state_storage {
+            return StateStore::Js(s.clone());
+        }
+        // Reading `sessionStorage` throws where storage is blocked (sandboxed frames).
+        match Reflect::get(&js_sys::global(), &JsValue::from_str("sessionStorage")) {
+            Ok(s) if s.is_object() => StateStore::Js(s),
+            _ => StateStore::Memory(RefCell::new(Vec::new())),
+        }
+    }
+
+    async fn call(&self, method: &str, args: &[&JsValue]) -> JsValue {
+        let StateStore::Js(store) = self else {
+            return JsValue::UNDEFINED;
+        };
+        let Ok(f) = get(store, method).dyn_into::<Function>() else {
+            return JsValue::UNDEFINED;
+        };
+        let array = Array::new();
+        for a in args {
+            array.push(a);
+        }
+        match f.apply(store, &array) {
+            Ok(v) => JsFuture::from(Promise::resolve(&v))
+                .await
+                .unwrap_or(JsValue::UNDEFINED),
+            Err(_) => JsValue::UNDEFINED,
+        }
+    }
+
+    async fn take(&self, key: &str) -> Option<String> {
+        match self {
+            StateStore::None => None,
+            StateStore::Memory(m) => {
+                let mut m = m.borrow_mut();
+                let i = m.iter().position(|(k, _)| k == key)?;
+                Some(m.remove(i).1)
+            }
+            StateStore::Js(_) => {
+                let k = JsValue::from_str(key);
+                let v = self.call("getItem", &[&k]).await.as_string();
+                self.call("removeItem", &[&k]).await;
+                v
+            }
+        }
+    }
+
+    async fn put(&self, key: &str, value: &str) {
+        match self {
+            StateStore::None => {}
+            StateStore::Memory(m) => m.borrow_mut().push((key.to_string(), value.to_string())),
+            StateStore::Js(_) => {
+                let (k, v) = (JsValue::from_str(key), JsValue::from_str(value));
+                self.call("setItem", &[&k, &v]).await;
+            }
+        }
+    }
+}
+
+/// Tokens as a token store and other tabs hold them.
+struct Stored {
+    access: Secret,
+    expires_at: f64,
+    refresh: Option<Secret>,
+    scope: Option<String>,
+}
+
+fn stored_from(v: &JsValue) -> Option<Stored> {
+    let access = get(v, "accessToken")
+        .as_string()
+        .filter(|s| !s.is_empty())?;
+    let expires_at = get(v, "expiresAt").as_f64().filter(|n| !n.is_nan())?;
+    Some(Stored {
+        access: Secret::new(access),
+        expires_at,
+        refresh: get(v, "refreshToken")
+            .as_string()
+            .filter(|s| !s.is_empty())
+            .map(Secret::new),
+        scope: get(v, "scope").as_string(),
+    })
+}
+
+fn stored_to_js(kind: &str, s: &Stored) -> Object {
+    let o = Object::new();
+    if !kind.is_empty() {
+        set(&o, "type", &JsValue::from_str(kind));
+    }
+    set(&o, "accessToken", &JsValue::from_str(s.access.expose()));
+    set(&o, "expiresAt", &JsValue::from_f64(s.expires_at));
+    if let Some(r) = &s.refresh {
+        set(&o, "refreshToken", &JsValue::from_str(r.expose()));
+    }
+    if let Some(sc) = &s.scope {
+        set(&o, "scope", &JsValue::from_str(sc));
+    }
+    o
+}
+
+/// The other tabs of this client (browsers: `BroadcastChannel` and `navigator.locks`).
+pub(crate) struct Tabs {
+    channel: JsValue,
+    lock_name: JsValue,
+    _on_message: Closure<dyn FnMut(JsValue)>,
+    /// Whether another tab has spoken: only then is it worth asking them before a refresh.
+    peers: Rc<Cell<bool>>,
+    /// Wakes a refresh that waits for another tab's tokens.
+    arrived: Rc<RefCell<Option<Function>>>,
+}
+
+impl Drop for Tabs {
+    fn drop(&mut self) {
+        if let Ok(close) = get(&self.channel, "close").dyn_into::<Function>() {
+            let _ = close.call0(&self.channel);
+        }
+    }
+}
+
+impl Tabs {
+    /// Joins the other tabs of this client where the platform allows.
+    pub(crate) fn join(engine: &Engine) {
+        let global = js_sys::global();
+        let channel_class = get(&global, "BroadcastChannel");
+        let locks = get(&get(&global, "navigator"), "locks");
+        if !channel_class.is_function() || !get(&locks, "request").is_function() {
+            return;
+        }
+        let s = &engine.0.s;
+        let key = s
+            .sign_in
+            .as_ref()
+            .and_then(|si| si.issuer.clone())
+            .unwrap_or_else(|| s.token_url.clone());
+        let name = JsValue::from_str(&["apm-oauth:", &key, " ", &s.core.client_id].concat());
+        let Ok(channel) = Reflect::construct(
+            channel_class.unchecked_ref::<Function>(),
+            &Array::of1(&name),
+        ) else {
+            return;
+        };
+        let weak: Weak<Inner> = Rc::downgrade(&engine.0);
+        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            if let Some(inner) = weak.upgrade() {
+                Engine(inner).on_message(&get(&event, "data"));
+            }
+        });
+        set(channel.unchecked_ref(), "onmessage", on_message.as_ref());
+        let tabs = Tabs {
+            channel,
+            lock_name: name,
+            _on_message: on_message,
+            peers: Rc::new(Cell::new(false)),
+            arrived: Rc::new(RefCell::new(None)),
+        };
+        // A starting tab asks its peers for the current tokens.
+        tabs.post(&hello());
+        *engine.0.tabs.borrow_mut() = Some(tabs);
+    }
+
+    fn post(&self, message: &JsValue) {
+        if let Ok(post) = get(&self.channel, "postMessage").dyn_into::<Function>() {
+            let _ = post.call1(&self.channel, message);
+        }
+    }
+}
+
+fn hello() -> JsValue {
+    let o = Object::new();
+    set(&o, "type", &JsValue::from_str("hello"));
+    o.into()
+}
+
+/// `count` random bytes from `crypto.getRandomValues`, as base64url.
+fn random(count: u32) -> Result<String, Error> {
+    let crypto = get(&js_sys::global(), "crypto");
+    let bytes = Uint8Array::new_with_length(count);
+    get(&crypto, "getRandomValues")
+        .dyn_into::<Function>()
+        .and_then(|f| f.call1(&crypto, &bytes))
+        .map_err(|_| no_crypto())?;
+    Ok(base64url(&platform::base64_bytes(&bytes.to_vec())))
+}
+
+fn no_crypto() -> Error {
+    Error::new(
+        Code::InvalidConfig,
+        "signing in needs WebCrypto (globalThis.crypto), which this runtime lacks",
+    )
+    .hint("use Node 20 or later, Deno or a current browser")
+}
+
+/// The PKCE S256 challenge of a verifier, through WebCrypto.
+async fn challenge(verifier: &str) -> Result<String, Error> {
+    let subtle = get(&get(&js_sys::global(), "crypto"), "subtle");
+    let digest = get(&subtle, "digest")
+        .dyn_into::<Function>()
+        .map_err(|_| no_crypto())?;
+    let data = Uint8Array::from(verifier.as_bytes());
+    let promise = digest
+        .call2(&subtle, &JsValue::from_str("SHA-256"), &data)
+        .map_err(|_| no_crypto())?;
+    let buffer = JsFuture::from(Promise::resolve(&promise))
+        .await
+        .map_err(|_| no_crypto())?;
+    let hash = Uint8Array::new(&buffer).to_vec();
+    Ok(base64url(&platform::base64_bytes(&hash)))
+}
+
+fn needs(class: &str, method: &str, option: &str) -> Error {
+    Error::new(
+        Code::InvalidConfig,
+        format!("{class}: {method} needs {option}"),
+    )
+}
+
+impl Engine {
+    /// The token endpoint in use: the configured one, or the issuer's.
+    pub(super) async fn token_endpoint(&self) -> Result<(String, String), Error> {
+        let s = &self.0.s;
+        if s.sign_in.as_ref().is_some_and(|si| si.issuer.is_some()) {
+            let e = self.endpoints().await?;
+            return Ok((e.token_url.clone(), e.token_origin.clone()));
+        }
+        Ok((s.token_url.clone(), s.token_origin.clone()))
+    }
+
+    /// The sign-in endpoints: configured, or read once from the issuer's discovery document.
+    async fn endpoints(&self) -> Result<Rc<Endpoints>, Error> {
+        let s = &self.0.s;
+        let Some(si) = &s.sign_in else {
+            return Err(needs(s.class, "signing in", "redirectUri"));
+        };
+        let Some(issuer) = &si.issuer else {
+            return Ok(Rc::new(Endpoints {
+                authorize: si.authorization_url.clone(),
+                token_url: s.token_url.clone(),
+                token_origin: s.token_origin.clone(),
+                user_info: si.user_info_url.clone(),
+            }));
+        };
+        if let Some(e) = self.0.st.borrow().discovered.clone() {
+            return Ok(e);
+        }
+        let url = [
+            issuer.trim_end_matches('/'),
+            "/.well-known/openid-configuration",
+        ]
+        .concat();
+        let origin = config_url("issuer", issuer, true)?.origin.serialize();
+        let failed = |why: &str| {
+            Error::new(
+                Code::InvalidConfig,
+                format!("{}: the issuer's discovery document could not be read ({why})", s.class),
+            )
+            .hint("check issuer: <issuer>/.well-known/openid-configuration must answer the OpenID Provider metadata")
+        };
+        let init = Object::new();
+        set(&init, "method", &JsValue::from_str("GET"));
+        set(&init, "headers", &{
+            let h = Object::new();
+            set(&h, "Accept", &JsValue::from_str("application/json"));
+            h.into()
+        });
+        let signal = web_sys::AbortController::new()
+            .map_err(|_| failed("no AbortController"))?
+            .signal();
+        let (response, body) = self
+            .send_plain(&url, &origin, &init, &signal)
+            .await
+            .map_err(|e| failed(&e.message))?;
+        if !(200..300).contains(&response.status()) {
+            return Err(failed(&format!("HTTP {}", response.status())));
+        }
+        let doc = js_sys::JSON::parse(&body).map_err(|_| failed("not JSON"))?;
+        let allow = s.sign_in.is_some() && issuer.starts_with("http://");
+        let endpoint = |name: &str| -> Result<Option<String>, Error> {
+            match get(&doc, name).as_string() {
+                None => Ok(None),
+                Some(u) => {
+                    let p = config_url(name, &u, allow)?;
+                    Ok(Some([p.origin.serialize(), p.rest].concat()))
+                }
+            }
+        };
+        let token_url = endpoint("token_endpoint")?.ok_or_else(|| failed("no token_endpoint"))?;
+        let token_origin = config_url("token_endpoint", &token_url, allow)?
+            .origin
+            .serialize();
+        let e = Rc::new(Endpoints {
+            authorize: si
+                .authorization_url
+                .clone()
+                .or(endpoint("authorization_endpoint")?),
+            token_url,
+            token_origin,
+            user_info: si.user_info_url.clone().or(endpoint("userinfo_endpoint")?),
+        });
+        self.0.st.borrow_mut().discovered = Some(e.clone());
+        Ok(e)
+    }
+
+    /// A new token for the calls that wait for one: another tab's, the store's, or a grant's.
+    pub(super) async fn obtain(&self, signal: &AbortSignal) -> Result<u64, Error> {
+        let lock = self.0.tabs.borrow().as_ref().map(|t| t.lock_name.clone());
+        let Some(name) = lock else {
+            return self.obtain_here(signal, false).await;
+        };
+        // Only the tab holding the lock refreshes; the others find its tokens when they get it.
+        let out: Rc<RefCell<Option<Result<u64, Error>>>> = Rc::default();
+        let (me, sig, slot) = (self.clone(), signal.clone(), out.clone());
+        let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+            future_to_promise(async move {
+                let r = me.obtain_here(&sig, true).await;
+                *slot.borrow_mut() = Some(r);
+                Ok(JsValue::UNDEFINED)
+            })
+            .into()
+        });
+        let locks = get(&get(&js_sys::global(), "navigator"), "locks");
+        let request = get(&locks, "request").unchecked_into::<Function>();
+        match request.call2(&locks, &name, &callback) {
+            Ok(p) => {
+                let _ = JsFuture::from(Promise::resolve(&p)).await;
+            }
+            Err(_) => return self.obtain_here(signal, false).await,
+        }
+        let result = out.borrow_mut().take();
+        result.unwrap_or_else(|| self.token_failure())
+    }
+
+    fn token_failure(&self) -> Result<u64, Error> {
+        Err(Error::new(
+            Code::TokenError,
+            "the token request did not finish",
+        ))
+    }
+
+    async fn obtain_here(&self, signal: &AbortSignal, shared: bool) -> Result<u64, Error> {
+        if let Some(c) = self.peek_fresh() {
+            return Ok(c.gen);
+        }
+        if shared {
+            if let Some(gen) = self.ask_tabs().await {
+                return Ok(gen);
+            }
+        }
+        let skew = self.0.s.skew_ms;
+        if let Some(store) = self.0.s.token_store.clone() {
+            if let Some(stored) = read_store(&store).await {
+                let now = platform::now();
+                // The token this client has just found stale (or given up) is not taken back.
+                let known = {
+                    let st = self.0.st.borrow();
+                    let same = |s: &Secret| s.expose() == stored.access.expose();
+                    st.cache.as_ref().is_some_and(|c| same(&c.value))
+                        || st.spent.as_ref().is_some_and(same)
+                };
+                if !known
+                    && now < cache::refresh_at(stored.expires_at, stored.expires_at - now, skew)
+                {
+                    return Ok(self.adopt(stored));
+                }
+                if stored.refresh.is_some() {
+                    self.0.st.borrow_mut().refresh = stored.refresh;
+                }
+            }
+        }
+        let token = if self.0.s.sign_in.is_some() {
+            self.refresh(signal).await?
+        } else {
+            self.fetch_token(signal, None).await?
+        };
+        let gen = self.install(token);
+        self.share().await;
+        Ok(gen)
+    }
+
+    /// Asks the other tabs for their tokens and waits a moment for an answer (only when there are
+    /// other tabs): the token `gen` when one arrived fresh.
+    async fn ask_tabs(&self) -> Option<u64> {
+        let (wait, resolve) = {
+            let tabs = self.0.tabs.borrow();
+            let tabs = tabs.as_ref()?;
+            if !tabs.peers.get() {
+                return None;
+            }
+            let mut resolve = None;
+            let p = Promise::new(&mut |res, _| resolve = Some(res));
+            let resolve = resolve?;
+            *tabs.arrived.borrow_mut() = Some(resolve.clone());
+            tabs.post(&hello());
+            (p, resolve)
+        };
+        let r = resolve.clone();
+        let _timer = platform::Timer::new(150.0, move || {
+            let _ = r.call0(&JsValue::UNDEFINED);
+        });
+        let _ = JsFuture::from(wait).await;
+        if let Some(t) = self.0.tabs.borrow().as_ref() {
+            t.arrived.borrow_mut().take();
+        }
+        drop(resolve);
+        self.peek_fresh().map(|c| c.gen)
+    }
+
+    /// A signed-in user's new token from the refresh token; a refused refresh token signs the user
+    /// out (here, in the store and in the other tabs).
+    async fn refresh(&self, signal: &AbortSignal) -> Result<Token, Error> {
+        let rt = self.0.st.borrow().refresh.clone();
+        let Some(rt) = rt else {
+            return Err(login_required(
+                "no user is signed in: this client holds no token and no refresh token",
+            ));
+        };
+        self.count_refresh_grant();
+        match self
+            .fetch_token(signal, Some(Grant::RefreshToken(rt.expose())))
+            .await
+        {
+            Ok(t) => Ok(t),
+            Err(e) if refresh_refused(&e) => {
+                self.forget();
+                self.share_sign_out().await;
+                let mut out = login_required(&format!(
+                    "the refresh token was refused, so the user must sign in again: {}",
+                    e.message
+                ));
+                out.status = e.status;
+                out.error = e.error;
+                out.error_description = e.error_description;
+                out.issue_id = e.issue_id;
+                Err(out)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Tokens from the store or another tab, cached under a new generation.
+    fn adopt(&self, s: Stored) -> u64 {
+        let now = platform::now();
+        self.install(Token {
+            access_token: s.access,
+            token_type: "Bearer",
+            expires_at_ms: s.expires_at,
+            lifetime_ms: (s.expires_at - now).max(0.0),
+            scope: s.scope,
+            resource: None,
+            refresh_token: s.refresh,
+            id_token: None,
+        })
+    }
+
+    fn current(&self) -> Option<Stored> {
+        let st = self.0.st.borrow();
+        let c = st.cache.as_ref()?;
+        Some(Stored {
+            access: c.value.clone(),
+            expires_at: c.expires_at,
+            refresh: st.refresh.clone(),
+            scope: c.scope.clone(),
+        })
+    }
+
+    /// Hands the current tokens to the store and to the other tabs.
+    async fn share(&self) {
+        let Some(cur) = self.current() else {
+            return;
+        };
+        if let Some(tabs) = self.0.tabs.borrow().as_ref() {
+            tabs.post(&stored_to_js("tokens", &cur));
+        }
+        if let Some(store) = &self.0.s.token_store {
+            write_store(store, &stored_to_js("", &cur).into()).await;
+        }
+    }
+
+    /// Tells the store and the other tabs that the user is signed out.
+    async fn share_sign_out(&self) {
+        if let Some(tabs) = self.0.tabs.borrow().as_ref() {
+            let o = Object::new();
+            set(&o, "type", &JsValue::from_str("signout"));
+            tabs.post(&o);
+        }
+        if let Some(store) = &self.0.s.token_store {
+            write_store(store, &JsValue::NULL).await;
+        }
+    }
+
+    /// A message from another tab of this client.
+    fn on_message(&self, data: &JsValue) {
+        let kind = get(data, "type").as_string().unwrap_or_default();
+        let tabs = self.0.tabs.borrow();
+        let Some(tabs) = tabs.as_ref() else {
+            return;
+        };
+        tabs.peers.set(true);
+        match kind.as_str() {
+            "hello" => {
+                if let Some(cur) = self.current() {
+                    tabs.post(&stored_to_js("tokens", &cur));
+                }
+            }
+            "tokens" => {
+                if let Some(s) = stored_from(data) {
+                    let newer = self
+                        .0
+                        .st
+                        .borrow()
+                        .cache
+                        .as_ref()
+                        .map_or(true, |c| c.expires_at < s.expires_at);
+                    if newer {
+                        self.adopt(s);
+                    }
+                }
+                if let Some(wake) = tabs.arrived.borrow_mut().take() {
+                    let _ = wake.call0(&JsValue::UNDEFINED);
+                }
+            }
+            "signout" => self.forget(),
+            _ => {}
+        }
+    }
+
+    /// The authorize URL for a new sign-in: a fresh `state` and PKCE verifier, kept until the
+    /// redirect comes back.
+    pub(crate) async fn build_authorization_url(&self) -> Result<String, Error> {
+        let s = &self.0.s;
+        let si = s
+            .sign_in
+            .as_ref()
+            .ok_or_else(|| needs(s.class, "buildAuthorizationUrl", "redirectUri"))?;
+        let endpoints = self.endpoints().await?;
+        let authorize = endpoints
+            .authorize
+            .as_ref()
+            .ok_or_else(|| needs(s.class, "buildAuthorizationUrl", "authorizationUrl"))?;
+        let state = random(16)?;
+        let verifier = random(32)?;
+        let challenge = challenge(&verifier).await?;
+        self.0.states.put(&self.state_key(&state), &verifier).await;
+        let p = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let mut params = vec![
+            p("response_type", "code"),
+            p("client_id", &s.core.client_id),
+            p("redirect_uri", &si.redirect_uri),
+        ];
+        if let Some(scope) = &si.scope {
+            params.push(p("scope", scope));
+        }
+        params.push(p("state", &state));
+        params.push(p("code_challenge", &challenge));
+        params.push(p("code_challenge_method", "S256"));
+        if let Some(r) = &si.resource {
+            params.push(p("resource", r));
+        }
+        for (k, v) in &si.params {
+            if !params.iter().any(|(n, _)| n == k) {
+                params.push((k.clone(), v.clone()));
+            }
+        }
+        Ok(authorize_url(authorize, &params))
+    }
+
+    fn state_key(&self, state: &str) -> String {
+        ["apm-oauth:", &self.0.s.core.client_id, ":", state].concat()
+    }
+
+    /// Handles the redirect back: checks the state, exchanges the code with its verifier and
+    /// caches the tokens. `None` for a URL that carries neither a code nor an error.
+    pub(crate) async fn handle_redirect(
+        &self,
+        href: &str,
+    ) -> Result<Option<Rc<super::engine::Cached>>, Error> {
+        let s = &self.0.s;
+        let si = s
+            .sign_in
+            .as_ref()
+            .ok_or_else(|| needs(s.class, "handleRedirect", "redirectUri"))?;
+        let url = web_sys::Url::new(href).map_err(|_| {
+            Error::new(
+                Code::InvalidArgument,
+                "handleRedirect takes the URL the user came back to (e.g. location.href)",
+            )
+        })?;
+        let q = url.search_params();
+        let redirect = Redirect {
+            code: q.get("code"),
+            state: q.get("state"),
+            error: q.get("error"),
+            error_description: q.get("error_description"),
+        };
+        if redirect.code.is_none() && redirect.error.is_none() {
+            return Ok(None);
+        }
+        clean_address_bar();
+        let verifier = match &redirect.state {
+            Some(state) => self.0.states.take(&self.state_key(state)).await,
+            None => None,
+        };
+        let expected = verifier.as_ref().and(redirect.state.as_deref());
+        let Some(code) = redirect_outcome(&redirect, expected)? else {
+            return Ok(None);
+        };
+        let verifier = verifier.unwrap_or_default();
+        let signal = web_sys::AbortController::new()
+            .map_err(|_| self.token_failure().unwrap_err())?
+            .signal();
+        let grant = Grant::AuthorizationCode {
+            code: &code,
+            redirect_uri: &si.redirect_uri,
+            verifier: &verifier,
+        };
+        let token = self
+            .fetch_token(&signal, Some(grant))
+            .await
+            .map_err(code_exchange_error)?;
+        self.install(token);
+        self.share().await;
+        let cached = self.0.st.borrow().cache.clone();
+        Ok(cached)
+    }
+
+    /// The signed-in user's claims from the user-info endpoint.
+    pub(crate) async fn user_info(&self) -> Result<JsValue, Error> {
+        let s = &self.0.s;
+        let endpoints = self.endpoints().await?;
+        let url = endpoints
+            .user_info
+            .as_ref()
+            .ok_or_else(|| needs(s.class, "userInfo", "userInfoUrl"))?;
+        let origin = config_url("userInfoUrl", url, true)?.origin.serialize();
+        let response = self.fetch_at(url, &origin).await?;
+        let status = response.status();
+        let body = match response.json() {
+            Ok(p) => JsFuture::from(p).await.ok(),
+            Err(_) => None,
+        };
+        match body {
+            Some(v) if (200..300).contains(&status) && v.is_object() => Ok(v),
+            _ => Err(Error::new(
+                Code::HttpError,
+                format!("the user-info endpoint answered HTTP {status} without the user's claims"),
+            )
+            .status(status)
+            .hint(if status == 401 || status == 403 {
+                "the token was refused: include the openid scope, and sign in again"
+            } else {
+                "check userInfoUrl"
+            })),
+        }
+    }
+
+    /// Whether this client holds a token or a refresh token now.
+    pub(crate) fn is_signed_in(&self) -> bool {
+        let st = self.0.st.borrow();
+        st.cache.is_some() || st.refresh.is_some()
+    }
+
+    /// Forgets the user's tokens here, in the store and in the other tabs.
+    pub(crate) async fn sign_out(&self) {
+        self.abort_inflight();
+        self.forget();
+        self.share_sign_out().await;
+    }
+}
+
+/// The store's tokens, when it holds usable ones (a store that fails is a store without tokens).
+async fn read_store(store: &JsValue) -> Option<Stored> {
+    let get_fn = get(store, "get").dyn_into::<Function>().ok()?;
+    let v = get_fn.call0(store).ok()?;
+    let v = JsFuture::from(Promise::resolve(&v)).await.ok()?;
+    stored_from(&v)
+}
+
+async fn write_store(store: &JsValue, tokens: &JsValue) {
+    if let Ok(set_fn) = get(store, "set").dyn_into::<Function>() {
+        if let Ok(v) = set_fn.call1(store, tokens) {
+            let _ = JsFuture::from(Promise::resolve(&v)).await;
+        }
+    }
+}
+
+/// Removes the redirect's parameters from the address bar, where there is one, so that a reload
+/// or a bookmark never replays a used code.
+fn clean_address_bar() {
+    let global = js_sys::global();
+    let history = get(&global, "history");
+    let href = get(&get(&global, "location"), "href").as_string();
+    let (Some(href), Ok(replace)) = (href, get(&history, "replaceState").dyn_into::<Function>())
+    else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::new(&href) else {
+        return;
+    };
+    let q = url.search_params();
+    for name in [
+        "code",
+        "state",
+        "session_state",
+        "error",
+        "error_description",
+        "iss",
+    ] {
+        q.delete(name);
+    }
+    let _ = replace.call3(
+        &history,
+        &get(&history, "state"),
+        &JsValue::from_str(""),
+        &JsValue::from_str(&url.href()),
+    );
+}

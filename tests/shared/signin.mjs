@@ -1,0 +1,787 @@
+// Signing a user in (issue 10): authorization code + PKCE (S256) against the emulator's Dynatrace
+// SSO (authorize page, token.dynatrace.com code and refresh grants, userinfo, discovery), the
+// refresh token grant (single flight, rotation, the 401 retry, a refused refresh), stateStorage
+// across a reload, tokenStore (sign-in and client credentials), OAuthClient with `issuer`, the new
+// error codes, and that no code, verifier, refresh token, ID token or access token leaks.
+import { createSuite, requestsOf, waitFor, sleep } from './harness.mjs';
+
+const ENV = '/platform/management/v1/environment';
+/** Any loopback redirect URI is allowed for the emulator's public client; nothing listens there. */
+export const REDIRECT = 'http://127.0.0.1:8765/callback';
+const SCOPE = ['openid', 'storage:logs:read'];
+const DEFAULT_USER = 'emulator.user@example.com';
+
+/** Options of a Dynatrace sign-in client on the emulator (endpoints passed explicitly). */
+export function signinOptions(emu, extra = {}) {
+  return {
+    environmentUrl: emu.urls.dynatrace,
+    clientId: emu.credentials.dynatraceUser.clientId,
+    redirectUri: REDIRECT,
+    scope: SCOPE,
+    authorizationUrl: emu.urls.ssoAuthorize,
+    tokenUrl: emu.urls.dtToken,
+    userInfoUrl: emu.urls.ssoUserInfo,
+    ...extra,
+  };
+}
+
+function xmlUnescape(s) {
+  return s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/**
+ * Plays the browser between the authorize URL and the redirect back: GET the authorize URL
+ * (a 302 at once with autoLogin or an error redirect, else the login page, whose form is posted
+ * like a user would) and returns the Location of the redirect back to the app.
+ */
+export async function followAuthorize(emu, url, { user = DEFAULT_USER, deny = false } = {}) {
+  const res = await fetch(url, { redirect: 'manual' });
+  if (res.status === 302 || res.status === 303) {
+    await res.arrayBuffer();
+    return res.headers.get('location');
+  }
+  const html = await res.text();
+  if (res.status !== 200) throw new Error(`the authorize page answered ${res.status}: ${html.slice(0, 300)}`);
+  const form = new URLSearchParams();
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) form.append(m[1], xmlUnescape(m[2]));
+  const action = /<form id="login" method="post" action="([^"]+)">/.exec(html);
+  if (!action) throw new Error('no login form on the authorize page');
+  form.set('user', user);
+  form.set('action', deny ? 'deny' : 'sign-in');
+  const post = await fetch(new URL(xmlUnescape(action[1]), url), { method: 'POST', body: form, redirect: 'manual' });
+  await post.arrayBuffer();
+  if (post.status !== 302) throw new Error(`the login form post answered ${post.status}`);
+  return post.headers.get('location');
+}
+
+/** base64url(SHA-256(text)) with WebCrypto, as RFC 7636 S256. */
+export async function s256(text) {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+  return btoa(String.fromCharCode(...digest)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** The id_token's header as the emulator writes it (unsigned JWT): no text may hold it. */
+const ID_TOKEN_HEADER = `${btoa(JSON.stringify({ alg: 'none', typ: 'JWT' })).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}.`;
+
+/** A Storage-like object over a Map, recording the calls. */
+export function memoryStorage() {
+  const map = new Map();
+  const calls = [];
+  return {
+    map,
+    calls,
+    getItem(k) {
+      calls.push(['getItem', k]);
+      return map.has(k) ? map.get(k) : null;
+    },
+    setItem(k, v) {
+      calls.push(['setItem', k]);
+      map.set(k, String(v));
+    },
+    removeItem(k) {
+      calls.push(['removeItem', k]);
+      map.delete(k);
+    },
+  };
+}
+
+/** A tokenStore recording what it is given; `async` makes both methods return Promises. */
+export function recordingStore(initial = null, { async = false } = {}) {
+  const store = {
+    value: initial,
+    sets: [],
+    gets: 0,
+    get() {
+      store.gets += 1;
+      const v = store.value === null ? null : { ...store.value };
+      return async ? Promise.resolve(v) : v;
+    },
+    set(tokens) {
+      store.sets.push(tokens === null ? null : { ...tokens });
+      store.value = tokens === null ? null : { ...tokens };
+      return async ? Promise.resolve() : undefined;
+    },
+  };
+  return store;
+}
+
+export function signinCases(ctx) {
+  const s = createSuite(ctx);
+  const { assert } = ctx;
+  const { DynatraceClient, AppDynamicsClient, OAuthClient } = ctx.lib;
+  s.addSecret(ID_TOKEN_HEADER);
+
+  const signin = (emu, extra) => s.track(new DynatraceClient(signinOptions(emu, extra)));
+
+  /** Every code, verifier and refresh token the emulator was sent joins the secrets. */
+  function harvest(emu) {
+    for (const r of requestsOf(emu, 'dtToken')) {
+      const p = new URLSearchParams(r.body);
+      for (const k of ['code', 'code_verifier', 'refresh_token']) s.addSecret(p.get(k));
+    }
+  }
+  function rememberStore(store) {
+    for (const t of store.sets) if (t) for (const k of ['accessToken', 'refreshToken']) s.addSecret(t[k]);
+  }
+  function rememberLocation(location) {
+    const u = new URL(location);
+    s.addSecret(u.searchParams.get('code'));
+  }
+
+  /** Signs `client` in through the login form; returns { url, location, token }. */
+  async function signIn(emu, client, opts) {
+    const url = await client.buildAuthorizationUrl();
+    const location = await followAuthorize(emu, url, opts);
+    rememberLocation(location);
+    const token = await client.handleRedirect(location);
+    harvest(emu);
+    if (token) s.addSecret(token.accessToken);
+    return { url, location, token };
+  }
+
+  /** The one request of a grant to the dtToken role, as form parameters. */
+  function grantRequests(emu, grant) {
+    return requestsOf(emu, 'dtToken')
+      .map((r) => ({ ...r, params: new URLSearchParams(r.body) }))
+      .filter((r) => r.params.get('grant_type') === grant);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The authorize URL
+
+  s.test('buildAuthorizationUrl: the authorize URL with PKCE S256, a fresh state, resource and authorizationParams; no request', async (emu) => {
+    const dt = signin(emu, { authorizationParams: { prompt: 'consent', login_hint: 'jane.doe@example.com' } });
+    const a = await dt.buildAuthorizationUrl();
+    const b = await dt.buildAuthorizationUrl();
+    assert.equal(typeof a, 'string');
+    for (const url of [a, b]) {
+      const u = new URL(url);
+      assert.equal(`${u.origin}${u.pathname}`, emu.urls.ssoAuthorize);
+      const q = u.searchParams;
+      assert.equal(q.get('response_type'), 'code');
+      assert.equal(q.get('client_id'), 'dt0s12.EMULATOR');
+      assert.equal(q.get('redirect_uri'), REDIRECT);
+      assert.equal(q.get('scope'), 'openid storage:logs:read', 'scope is space separated');
+      assert.equal(q.get('code_challenge_method'), 'S256');
+      assert.match(q.get('code_challenge'), /^[A-Za-z0-9_-]{43}$/);
+      assert.match(q.get('state'), /^[A-Za-z0-9_~.-]{16,}$/, 'state is long enough and URL safe');
+      assert.equal(q.get('resource'), emu.urls.dynatrace);
+      assert.equal(q.get('prompt'), 'consent');
+      assert.equal(q.get('login_hint'), 'jane.doe@example.com');
+      assert.equal(q.getAll('state').length, 1);
+      assert.equal(q.has('client_secret'), false);
+      assert.equal(q.has('code_verifier'), false, 'the verifier never goes to the authorize endpoint');
+    }
+    const qa = new URL(a).searchParams;
+    const qb = new URL(b).searchParams;
+    assert.notEqual(qa.get('state'), qb.get('state'), 'a fresh state per call');
+    assert.notEqual(qa.get('code_challenge'), qb.get('code_challenge'), 'a fresh verifier per call');
+    assert.equal(emu.requests.length, 0, 'building the URL makes no request');
+    assert.equal(dt.isSignedIn(), false);
+  });
+
+  s.test('signIn() without a location (Node, Deno) resolves to the authorize URL', async (emu) => {
+    const dt = signin(emu);
+    const url = await dt.signIn();
+    assert.equal(typeof url, 'string');
+    const u = new URL(url);
+    assert.equal(`${u.origin}${u.pathname}`, emu.urls.ssoAuthorize);
+    assert.equal(u.searchParams.get('response_type'), 'code');
+    assert.equal(u.searchParams.get('code_challenge_method'), 'S256');
+    assert.equal(u.searchParams.get('resource'), emu.urls.dynatrace);
+    // The state it issued is redeemable by the same client.
+    const location = await followAuthorize(emu, url);
+    rememberLocation(location);
+    const token = await dt.handleRedirect(location);
+    harvest(emu);
+    assert.equal(token.tokenType, 'Bearer');
+    assert.equal(dt.isSignedIn(), true);
+  });
+
+  s.test('the endpoints default to the stage of environmentUrl (authorize, token, userinfo)', async () => {
+    const stages = [
+      ['https://abc12345.apps.dynatrace.com', 'https://sso.dynatrace.com/oauth2/authorize', 'https://token.dynatrace.com/sso/oauth2/token', 'https://sso.dynatrace.com/sso/oauth2/userinfo'],
+      ['https://abc12345.sprint.apps.dynatracelabs.com', 'https://sso-sprint.dynatracelabs.com/oauth2/authorize', 'https://hard.token.dynatracelabs.com/sso/oauth2/token', 'https://sso-sprint.dynatracelabs.com/sso/oauth2/userinfo'],
+      ['https://abc12345.dev.apps.dynatracelabs.com', 'https://sso-dev.dynatracelabs.com/oauth2/authorize', 'https://dev.token.dynatracelabs.com/sso/oauth2/token', 'https://sso-dev.dynatracelabs.com/sso/oauth2/userinfo'],
+    ];
+    for (const [environmentUrl, authorize, token, userinfo] of stages) {
+      const seen = [];
+      // No network: a transport that answers like the endpoints would.
+      const transport = async (input, init) => {
+        const url = String(input instanceof Request ? input.url : input);
+        seen.push(url);
+        if (url.startsWith(token)) {
+          return new Response(JSON.stringify({ access_token: 'stage-access-token-0123456789', token_type: 'Bearer', expires_in: 300, refresh_token: 'stage-refresh-token-0123456789', scope: 'openid' }), {
+            status: 200,
+            headers: { 'content-type': 'application/json' },
+          });
+        }
+        if (url.startsWith(userinfo)) return new Response(JSON.stringify({ sub: 's', email: 'e@example.com', name: 'E' }), { headers: { 'content-type': 'application/json' } });
+        return new Response('unexpected', { status: 599 });
+      };
+      s.addSecret('stage-access-token-0123456789');
+      s.addSecret('stage-refresh-token-0123456789');
+      const dt = s.track(new DynatraceClient({ environmentUrl, clientId: 'dt0s12.STAGE', redirectUri: 'https://console.example.com/callback', scope: 'openid', fetch: transport }));
+      const url = await dt.buildAuthorizationUrl();
+      assert.ok(url.startsWith(`${authorize}?`), `${environmentUrl}: ${url.split('?')[0]}`);
+      const state = new URL(url).searchParams.get('state');
+      const t = await dt.handleRedirect(`https://console.example.com/callback?code=stage-code-0123456789&state=${encodeURIComponent(state)}`);
+      assert.equal(t.accessToken, 'stage-access-token-0123456789');
+      assert.equal(seen.length, 1);
+      assert.ok(seen[0].startsWith(token), `${environmentUrl}: token URL ${seen[0]}`);
+      assert.deepEqual(await dt.userInfo(), { sub: 's', email: 'e@example.com', name: 'E' });
+      assert.ok(seen[1].startsWith(userinfo), `${environmentUrl}: userinfo URL ${seen[1]}`);
+    }
+  });
+
+  // ------------------------------------------------------------------------------------------
+  // The redirect back
+
+  s.test('the login form, the code exchange with the verifier, then fetch and userInfo as the user', async (emu) => {
+    const dt = signin(emu);
+    assert.equal(dt.isSignedIn(), false);
+    const before = Date.now();
+    const { url, location, token } = await signIn(emu, dt, { user: 'jane.doe@example.com' });
+    assert.equal(emu.counters.sso.login, 1, 'signed in through the form');
+    const back = new URL(location);
+    assert.equal(`${back.origin}${back.pathname}`, REDIRECT);
+    assert.equal(back.searchParams.get('state'), new URL(url).searchParams.get('state'));
+
+    assert.deepEqual(Object.keys(token).sort().filter((k) => !['resource'].includes(k)), ['accessToken', 'expiresAt', 'scope', 'tokenType']);
+    assert.equal(token.tokenType, 'Bearer');
+    assert.equal(typeof token.accessToken, 'string');
+    assert.equal(token.scope, 'openid storage:logs:read');
+    assert.ok(token.expiresAt >= before + 299_000 && token.expiresAt <= Date.now() + 300_000, `expiresAt ${token.expiresAt - Date.now()} ms ahead`);
+    assert.equal(dt.isSignedIn(), true);
+
+    // The code grant on the wire: public client, no secret, the verifier matches the challenge.
+    const [grant] = grantRequests(emu, 'authorization_code');
+    assert.equal(emu.counters.dtToken.code, 1);
+    assert.equal(emu.counters.dtToken.issued, 1);
+    assert.equal(emu.counters.sso.token, 0, 'the code grant goes to token.dynatrace.com, not to the client-credentials endpoint');
+    assert.equal(grant.params.get('code'), back.searchParams.get('code'));
+    assert.equal(grant.params.get('redirect_uri'), REDIRECT);
+    assert.equal(grant.params.get('client_id'), 'dt0s12.EMULATOR');
+    assert.equal(grant.params.has('client_secret'), false);
+    assert.equal(grant.headers.authorization, undefined, 'a public client sends no Authorization');
+    assert.match(grant.headers['content-type'], /^application\/x-www-form-urlencoded/);
+    const verifier = grant.params.get('code_verifier');
+    assert.match(verifier, /^[A-Za-z0-9\-._~]{43,128}$/);
+    assert.equal(await s256(verifier), new URL(url).searchParams.get('code_challenge'));
+
+    const res = await dt.fetch(ENV);
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).environmentId, 'abc12345');
+    const [api] = requestsOf(emu, 'dynatrace');
+    assert.equal(api.headers.authorization, `Bearer ${token.accessToken}`);
+
+    const info = await dt.userInfo();
+    assert.deepEqual(info, { sub: info.sub, email: 'jane.doe@example.com', name: 'Jane Doe' });
+    assert.match(info.sub, /^[0-9a-f]{8}-/);
+    const [infoRequest] = requestsOf(emu, 'sso', '/sso/oauth2/userinfo');
+    assert.equal(infoRequest.headers.authorization, `Bearer ${token.accessToken}`);
+    assert.equal(emu.counters.sso.userinfo, 1);
+
+    const again = await dt.getToken();
+    assert.equal(again.accessToken, token.accessToken, 'the cached user token');
+    const st = dt.stats();
+    assert.equal(st.tokenRequests, 1);
+    assert.equal(st.refreshTokenGrants, 0);
+    assert.equal(emu.counters.dtToken.token, 1);
+  });
+
+  s.test('autoLogin: the authorize request redirects back at once', async (emu) => {
+    emu.options.dynatrace.autoLogin = true;
+    const dt = signin(emu);
+    const { token } = await signIn(emu, dt);
+    assert.equal(emu.counters.sso.login, 0);
+    assert.equal(emu.counters.sso.authorize, 1);
+    assert.equal(token.tokenType, 'Bearer');
+    const info = await dt.userInfo();
+    assert.deepEqual(info, { sub: info.sub, email: DEFAULT_USER, name: 'Emulator User' });
+  });
+
+  s.test('handleRedirect: null for a URL with neither code nor error, without any request', async (emu) => {
+    const dt = signin(emu);
+    await dt.buildAuthorizationUrl();
+    for (const href of [REDIRECT, `${REDIRECT}?foo=1`, `${REDIRECT}#x`, `${emu.urls.dynatrace}/app/page?tab=2`]) {
+      assert.equal(await dt.handleRedirect(href), null, href);
+    }
+    assert.equal(emu.requests.length, 0);
+    assert.equal(dt.isSignedIn(), false);
+  });
+
+  s.test('authorization_error: an error redirect keeps error and errorDescription, and exchanges nothing', async (emu) => {
+    emu.setFault('sso', 'authorize', { kind: 'errorRedirect', error: 'access_denied', description: 'The user said no.', count: 1 });
+    const dt = signin(emu);
+    const location = await followAuthorize(emu, await dt.buildAuthorizationUrl());
+    assert.equal(new URL(location).searchParams.get('error'), 'access_denied');
+    const e = await s.rejects(dt.handleRedirect(location), 'authorization_error', { error: 'access_denied', errorDescription: 'The user said no.' });
+    assert.match(e.message, /access_denied/);
+    assert.equal(emu.counters.dtToken.token, 0);
+    assert.equal(dt.isSignedIn(), false);
+
+    // The user pressing Cancel on the login page.
+    const denied = await followAuthorize(emu, await dt.buildAuthorizationUrl(), { deny: true });
+    await s.rejects(dt.handleRedirect(denied), 'authorization_error', { error: 'access_denied', errorDescription: /cancelled/ });
+    assert.equal(emu.counters.dtToken.token, 0);
+  });
+
+  s.test('authorization_error: a state this client did not issue, or none, is refused before any token request', async (emu) => {
+    const dt = signin(emu);
+    const other = signin(emu);
+    // Never started a sign-in.
+    await s.rejects(dt.handleRedirect(`${REDIRECT}?code=forged-code-0123456789&state=forged-state-0123456789`), 'authorization_error');
+    // Started one, and the redirect carries another state.
+    await dt.buildAuthorizationUrl();
+    await s.rejects(dt.handleRedirect(`${REDIRECT}?code=forged-code-0123456789&state=forged-state-0123456789`), 'authorization_error');
+    await s.rejects(dt.handleRedirect(`${REDIRECT}?code=forged-code-0123456789`), 'authorization_error');
+    // A real code and state, issued for another client instance (its own memory state storage).
+    const location = await followAuthorize(emu, await other.buildAuthorizationUrl());
+    rememberLocation(location);
+    await s.rejects(dt.handleRedirect(location), 'authorization_error');
+    assert.equal(emu.counters.dtToken.token, 0, 'nothing was exchanged');
+    assert.equal(dt.isSignedIn(), false);
+    // The rightful client can still redeem it.
+    const t = await other.handleRedirect(location);
+    harvest(emu);
+    assert.equal(t.tokenType, 'Bearer');
+  });
+
+  s.test('authorization_error: a state is single use (the same redirect handled twice)', async (emu) => {
+    const dt = signin(emu);
+    const { location } = await signIn(emu, dt);
+    await s.rejects(dt.handleRedirect(location), 'authorization_error');
+    assert.equal(emu.counters.dtToken.code, 1, 'the used state does not reach the token endpoint again');
+    assert.equal(dt.isSignedIn(), true, 'the first sign-in stands');
+    assert.equal((await dt.fetch(ENV)).status, 200);
+  });
+
+  s.test('the latest of several sign-in attempts completes', async (emu) => {
+    const dt = signin(emu);
+    await dt.buildAuthorizationUrl();
+    const { token } = await signIn(emu, dt);
+    assert.equal(token.tokenType, 'Bearer');
+  });
+
+  s.test('authorization_error: a refused code exchange (expired code) keeps status, error and errorDescription', async (emu) => {
+    emu.setFault('dtToken', 'token', { kind: 'expiredCode', count: 1 });
+    const dt = signin(emu);
+    const url = await dt.buildAuthorizationUrl();
+    const location = await followAuthorize(emu, url);
+    rememberLocation(location);
+    const e = await s.rejects(dt.handleRedirect(location), 'authorization_error', { status: 400, error: 'invalid_grant', errorDescription: 'The authorization code expired.' });
+    harvest(emu);
+    assert.equal(typeof e.message, 'string');
+    assert.equal(emu.counters.dtToken.code, 1, 'a refusal is not retried');
+    assert.equal(dt.isSignedIn(), false);
+    await s.rejects(dt.getToken(), 'login_required');
+    // Signing in again works.
+    const again = await signIn(emu, dt);
+    assert.equal(again.token.tokenType, 'Bearer');
+  });
+
+  // ------------------------------------------------------------------------------------------
+  // Refresh
+
+  s.test('a stale access token is refreshed with the refresh token; rotated refresh tokens are followed', async (emu) => {
+    emu.options.dynatrace.tokenLifetimeSeconds = 1;
+    const dt = signin(emu);
+    const { token } = await signIn(emu, dt);
+    const [codeGrant] = grantRequests(emu, 'authorization_code');
+    assert.ok(codeGrant);
+    await sleep(700);
+    const t2 = await dt.getToken();
+    harvest(emu);
+    s.addSecret(t2.accessToken);
+    assert.notEqual(t2.accessToken, token.accessToken);
+    assert.equal(emu.counters.dtToken.refresh, 1);
+    const [r1] = grantRequests(emu, 'refresh_token');
+    assert.equal(r1.params.get('client_id'), 'dt0s12.EMULATOR');
+    assert.equal(r1.params.has('client_secret'), false);
+    assert.equal(r1.params.has('code_verifier'), false);
+    assert.match(r1.params.get('refresh_token'), /^[A-Za-z0-9_-]{20,}$/);
+    assert.equal(r1.headers.authorization, undefined);
+
+    // Again: the second refresh must present the rotated refresh token (the first is dead now).
+    await sleep(700);
+    const t3 = await dt.getToken();
+    harvest(emu);
+    assert.notEqual(t3.accessToken, t2.accessToken);
+    const refreshes = grantRequests(emu, 'refresh_token');
+    assert.equal(refreshes.length, 2);
+    assert.notEqual(refreshes[1].params.get('refresh_token'), refreshes[0].params.get('refresh_token'));
+    assert.equal(emu.counters.dtToken.issued, 3);
+    const st = dt.stats();
+    assert.equal(st.refreshTokenGrants, 2);
+    assert.equal(st.tokenRequests, 3, 'every request to a token endpoint counts');
+
+    emu.options.dynatrace.tokenLifetimeSeconds = 300;
+    await sleep(700);
+    assert.equal((await dt.fetch(ENV)).status, 200);
+    assert.equal(dt.isSignedIn(), true);
+  });
+
+  s.test('without rotation (no refresh_token in the answer) the refresh token is kept and reused', async (emu) => {
+    emu.options.dynatrace.tokenLifetimeSeconds = 1;
+    emu.options.dynatrace.rotateRefreshTokens = false;
+    const dt = signin(emu);
+    await signIn(emu, dt);
+    await sleep(700);
+    await dt.getToken();
+    await sleep(700);
+    await dt.getToken();
+    harvest(emu);
+    const refreshes = grantRequests(emu, 'refresh_token');
+    assert.equal(refreshes.length, 2);
+    assert.equal(refreshes[0].params.get('refresh_token'), refreshes[1].params.get('refresh_token'));
+    assert.equal(emu.counters.dtToken.issued, 3);
+  });
+
+  s.test('single flight: 20 concurrent fetches on an expired token make one refresh request', async (emu) => {
+    emu.options.dynatrace.tokenLifetimeSeconds = 1;
+    const dt = signin(emu);
+    await signIn(emu, dt);
+    emu.options.dynatrace.tokenLifetimeSeconds = 300;
+    await sleep(1100);
+    const statuses = await Promise.all(Array.from({ length: 20 }, () => dt.fetch(ENV).then(async (r) => (await r.arrayBuffer(), r.status))));
+    harvest(emu);
+    assert.deepEqual(statuses, Array(20).fill(200));
+    assert.equal(emu.counters.dtToken.refresh, 1);
+    assert.equal(emu.counters.dtToken.token, 2);
+    assert.equal(dt.stats().refreshTokenGrants, 1);
+    assert.equal(dt.stats().tokenRequests, 2);
+    assert.equal(emu.counters.dynatrace.api, 20);
+  });
+
+  s.test('invalidate() drops the access token only: the next call refreshes', async (emu) => {
+    const dt = signin(emu);
+    const { token } = await signIn(emu, dt);
+    dt.invalidate();
+    assert.equal(dt.isSignedIn(), true, 'the refresh token is kept');
+    const t = await dt.getToken();
+    harvest(emu);
+    assert.notEqual(t.accessToken, token.accessToken);
+    assert.equal(emu.counters.dtToken.refresh, 1);
+    assert.equal(emu.counters.dtToken.code, 1);
+  });
+
+  s.test('a 401 from the API: one refresh, then the retry; a second 401 is returned', async (emu) => {
+    const dt = signin(emu);
+    const { token } = await signIn(emu, dt);
+    emu.setFault('dynatrace', 'api', { kind: 'unauthorized', count: 1 });
+    const res = await dt.fetch(ENV);
+    harvest(emu);
+    assert.equal(res.status, 200);
+    assert.equal(emu.counters.dtToken.refresh, 1);
+    assert.equal(emu.counters.dynatrace.api, 2);
+    const api = requestsOf(emu, 'dynatrace');
+    assert.equal(api[0].headers.authorization, `Bearer ${token.accessToken}`);
+    assert.notEqual(api[1].headers.authorization, api[0].headers.authorization, 'the retry carries the refreshed token');
+    let st = dt.stats();
+    assert.equal(st.unauthorizedRetries, 1);
+    assert.equal(st.refreshTokenGrants, 1);
+
+    emu.setFault('dynatrace', 'api', { kind: 'unauthorized', count: 2 });
+    const twice = await dt.fetch(ENV);
+    harvest(emu);
+    assert.equal(twice.status, 401, 'the second 401 is the answer');
+    assert.equal(emu.counters.dtToken.refresh, 2, 'one refresh per call');
+    st = dt.stats();
+    assert.equal(st.unauthorizedRetries, 2);
+    assert.equal(st.refreshTokenGrants, 2);
+  });
+
+  s.test('login_required: a refused refresh signs the client out; the message says to call signIn()', async (emu) => {
+    const store = recordingStore();
+    const dt = signin(emu, { tokenStore: store });
+    await signIn(emu, dt);
+    rememberStore(store);
+    emu.setFault('dtToken', 'token', { kind: 'refuseRefresh', count: 1 });
+    dt.invalidate();
+    const e = await s.rejects(dt.getToken(), 'login_required');
+    harvest(emu);
+    assert.match(e.message, /signIn\(\)/);
+    assert.equal(dt.isSignedIn(), false);
+    assert.equal(emu.counters.dtToken.refresh, 1, 'a refused refresh is not retried');
+    // No usable token any more: rejected at once, without a request.
+    await s.rejects(dt.getToken(), 'login_required');
+    await s.rejects(dt.fetch(ENV), 'login_required');
+    assert.equal(emu.counters.dtToken.token, 2);
+    assert.equal(emu.counters.dynatrace.api, 0);
+  });
+
+  s.test('login_required: never signed in, getToken, fetch and userInfo reject without a request', async (emu) => {
+    const dt = signin(emu);
+    assert.equal(dt.isSignedIn(), false);
+    const e = await s.rejects(dt.getToken(), 'login_required');
+    assert.match(e.message, /signIn\(\)/);
+    await s.rejects(dt.fetch(ENV), 'login_required');
+    await s.rejects(dt.userInfo(), 'login_required');
+    assert.equal(emu.requests.length, 0);
+    assert.equal(dt.stats().refreshTokenGrants, 0);
+    assert.equal(dt.stats().tokenRequests, 0);
+  });
+
+  s.test('signOut() forgets the tokens (and the store), then getToken rejects login_required; signing in again works', async (emu) => {
+    const store = recordingStore();
+    const dt = signin(emu, { tokenStore: store });
+    await signIn(emu, dt);
+    rememberStore(store);
+    await dt.signOut();
+    assert.equal(dt.isSignedIn(), false);
+    assert.equal(store.sets.at(-1), null, 'tokenStore.set(null)');
+    await s.rejects(dt.getToken(), 'login_required');
+    await s.rejects(dt.fetch(ENV), 'login_required');
+    assert.equal(emu.counters.dtToken.token, 1, 'no refresh after sign-out');
+    const { token } = await signIn(emu, dt);
+    rememberStore(store);
+    assert.equal(token.tokenType, 'Bearer');
+    assert.equal(dt.isSignedIn(), true);
+  });
+
+  s.test('stats() of every client has refreshTokenGrants (0 without sign-in)', async (emu) => {
+    const c = emu.credentials.dynatrace;
+    const cc = s.track(new DynatraceClient({ clientId: c.clientId, clientSecret: c.clientSecret, environmentUrl: emu.urls.dynatrace, tokenUrl: emu.urls.ssoToken }));
+    await cc.getToken();
+    const ad = s.track(new AppDynamicsClient({ controllerUrl: emu.urls.appdynamics, accessToken: emu.credentials.appdynamics.temporaryToken }));
+    const oc = s.track(new OAuthClient({ tokenUrl: emu.urls.ssoToken, clientId: c.clientId, clientSecret: c.clientSecret }));
+    for (const client of [cc, ad, oc, signin(emu)]) {
+      const st = client.stats();
+      assert.deepEqual(Object.keys(st).sort(), ['cacheHits', 'refreshTokenGrants', 'refreshes', 'tokenRequests', 'unauthorizedRetries']);
+      assert.equal(st.refreshTokenGrants, 0, String(client));
+    }
+    assert.deepEqual(cc.stats(), { tokenRequests: 1, cacheHits: 0, refreshes: 0, unauthorizedRetries: 0, refreshTokenGrants: 0 });
+  });
+
+  // ------------------------------------------------------------------------------------------
+  // stateStorage and tokenStore
+
+  s.test('stateStorage: a new client instance sharing the storage (the page reloaded) handles the redirect, once', async (emu) => {
+    const storage = memoryStorage();
+    const first = signin(emu, { stateStorage: storage });
+    const url = await first.buildAuthorizationUrl();
+    assert.ok(storage.calls.some(([m]) => m === 'setItem'), 'the state and verifier are written to stateStorage');
+    assert.ok(storage.map.size >= 1);
+    const location = await followAuthorize(emu, url);
+    rememberLocation(location);
+
+    const reloaded = signin(emu, { stateStorage: storage });
+    const token = await reloaded.handleRedirect(location);
+    harvest(emu);
+    assert.equal(token.tokenType, 'Bearer');
+    assert.equal(reloaded.isSignedIn(), true);
+    assert.equal(first.isSignedIn(), false, 'the tokens live in the instance that redeemed the code (no tokenStore)');
+    const [grant] = grantRequests(emu, 'authorization_code');
+    assert.equal(await s256(grant.params.get('code_verifier')), new URL(url).searchParams.get('code_challenge'), 'the verifier came from stateStorage');
+    // Used up: removed from the storage, and a third instance cannot redeem it again.
+    assert.ok(storage.calls.some(([m]) => m === 'removeItem'), 'removeItem after use');
+    const third = signin(emu, { stateStorage: storage });
+    await s.rejects(third.handleRedirect(location), 'authorization_error');
+    assert.equal(emu.counters.dtToken.code, 1);
+  });
+
+  s.test('stateStorage: a client with its own storage does not see another storage’s state', async (emu) => {
+    const a = signin(emu, { stateStorage: memoryStorage() });
+    const b = signin(emu, { stateStorage: memoryStorage() });
+    const location = await followAuthorize(emu, await a.buildAuthorizationUrl());
+    rememberLocation(location);
+    await s.rejects(b.handleRedirect(location), 'authorization_error');
+    assert.equal(emu.counters.dtToken.token, 0);
+  });
+
+  for (const async of [false, true]) {
+    const kind = async ? 'async' : 'sync';
+    s.test(`tokenStore (${kind}): written after every grant; a new client with a fresh stored token makes no request; a stale one is refreshed`, async (emu) => {
+      emu.options.dynatrace.tokenLifetimeSeconds = 1;
+      const store = recordingStore(null, { async });
+      const dt = signin(emu, { tokenStore: store });
+      const { token } = await signIn(emu, dt);
+      await waitFor(() => store.sets.length >= 1, 'tokenStore.set after the code grant');
+      rememberStore(store);
+      const saved = store.sets[0];
+      assert.equal(saved.accessToken, token.accessToken);
+      assert.equal(typeof saved.expiresAt, 'number');
+      assert.ok(Math.abs(saved.expiresAt - token.expiresAt) < 1000);
+      assert.equal(typeof saved.refreshToken, 'string');
+      assert.ok(saved.refreshToken.length >= 20);
+      assert.equal(saved.scope, 'openid storage:logs:read');
+
+      // The refresh writes the new tokens, with the rotated refresh token.
+      await sleep(700);
+      const t2 = await dt.getToken();
+      await waitFor(() => store.sets.length >= 2, 'tokenStore.set after the refresh');
+      harvest(emu);
+      rememberStore(store);
+      assert.equal(store.sets[1].accessToken, t2.accessToken);
+      assert.notEqual(store.sets[1].refreshToken, saved.refreshToken, 'the rotated refresh token');
+
+      // A new client (another page, process or tab) with the same store and a fresh token: no request.
+      emu.options.dynatrace.tokenLifetimeSeconds = 300;
+      store.value = { ...store.value, expiresAt: Date.now() + 300_000 };
+      const before = emu.counters.dtToken.token;
+      const next = signin(emu, { tokenStore: store });
+      const t3 = await next.getToken();
+      assert.equal(t3.accessToken, store.value.accessToken);
+      assert.equal(t3.tokenType, 'Bearer');
+      assert.equal(emu.counters.dtToken.token, before, 'no token request');
+      assert.equal(next.stats().tokenRequests, 0);
+      assert.equal(next.isSignedIn(), true);
+
+      // A stale stored token with a refresh token: refreshed, and the store updated.
+      store.value = { ...store.value, expiresAt: Date.now() - 1000 };
+      const sets = store.sets.length;
+      const stale = signin(emu, { tokenStore: store });
+      const t4 = await stale.getToken();
+      harvest(emu);
+      assert.equal(emu.counters.dtToken.refresh, 2);
+      assert.equal(stale.stats().refreshTokenGrants, 1);
+      await waitFor(() => store.sets.length > sets, 'tokenStore.set after the refresh by the new client');
+      rememberStore(store);
+      assert.equal(store.value.accessToken, t4.accessToken);
+      const res = await stale.fetch(ENV);
+      assert.equal(res.status, 200);
+    });
+  }
+
+  s.test('tokenStore: a stale stored token without a refresh token means login_required', async (emu) => {
+    const store = recordingStore({ accessToken: 'stale-stored-token-0123456789', expiresAt: Date.now() - 1000 });
+    s.addSecret('stale-stored-token-0123456789');
+    const dt = signin(emu, { tokenStore: store });
+    await s.rejects(dt.getToken(), 'login_required');
+    assert.equal(emu.requests.length, 0);
+  });
+
+  s.test('tokenStore with client credentials: written after the grant; a new client with a fresh stored token makes no SSO request', async (emu) => {
+    const c = emu.credentials.dynatrace;
+    const cc = (store) => s.track(new DynatraceClient({ clientId: c.clientId, clientSecret: c.clientSecret, environmentUrl: emu.urls.dynatrace, tokenUrl: emu.urls.ssoToken, tokenStore: store }));
+    const store = recordingStore();
+    const first = cc(store);
+    const t = await first.getToken();
+    await waitFor(() => store.sets.length >= 1, 'tokenStore.set after the client-credentials grant');
+    assert.equal(store.sets[0].accessToken, t.accessToken);
+    assert.equal(typeof store.sets[0].expiresAt, 'number');
+    assert.equal(store.sets[0].refreshToken ?? undefined, undefined, 'no refresh token with client credentials');
+    assert.equal(emu.counters.sso.token, 1);
+
+    const second = cc(store);
+    const res = await second.fetch(ENV);
+    assert.equal(res.status, 200);
+    assert.equal(emu.counters.sso.token, 1, 'the stored token was used');
+    assert.equal(second.stats().tokenRequests, 0);
+    assert.equal(requestsOf(emu, 'dynatrace')[0].headers.authorization, `Bearer ${t.accessToken}`);
+
+    // An async store, and a stale stored token: a new client-credentials token.
+    const asyncStore = recordingStore({ accessToken: t.accessToken, expiresAt: Date.now() - 1000 }, { async: true });
+    const third = cc(asyncStore);
+    const t3 = await third.getToken();
+    assert.notEqual(t3.accessToken, t.accessToken);
+    assert.equal(emu.counters.sso.token, 2);
+    await waitFor(() => asyncStore.sets.length >= 1, 'the async store written');
+  });
+
+  // ------------------------------------------------------------------------------------------
+  // OAuthClient
+
+  s.test('OAuthClient with issuer: discovery on first use (once), then the same flow', async (emu) => {
+    const oc = s.track(
+      new OAuthClient({ issuer: emu.urls.sso, clientId: 'dt0s12.EMULATOR', redirectUri: REDIRECT, scope: 'openid', baseUrl: emu.urls.dynatrace }),
+    );
+    assert.equal(emu.requests.length, 0, 'no request before first use');
+    const { url, token } = await signIn(emu, oc);
+    assert.ok(url.startsWith(`${emu.urls.ssoAuthorize}?`), url.split('?')[0]);
+    const q = new URL(url).searchParams;
+    assert.equal(q.get('code_challenge_method'), 'S256');
+    assert.equal(q.get('scope'), 'openid');
+    assert.equal(q.has('resource'), false, 'resource is Dynatrace-only');
+    assert.equal(token.tokenType, 'Bearer');
+    assert.equal(emu.counters.dtToken.code, 1, 'the token endpoint from the discovery document');
+    assert.deepEqual(Object.keys(await oc.userInfo()).sort(), ['email', 'name', 'sub']);
+    assert.equal((await oc.fetch(ENV)).status, 200);
+    oc.invalidate();
+    await oc.getToken();
+    harvest(emu);
+    assert.equal(oc.stats().refreshTokenGrants, 1);
+    await oc.buildAuthorizationUrl();
+    assert.equal(requestsOf(emu, 'sso', '/.well-known/openid-configuration').length, 1, 'discovery is read once');
+  });
+
+  s.test('OAuthClient with explicit endpoints', async (emu) => {
+    const oc = s.track(
+      new OAuthClient({
+        authorizationUrl: emu.urls.ssoAuthorize,
+        tokenUrl: emu.urls.dtToken,
+        userInfoUrl: emu.urls.ssoUserInfo,
+        clientId: 'dt0s12.EMULATOR',
+        redirectUri: REDIRECT,
+        scope: ['openid', 'storage:logs:read'],
+        authorizationParams: { prompt: 'consent' },
+        baseUrl: emu.urls.dynatrace,
+      }),
+    );
+    const { url, token } = await signIn(emu, oc);
+    assert.equal(new URL(url).searchParams.get('prompt'), 'consent');
+    assert.equal(token.scope, 'openid storage:logs:read');
+    assert.equal((await oc.userInfo()).email, DEFAULT_USER);
+    assert.equal((await oc.fetch(ENV)).status, 200);
+    assert.equal(requestsOf(emu, 'sso', '/.well-known/').length, 0, 'no discovery with explicit endpoints');
+    await oc.signOut();
+    assert.equal(oc.isSignedIn(), false);
+    await s.rejects(oc.getToken(), 'login_required');
+  });
+
+  s.test('OAuthClient with issuer: a discovery failure rejects the first call with invalid_config', async (emu) => {
+    emu.options.dynatrace.discovery = false;
+    const oc = s.track(new OAuthClient({ issuer: emu.urls.sso, clientId: 'dt0s12.EMULATOR', redirectUri: REDIRECT, scope: 'openid' }));
+    const e = await s.rejects(oc.buildAuthorizationUrl(), 'invalid_config');
+    assert.match(e.message, /openid-configuration|discovery|issuer/i);
+    assert.equal(requestsOf(emu, 'sso', '/.well-known/openid-configuration').length, 1);
+  });
+
+  // ------------------------------------------------------------------------------------------
+  // Secrets
+
+  s.test('a token endpoint that echoes the code, the verifier and the refresh token: scrubbed from every error', async (emu) => {
+    // A transport that answers every grant with an error echoing the request body (as sent).
+    let echo = false;
+    const transport = async (input, init) => {
+      const url = String(input instanceof Request ? input.url : input);
+      if (echo && url === emu.urls.dtToken) {
+        const body = typeof init?.body === 'string' ? init.body : await new Response(init?.body).text();
+        const p = new URLSearchParams(body);
+        for (const k of ['code', 'code_verifier', 'refresh_token']) s.addSecret(p.get(k));
+        const decoded = [...p.entries()].map(([k, v]) => `${k}=${v}`).join(' ');
+        return new Response(JSON.stringify({ error: 'invalid_grant', error_description: `refused ${body} / ${decoded}` }), { status: 400, headers: { 'content-type': 'application/json' } });
+      }
+      return fetch(input, init);
+    };
+    const dt = signin(emu, { fetch: transport });
+    echo = true;
+    const location = await followAuthorize(emu, await dt.buildAuthorizationUrl());
+    rememberLocation(location);
+    const e = await s.rejects(dt.handleRedirect(location), 'authorization_error', { status: 400, error: 'invalid_grant' });
+    assert.match(e.errorDescription, /refused/);
+
+    echo = false;
+    await signIn(emu, dt);
+    echo = true;
+    dt.invalidate();
+    await s.rejects(dt.getToken(), 'login_required');
+  });
+
+  s.test('String(), JSON.stringify() and the own keys of a signed-in client hold no token, code or verifier', async (emu) => {
+    const store = recordingStore();
+    const storage = memoryStorage();
+    const dt = signin(emu, { tokenStore: store, stateStorage: storage });
+    await signIn(emu, dt);
+    dt.invalidate();
+    await dt.getToken();
+    harvest(emu);
+    rememberStore(store);
+    await dt.buildAuthorizationUrl(); // a pending verifier too
+    s.checkClient(dt, 'a signed-in client');
+    assert.ok(!String(dt).includes(ID_TOKEN_HEADER));
+  });
+
+  s.finish();
+}
