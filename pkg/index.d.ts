@@ -15,7 +15,9 @@ export type ApmOAuthErrorCode =
   | 'network'
   | 'timeout'
   | 'aborted'
-  | 'http_error';
+  | 'http_error'
+  | 'login_required'
+  | 'authorization_error';
 
 /** The codes, in documentation order. */
 export declare const ERROR_CODES: readonly ApmOAuthErrorCode[];
@@ -63,6 +65,68 @@ export interface ClientStats {
   refreshes: number;
   /** API calls retried once after a 401. */
   unauthorizedRetries: number;
+  /** Refresh token grants of a signed-in user (also counted in `tokenRequests`); 0 without sign-in. */
+  refreshTokenGrants: number;
+}
+
+/** Tokens as a `tokenStore` holds them. */
+export interface StoredTokens {
+  accessToken: string;
+  /** Expiry in ms since the epoch. */
+  expiresAt: number;
+  refreshToken?: string;
+  scope?: string;
+}
+
+/**
+ * Keeps tokens beyond the client (another page load, another process, a serverless function's
+ * next run): read when the client holds no fresh token, written after every grant and sign-out.
+ */
+export interface TokenStore {
+  get(): StoredTokens | null | undefined | Promise<StoredTokens | null | undefined>;
+  set(tokens: StoredTokens | null): void | Promise<void>;
+}
+
+/** Where the state and PKCE verifier wait for the redirect back (`sessionStorage` fits). */
+export interface StateStorage {
+  getItem(key: string): string | null | Promise<string | null>;
+  setItem(key: string, value: string): void | Promise<void>;
+  removeItem(key: string): void | Promise<void>;
+}
+
+/** The sign-in options of the clients that can sign a user in. */
+export interface SignInOptions {
+  /** The redirect URI registered for the client: with it, the client signs a user in. */
+  redirectUri: string;
+  /** A confidential client's secret (on a server); a public client has none. */
+  clientSecret?: string;
+  /** The authorize endpoint. */
+  authorizationUrl?: string;
+  /** The user-info endpoint. */
+  userInfoUrl?: string;
+  /** More authorize parameters, e.g. `{ prompt: "consent" }`. */
+  authorizationParams?: Record<string, string>;
+  /** Default: `sessionStorage` where it exists, memory otherwise. */
+  stateStorage?: StateStorage;
+}
+
+/** The methods of a client that signs a user in. */
+export interface SignInMethods {
+  /** The authorize URL with a fresh `state` and PKCE S256 challenge. */
+  buildAuthorizationUrl(): Promise<string>;
+  /** In browsers `location.assign(await buildAuthorizationUrl())`; resolves to the URL. */
+  signIn(): Promise<string>;
+  /**
+   * On the callback: checks the state, exchanges the code; the token, or `null` when `href` carries
+   * neither a code nor an error. Rejects with `authorization_error`.
+   */
+  handleRedirect(href?: string | URL): Promise<TokenInfo | null>;
+  /** The user's claims from the user-info endpoint. */
+  userInfo(): Promise<{ sub?: string; email?: string; name?: string; [claim: string]: unknown }>;
+  /** Whether this client holds a token or a refresh token now. */
+  isSignedIn(): boolean;
+  /** Forgets the tokens here, in the store and in the other tabs. */
+  signOut(): Promise<void>;
 }
 
 /** Options every client accepts. */
@@ -75,6 +139,8 @@ export interface CommonOptions {
   refreshSkewSeconds?: number;
   /** Allow http:// to hosts that are not loopback; default false. */
   allowInsecureHttp?: boolean;
+  /** Keeps tokens beyond this client (see `TokenStore`). */
+  tokenStore?: TokenStore;
   /** Retries of a token request after a network error, 429 or 502/503/504; default 2. */
   maxRetries?: number;
 }
@@ -101,10 +167,24 @@ export interface ClientBase {
   toString(): string;
 }
 
-export interface DynatraceClientOptions extends CommonOptions {
-  /** e.g. `dt0s02.JDMK2DWV` */
-  clientId: string;
+/** Client credentials: no `redirectUri`, a `clientSecret`. */
+export interface ClientCredentialsOptions {
   clientSecret: string;
+  redirectUri?: undefined;
+}
+
+/** A Dynatrace platform token (`dt0s16.…`), sent as it is: no token request. */
+export interface PlatformTokenOptions {
+  platformToken: string;
+  clientId?: string;
+  clientSecret?: undefined;
+  redirectUri?: undefined;
+}
+
+export type DynatraceClientOptions = DynatraceBaseOptions &
+  (({ clientId: string } & (ClientCredentialsOptions | SignInOptions)) | PlatformTokenOptions);
+
+export interface DynatraceBaseOptions extends CommonOptions {
   /** e.g. `https://abc12345.apps.dynatrace.com`; needed for fetch, platformUrl, callAppFunction. */
   environmentUrl?: string;
   /** Sent space-separated. */
@@ -124,7 +204,7 @@ export declare class DynatraceClient {
   /** POST with a JSON body when `payload` is given, else GET. */
   callAppFunction(appId: string, functionName: string, payload?: unknown, init?: RequestInit): Promise<Response>;
 }
-export interface DynatraceClient extends ClientBase {}
+export interface DynatraceClient extends ClientBase, SignInMethods {}
 
 interface AppDynamicsBase extends CommonOptions {
   /** e.g. `https://acme.saas.appdynamics.com` or `http://controller:8090` */
@@ -157,10 +237,17 @@ export declare class AppDynamicsClient {
 }
 export interface AppDynamicsClient extends ClientBase {}
 
-export interface OAuthClientOptions extends CommonOptions {
-  tokenUrl: string;
+export type OAuthClientOptions = OAuthBaseOptions &
+  (
+    | (ClientCredentialsOptions & { tokenUrl: string })
+    | (SignInOptions & ({ tokenUrl: string; authorizationUrl: string } | { issuer: string; tokenUrl?: string }))
+  );
+
+export interface OAuthBaseOptions extends CommonOptions {
   clientId: string;
-  clientSecret: string;
+  /** An OpenID issuer: the endpoints are read from its discovery document on first use. */
+  issuer?: string;
+  tokenUrl?: string;
   scope?: string | string[];
   /** RFC 8707 resource indicator(s). */
   resource?: string | string[];
@@ -176,4 +263,28 @@ export interface OAuthClientOptions extends CommonOptions {
 export declare class OAuthClient {
   constructor(options: OAuthClientOptions);
 }
-export interface OAuthClient extends ClientBase {}
+export interface OAuthClient extends ClientBase, SignInMethods {}
+
+export interface DynatraceAccountClientOptions extends CommonOptions {
+  /** The account's UUID (`urn:dtaccount:<uuid>` is accepted). */
+  accountUuid: string;
+  clientId: string;
+  clientSecret: string;
+  /** Account scopes, e.g. `account-idm-read`. */
+  scope?: string | string[];
+  /** Default `https://sso.dynatrace.com/sso/oauth2/token`. */
+  tokenUrl?: string;
+  /** Default `https://api.dynatrace.com`; `fetch` calls go there only. */
+  accountApiUrl?: string;
+  authMethod?: 'client_secret_post' | 'client_secret_basic';
+}
+
+/** The Dynatrace Account Management API: its token is requested for one account. */
+export declare class DynatraceAccountClient {
+  constructor(options: DynatraceAccountClientOptions);
+  /** `GET /iam/v1/accounts/<uuid>/users`, parsed; rejects with `http_error` on an error status. */
+  listUsers(): Promise<{ count?: number; items?: Array<Record<string, unknown>>; [key: string]: unknown }>;
+  /** `/iam/v1/accounts/<uuid>/` + `rest`. */
+  accountPath(rest: string): string;
+}
+export interface DynatraceAccountClient extends ClientBase {}

@@ -1,4 +1,4 @@
 // Node entry (ESM): the CommonJS build, so `import` and `require` share one wasm instance.
 import cjs from './node.cjs';
 
-export const { DynatraceClient, AppDynamicsClient, OAuthClient, ApmOAuthError, ERROR_CODES } = cjs;
+export const { DynatraceClient, AppDynamicsClient, OAuthClient, DynatraceAccountClient, ApmOAuthError, ERROR_CODES } = cjs;

@@ -38,8 +38,9 @@ pub mod core;
 mod js;
 
 pub use client::{
-    AppDynamicsClient, AppDynamicsConfig, Application, BasicAuth, DynatraceClient, DynatraceConfig,
-    OAuthClient, OAuthConfig, Options, Stats, TokenContentType, TokenInfo,
+    AppDynamicsClient, AppDynamicsConfig, Application, BasicAuth, DynatraceAccountClient,
+    DynatraceAccountConfig, DynatraceClient, DynatraceConfig, OAuthClient, OAuthConfig, Options,
+    Stats, TokenContentType, TokenInfo,
 };
 pub use core::config::AuthMethod;
 pub use core::{Code, Error, Secret};

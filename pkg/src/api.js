@@ -33,7 +33,7 @@ const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 /** The package's exports, from the wasm module of one build. */
 export function finish(wasm) {
   wasm.setErrorClass(ApmOAuthError);
-  const classes = [wasm.DynatraceClient, wasm.AppDynamicsClient, wasm.OAuthClient];
+  const classes = [wasm.DynatraceClient, wasm.AppDynamicsClient, wasm.OAuthClient, wasm.DynatraceAccountClient];
   for (const C of classes) {
     // util.inspect shows what toJSON shows: never a credential.
     Object.defineProperty(C.prototype, INSPECT, {
@@ -42,6 +42,6 @@ export function finish(wasm) {
       },
     });
   }
-  const [DynatraceClient, AppDynamicsClient, OAuthClient] = classes;
-  return { DynatraceClient, AppDynamicsClient, OAuthClient, ApmOAuthError, ERROR_CODES };
+  const [DynatraceClient, AppDynamicsClient, OAuthClient, DynatraceAccountClient] = classes;
+  return { DynatraceClient, AppDynamicsClient, OAuthClient, DynatraceAccountClient, ApmOAuthError, ERROR_CODES };
 }

@@ -7,4 +7,4 @@ import { finish } from './api.js';
 
 await init({ module_or_path: new URL('./dist/web/apm_oauth_bg.wasm', import.meta.url) });
 
-export const { DynatraceClient, AppDynamicsClient, OAuthClient, ApmOAuthError, ERROR_CODES } = finish(wasm);
+export const { DynatraceClient, AppDynamicsClient, OAuthClient, DynatraceAccountClient, ApmOAuthError, ERROR_CODES } = finish(wasm);

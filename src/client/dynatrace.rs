@@ -44,6 +44,9 @@ pub struct DynatraceConfig {
     /// `{ getItem, setItem, removeItem }` for the state and PKCE verifier across the redirect;
     /// default `sessionStorage` where there is one, else memory.
     pub state_storage: Option<JsValue>,
+    /// A platform token (`dt0s16.…`), sent as it is instead of requesting tokens: no client id
+    /// or secret then. Its expiry is unknown to the client (a 401 is returned, not retried).
+    pub platform_token: Option<Secret>,
     /// The options every client has.
     pub options: Options,
 }
@@ -63,6 +66,7 @@ impl Default for DynatraceConfig {
             user_info_url: None,
             authorization_params: Vec::new(),
             state_storage: None,
+            platform_token: None,
             options: Options::default(),
         }
     }
@@ -96,8 +100,17 @@ const CLASS: &str = "DynatraceClient";
 impl DynatraceClient {
     /// Checks the configuration; makes no request.
     pub fn new(config: DynatraceConfig) -> Result<Self, Error> {
-        let o = config.options;
+        let o = config.options.clone();
         check_options(CLASS, &o)?;
+        let platform_token = config
+            .platform_token
+            .as_ref()
+            .map(|t| t.expose().trim())
+            .filter(|t| !t.is_empty())
+            .map(Secret::new);
+        if let Some(t) = platform_token {
+            return Self::with_platform_token(t, &config, o);
+        }
         let client_id = required(CLASS, "clientId", &config.client_id)?;
         let redirect_uri = optional(&config.redirect_uri);
         let secret = match &redirect_uri {
@@ -176,6 +189,54 @@ impl DynatraceClient {
         };
         let mut settings = engine_settings(CLASS, Vendor::Dynatrace, core, &token, api, o);
         settings.sign_in = sign_in;
+        Ok(DynatraceClient {
+            engine: Engine::new(settings),
+        })
+    }
+
+    /// A client that sends a platform token as it is.
+    fn with_platform_token(
+        token: Secret,
+        config: &DynatraceConfig,
+        o: Options,
+    ) -> Result<Self, Error> {
+        for (name, given) in [
+            (
+                "clientSecret",
+                !config.client_secret.expose().trim().is_empty(),
+            ),
+            ("redirectUri", optional(&config.redirect_uri).is_some()),
+        ] {
+            if given {
+                return Err(super::bad(
+                    CLASS,
+                    "platformToken",
+                    &format!("and {name} are alternatives: give one or the other"),
+                ));
+            }
+        }
+        let api = match optional(&config.environment_url) {
+            Some(e) => Some(url("environmentUrl", &e, &o)?.origin),
+            None => None,
+        };
+        let token_url = dynatrace::token_url_for(api.as_ref().map(|a| a.host.as_str()));
+        let core = Config {
+            vendor: Vendor::Dynatrace,
+            client_id: optional(&Some(config.client_id.clone())).unwrap_or_default(),
+            secret: None,
+            params: Vec::new(),
+            auth: AuthMethod::Post,
+            appd: Mode::default(),
+        };
+        let mut settings = engine_settings(
+            CLASS,
+            Vendor::Dynatrace,
+            core,
+            &url("tokenUrl", token_url, &o)?,
+            api,
+            o,
+        );
+        settings.static_token = Some(token);
         Ok(DynatraceClient {
             engine: Engine::new(settings),
         })

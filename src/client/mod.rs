@@ -9,6 +9,7 @@
 // `Error` carries the server's OAuth fields inline; it is built at most once per failed call.
 #![allow(clippy::result_large_err)]
 
+mod account;
 mod appdynamics;
 mod dynatrace;
 mod engine;
@@ -16,6 +17,7 @@ mod oauth;
 pub(crate) mod platform;
 mod signin;
 
+pub use account::{DynatraceAccountClient, DynatraceAccountConfig, ACCOUNT_API_URL};
 pub use appdynamics::{
     AppDynamicsClient, AppDynamicsConfig, Application, BasicAuth, TokenContentType,
 };

@@ -16,8 +16,9 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::client::platform::{get, set, signal_of};
 use crate::client::{
-    AppDynamicsClient, AppDynamicsConfig, BasicAuth, DynatraceClient, DynatraceConfig, OAuthClient,
-    OAuthConfig, TokenContentType, TokenInfo,
+    AppDynamicsClient, AppDynamicsConfig, BasicAuth, DynatraceAccountClient,
+    DynatraceAccountConfig, DynatraceClient, DynatraceConfig, OAuthClient, OAuthConfig,
+    TokenContentType, TokenInfo,
 };
 use crate::core::config::AuthMethod;
 use crate::core::error::secret_forms;
@@ -317,6 +318,7 @@ pub struct JsDynatraceClient {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct DynatraceOptions {
+    platform_token: Val,
     redirect_uri: Val,
     authorization_url: Val,
     user_info_url: Val,
@@ -376,7 +378,8 @@ struct OAuthOptions {
     max_retries: Val,
 }
 
-const DYNATRACE_KNOWN: [&str; 12] = [
+const DYNATRACE_KNOWN: [&str; 13] = [
+    "platformToken",
     "redirectUri",
     "authorizationUrl",
     "userInfoUrl",
@@ -410,15 +413,21 @@ impl JsDynatraceClient {
                 &o.max_retries,
             )?;
             let redirect_uri = r.string("redirectUri", &o.redirect_uri)?;
-            let client_id = r.required("clientId", &o.client_id)?;
-            // A user's sign-in may have no secret (a public client).
-            let client_secret = match &redirect_uri {
-                Some(_) => r
+            let platform_token = r.string("platformToken", &o.platform_token)?;
+            // A platform token needs no client; a user's sign-in may have no secret (a public
+            // client).
+            let client_id = match &platform_token {
+                Some(_) => r.string("clientId", &o.client_id)?.unwrap_or_default(),
+                None => r.required("clientId", &o.client_id)?,
+            };
+            let client_secret = match (&redirect_uri, &platform_token) {
+                (None, None) => r.required("clientSecret", &o.client_secret)?,
+                _ => r
                     .string("clientSecret", &o.client_secret)?
                     .unwrap_or_default(),
-                None => r.required("clientSecret", &o.client_secret)?,
             };
             let config = DynatraceConfig {
+                platform_token: platform_token.map(Secret::new),
                 client_id,
                 client_secret: Secret::new(client_secret),
                 redirect_uri,
@@ -702,3 +711,97 @@ impl JsOAuthClient {
 js_class!(JsOAuthClient, "OAuthClient", OAuthClient, "baseUrl");
 js_signin!(JsOAuthClient, "OAuthClient");
 js_signin!(JsDynatraceClient, "DynatraceClient");
+
+/// The Dynatrace Account Management API client of the npm package.
+#[wasm_bindgen(js_name = DynatraceAccountClient)]
+pub struct JsDynatraceAccountClient {
+    inner: DynatraceAccountClient,
+}
+
+/// `DynatraceAccountClient`'s options.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct AccountOptions {
+    account_uuid: Val,
+    client_id: Val,
+    client_secret: Val,
+    scope: Val,
+    token_url: Val,
+    account_api_url: Val,
+    auth_method: Val,
+    timeout_ms: Val,
+    refresh_skew_seconds: Val,
+    allow_insecure_http: Val,
+    max_retries: Val,
+}
+
+const ACCOUNT_KNOWN: [&str; 7] = [
+    "accountUuid",
+    "clientId",
+    "clientSecret",
+    "scope",
+    "tokenUrl",
+    "accountApiUrl",
+    "authMethod",
+];
+
+#[wasm_bindgen(js_class = DynatraceAccountClient)]
+impl JsDynatraceAccountClient {
+    /// Checks the options; makes no request.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<JsDynatraceAccountClient, JsValue> {
+        let make = || {
+            let (o, raw): (AccountOptions, options::Raw) =
+                read("DynatraceAccountClient", &ACCOUNT_KNOWN, &options)?;
+            let r = Reader {
+                class: "DynatraceAccountClient",
+            };
+            let common = r.common(
+                &raw,
+                &o.timeout_ms,
+                &o.refresh_skew_seconds,
+                &o.allow_insecure_http,
+                &o.max_retries,
+            )?;
+            DynatraceAccountClient::new(DynatraceAccountConfig {
+                account_uuid: r.required("accountUuid", &o.account_uuid)?,
+                client_id: r.required("clientId", &o.client_id)?,
+                client_secret: Secret::new(r.required("clientSecret", &o.client_secret)?),
+                scope: r.list("scope", &o.scope)?,
+                token_url: r.string("tokenUrl", &o.token_url)?,
+                account_api_url: r.string("accountApiUrl", &o.account_api_url)?,
+                auth_method: auth_method(
+                    &r,
+                    &o.auth_method,
+                    AuthMethod::Post,
+                    "must be \"client_secret_post\" or \"client_secret_basic\"",
+                )?,
+                options: common,
+            })
+        };
+        make()
+            .map(|inner| JsDynatraceAccountClient { inner })
+            .map_err(|e| config_error(e, &options))
+    }
+
+    /// `GET /iam/v1/accounts/<uuid>/users`: the parsed JSON.
+    #[wasm_bindgen(js_name = listUsers)]
+    pub fn list_users(&self) -> Promise {
+        let c = self.inner.clone();
+        promise(async move { c.list_users().await })
+    }
+
+    /// `/iam/v1/accounts/<uuid>/` + `rest`.
+    #[wasm_bindgen(js_name = accountPath)]
+    pub fn account_path(&self, rest: JsValue) -> String {
+        self.inner
+            .account_path(&rest.as_string().unwrap_or_default())
+    }
+}
+
+js_class!(
+    JsDynatraceAccountClient,
+    "DynatraceAccountClient",
+    DynatraceAccountClient,
+    "accountApiUrl"
+);
