@@ -13,7 +13,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use web_sys::{AbortController, AbortSignal, Headers};
 
-use super::platform::{self, aborted, get, set, Timer};
+use super::platform::{self, aborted, get, set};
 use crate::core::appdynamics::{self, Attempt};
 use crate::core::config::{Config, Vendor};
 use crate::core::error::{scrub_text, secret_forms};
@@ -534,11 +534,11 @@ impl Engine {
         let s = &self.0.s;
         let ctl = AbortController::new().unwrap_or_else(|_| panic!("AbortController"));
         let timed_out = Rc::new(Cell::new(false));
-        let (flag, c) = (timed_out.clone(), ctl.clone());
-        let timer = Rc::new(RefCell::new(Some(Timer::new(s.timeout_ms, move || {
-            flag.set(true);
-            c.abort();
-        }))));
+        let timer = Rc::new(RefCell::new(Some(platform::Deadline::new(
+            s.timeout_ms,
+            &ctl,
+            timed_out.clone(),
+        ))));
         // When the caller's signal fires, the attempt's timer goes at once.
         let _listener = caller.map(|signal| {
             let t = timer.clone();

@@ -26,6 +26,8 @@ extern "C" {
     fn set_timeout(f: &Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(id: &JsValue);
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout_with(f: &Function, ms: f64, arg: u32) -> JsValue;
     #[wasm_bindgen(js_name = btoa)]
     fn btoa(latin1: &str) -> String;
     #[wasm_bindgen(js_name = atob, catch)]
@@ -134,6 +136,58 @@ impl Timer {
 impl Drop for Timer {
     fn drop(&mut self) {
         clear_timeout(&self.id);
+    }
+}
+
+type Attempts = Vec<(u32, web_sys::AbortController, Rc<Cell<bool>>)>;
+
+thread_local! {
+    /// The attempts whose timeout is running, by id; one `setTimeout` callback serves them all
+    /// (it gets the id as its argument), so an attempt creates no closure of its own.
+    static ATTEMPTS: RefCell<(u32, Attempts)> = const { RefCell::new((0, Vec::new())) };
+    static ON_TIMEOUT: Closure<dyn FnMut(u32)> = Closure::new(|id: u32| {
+        let hit = ATTEMPTS.with(|a| {
+            let mut a = a.borrow_mut();
+            let i = a.1.iter().position(|(n, _, _)| *n == id)?;
+            Some(a.1.swap_remove(i))
+        });
+        if let Some((_, ctl, fired)) = hit {
+            fired.set(true);
+            ctl.abort();
+        }
+    });
+}
+
+/// An attempt's timeout: after `ms`, `fired` is set and `ctl` aborted, unless this is dropped
+/// first (which clears the timer).
+pub(crate) struct Deadline {
+    id: u32,
+    timer: JsValue,
+}
+
+impl Deadline {
+    pub(crate) fn new(ms: f64, ctl: &web_sys::AbortController, fired: Rc<Cell<bool>>) -> Deadline {
+        let id = ATTEMPTS.with(|a| {
+            let mut a = a.borrow_mut();
+            a.0 = a.0.wrapping_add(1);
+            let id = a.0;
+            a.1.push((id, ctl.clone(), fired));
+            id
+        });
+        let timer = ON_TIMEOUT.with(|f| set_timeout_with(f.as_ref().unchecked_ref(), ms, id));
+        Deadline { id, timer }
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        clear_timeout(&self.timer);
+        ATTEMPTS.with(|a| {
+            let mut a = a.borrow_mut();
+            if let Some(i) = a.1.iter().position(|(n, _, _)| *n == self.id) {
+                a.1.swap_remove(i);
+            }
+        });
     }
 }
 
