@@ -182,12 +182,17 @@ impl Drop for Tabs {
 }
 
 impl Tabs {
-    /// Joins the other tabs of this client where the platform allows.
+    /// Joins the other tabs of this client where the platform allows: pages only. Deno (and
+    /// perhaps Node one day) has both APIs too, but there the clients of one process may act for
+    /// different users, who must never share tokens.
     pub(crate) fn join(engine: &Engine) {
         let global = js_sys::global();
         let channel_class = get(&global, "BroadcastChannel");
         let locks = get(&get(&global, "navigator"), "locks");
-        if !channel_class.is_function() || !get(&locks, "request").is_function() {
+        if !platform::in_page()
+            || !channel_class.is_function()
+            || !get(&locks, "request").is_function()
+        {
             return;
         }
         let s = &engine.0.s;

@@ -364,12 +364,56 @@ pub fn suggest(name: &str, known: &[&'static str]) -> Option<&'static str> {
                 js_len(&m) >= 4 && (m.contains(n.as_str()) || n.contains(m.as_str()))
             })
         })
+        // One letter off in a long name (`redirectUrl` for `redirectUri`).
+        .or_else(|| {
+            known
+                .iter()
+                .find(|k| js_len(&n) >= 6 && one_letter_off(&normalise(k), &n))
+        })
         .copied()
+}
+
+/// Whether `a` and `b` differ by one changed, added or dropped character.
+fn one_letter_off(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    if long.len() - short.len() > 1 {
+        return false;
+    }
+    let same_start = short
+        .iter()
+        .zip(long.iter())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let rest = if short.len() == long.len() {
+        same_start + 1
+    } else {
+        same_start
+    };
+    short.get(rest..) == long.get(same_start + 1..)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_letter_off_names_are_suggested() {
+        let known = ["redirectUri", "tokenStore", "scope"];
+        assert_eq!(suggest("redirectUrl", &known), Some("redirectUri"));
+        assert_eq!(suggest("tokenStor", &known), Some("tokenStore"));
+        assert_eq!(suggest("tokenStorex", &known), Some("tokenStore"));
+        assert_eq!(
+            suggest("scape", &known),
+            None,
+            "short names need a closer match"
+        );
+        assert_eq!(suggest("redirectXyz", &known), None);
+    }
 
     fn origin(u: &str) -> Origin {
         parse_url(u).unwrap().origin
