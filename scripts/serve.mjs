@@ -56,6 +56,7 @@ const CSP = [
 ].join('; ');
 
 const DEFAULT_SCOPE = 'app-engine:apps:run storage:logs:read';
+const DEFAULT_SIGNIN_SCOPE = 'openid storage:logs:read';
 
 function sendText(res, status, text, headers = {}) {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
@@ -122,6 +123,8 @@ function pageConfig(emu, forwarder) {
     forward: { route: '/forward?url=', hosts: forwarder.hosts() },
     dynatrace: { environmentUrl: '', tokenUrl: '', clientId: '', clientSecret: '', scope: DEFAULT_SCOPE, resource: '' },
     appdynamics: { controllerUrl: '', controllerUrls: [], clientName: '', accountName: '', clientSecret: '', temporaryToken: '' },
+    // A user's sign-in (authorization code + PKCE): empty endpoints mean the stage's defaults.
+    dynatraceSignIn: { environmentUrl: '', clientId: '', scope: DEFAULT_SIGNIN_SCOPE, authorizationUrl: '', tokenUrl: '', userInfoUrl: '' },
   };
   if (emu) {
     const dt = emu.credentials.dynatrace;
@@ -143,6 +146,13 @@ function pageConfig(emu, forwarder) {
       accountName: ad.accountName,
       clientSecret: ad.clientSecret,
       temporaryToken: ad.temporaryToken,
+    });
+    Object.assign(config.dynatraceSignIn, {
+      environmentUrl: emu.urls.dynatrace,
+      clientId: emu.credentials.dynatraceUser.clientId,
+      authorizationUrl: emu.urls.ssoAuthorize,
+      tokenUrl: emu.urls.dtToken,
+      userInfoUrl: emu.urls.ssoUserInfo,
     });
   }
   return config;
@@ -171,7 +181,7 @@ export async function startDemoServer({ port = 0, emulator = true, allowHosts = 
   const emu = emulator ? await startEmulator(typeof emulator === 'object' ? emulator : {}) : null;
   // The emulator's vendor roles only: its "elsewhere" origin stands for a host nobody allowed.
   const emulatorOrigins = emu
-    ? [emu.urls.sso, emu.urls.dynatrace, emu.urls.appdynamics, emu.urls.appdynamicsLegacy]
+    ? [emu.urls.sso, emu.urls.dtTokenOrigin, emu.urls.dynatrace, emu.urls.appdynamics, emu.urls.appdynamicsLegacy]
     : [];
   let selfOrigin = '';
   let forwarder;
@@ -312,6 +322,7 @@ if (isMain()) {
       `emulator (fake vendors, demo credentials prefilled):`,
       `  Dynatrace SSO token URL      ${u.ssoToken}`,
       `  Dynatrace environment        ${u.dynatrace}`,
+      `  Dynatrace sign-in            ${u.ssoAuthorize} (user token URL ${u.dtToken})`,
       `  AppDynamics controller       ${u.appdynamics}`,
       `  AppDynamics (before 4.5.9)   ${u.appdynamicsLegacy}`,
     );

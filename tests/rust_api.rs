@@ -151,6 +151,7 @@ fn options() -> Options {
         max_retries: 2,
         allow_insecure_http: false,
         fetch: None,
+        token_store: None,
     }
 }
 
@@ -756,7 +757,9 @@ async fn follow_authorize(emu: &Emu, url: &str, user: &str, deny: bool) -> Strin
 }
 
 fn js_string(v: &JsValue, key: &str) -> Option<String> {
-    Reflect::get(v, &key.into()).ok().and_then(|x| x.as_string())
+    Reflect::get(v, &key.into())
+        .ok()
+        .and_then(|x| x.as_string())
 }
 
 /// The form parameters of the emulator's logged token requests to token.dynatrace.com.
@@ -855,7 +858,13 @@ async fn signin_code_pkce_then_fetch_user_info_and_sign_out() {
         .await
         .expect_err("a used state");
     assert_eq!(e.code, Code::AuthorizationError, "{}", describe(&e));
-    let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap();
+    let code = location
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
     for text in [e.message.clone(), e.to_string(), format!("{e:?}")] {
         assert!(!text.contains(code), "the code leaks: {text}");
         assert!(!text.contains(&t.access_token), "the token leaks: {text}");
@@ -982,7 +991,9 @@ async fn signin_error_redirect_and_refused_code_are_authorization_errors() {
 
     // A state this client did not issue: refused before any token request.
     let e = dt
-        .handle_redirect(&format!("{REDIRECT}?code=forged-code-0123456789&state=forged"))
+        .handle_redirect(&format!(
+            "{REDIRECT}?code=forged-code-0123456789&state=forged"
+        ))
         .await
         .expect_err("a forged state");
     assert_eq!(e.code, Code::AuthorizationError, "{}", describe(&e));
@@ -1057,4 +1068,273 @@ async fn oauth_client_with_issuer_signs_in_through_discovery() {
     assert_eq!(oc.stats().refresh_token_grants, 0);
     oc.sign_out().await;
     assert!(!oc.is_signed_in());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dynatrace platform tokens and the Account Management API client (issue 11, items 4-6).
+// Written against `DynatraceConfig::platform_token: Option<Secret>` and
+// `DynatraceAccountConfig { account_uuid, client_id, client_secret, scope, token_url,
+// account_api_url, auth_method, options }` as src/client/{dynatrace,account}.rs define them.
+// Full paths (`apm_oauth::…`) so that the `use` list at the top stays as it is.
+
+fn platform_client(emu: &Emu) -> DynatraceClient {
+    DynatraceClient::new(DynatraceConfig {
+        environment_url: Some(emu.url("dynatrace")),
+        platform_token: Some(emu.cred("dynatrace", "platformToken").into()),
+        options: options(),
+        ..Default::default()
+    })
+    .map_err(|e| describe(&e))
+    .expect("a valid platform-token config")
+}
+
+fn account_config(emu: &Emu) -> apm_oauth::DynatraceAccountConfig {
+    apm_oauth::DynatraceAccountConfig {
+        account_uuid: emu.cred("dynatraceAccount", "accountUuid"),
+        client_id: emu.cred("dynatraceAccount", "clientId"),
+        client_secret: emu.cred("dynatraceAccount", "clientSecret").into(),
+        scope: vec!["account-idm-read".into()],
+        token_url: Some(emu.url("ssoToken")),
+        account_api_url: Some(emu.url("account")),
+        options: options(),
+        ..Default::default()
+    }
+}
+
+fn account_client(emu: &Emu) -> apm_oauth::DynatraceAccountClient {
+    apm_oauth::DynatraceAccountClient::new(account_config(emu))
+        .map_err(|e| describe(&e))
+        .expect("a valid account config")
+}
+
+fn js_to_json(v: &JsValue) -> Value {
+    let text = js_sys::JSON::stringify(v)
+        .expect("JSON-serialisable")
+        .as_string()
+        .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn error_texts(e: &Error) -> Vec<String> {
+    vec![
+        e.message.clone(),
+        e.to_string(),
+        format!("{e:?}"),
+        e.hint.clone().unwrap_or_default(),
+        e.error_description.clone().unwrap_or_default(),
+    ]
+}
+
+#[wasm_bindgen_test]
+async fn platform_token_is_sent_as_is_without_a_token_request() {
+    let emu = emulator().await;
+    let pt = emu.cred("dynatrace", "platformToken");
+    assert!(pt.starts_with("dt0s16."), "{pt}");
+    let dt = platform_client(&emu);
+
+    let t = dt.token().await.map_err(|e| describe(&e)).unwrap();
+    assert_eq!(t.access_token, pt);
+    assert_eq!(t.token_type, "Bearer");
+    assert!(
+        t.expires_at.is_infinite() && t.expires_at > 0.0,
+        "expires_at {}",
+        t.expires_at
+    );
+
+    let r = dt
+        .fetch(ENVIRONMENT, None)
+        .await
+        .map_err(|e| describe(&e))
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(body_json(r).await["environmentId"], "abc12345");
+
+    let sent = emu.requests().await;
+    let api = sent.iter().find(|r| r["role"] == "dynatrace").unwrap();
+    assert_eq!(api["headers"]["authorization"], format!("Bearer {pt}"));
+    assert_eq!(sent.iter().filter(|r| r["role"] == "sso").count(), 0);
+    let c = emu.counters().await;
+    assert_eq!(count(&c, "sso", "token"), 0);
+    assert_eq!(dt.stats().token_requests, 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_revoked_platform_token_is_a_401_response_without_retry() {
+    let emu = emulator().await;
+    let dt = platform_client(&emu);
+    emu.control("POST", "/revoke-platform-token", None).await;
+    let r = dt
+        .fetch(ENVIRONMENT, None)
+        .await
+        .map_err(|e| describe(&e))
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let body = body_json(r).await;
+    assert_eq!(body["error"]["code"], 401);
+    let s = dt.stats();
+    assert_eq!(s.unauthorized_retries, 0, "{s:?}");
+    assert_eq!(s.token_requests, 0, "{s:?}");
+    let c = emu.counters().await;
+    assert_eq!(count(&c, "dynatrace", "api"), 1, "not retried");
+    assert_eq!(count(&c, "dynatrace", "unauthorized"), 1);
+    assert_eq!(count(&c, "sso", "token"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn platform_token_with_a_client_secret_is_invalid_config() {
+    let emu = emulator().await;
+    let pt = emu.cred("dynatrace", "platformToken");
+    let e = DynatraceClient::new(DynatraceConfig {
+        platform_token: Some(pt.as_str().into()),
+        ..dynatrace_config(&emu)
+    })
+    .err()
+    .expect("platform_token and client_secret together are refused");
+    assert_eq!(e.code, Code::InvalidConfig, "{}", describe(&e));
+    for text in error_texts(&e) {
+        assert!(!text.contains(&pt), "the platform token leaks: {text}");
+        assert!(
+            !text.contains(&emu.cred("dynatrace", "clientSecret")),
+            "the secret leaks: {text}"
+        );
+    }
+    // A platform-token client refuses the account API's origin.
+    let dt = platform_client(&emu);
+    let e = dt
+        .fetch(
+            &format!("{}/iam/v1/accounts/x/users", emu.url("account")),
+            None,
+        )
+        .await
+        .expect_err("another origin is refused");
+    assert_eq!(e.code, Code::InsecureUrl, "{}", describe(&e));
+    assert!(emu.requests().await.is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn account_client_lists_users_with_a_token_for_the_account() {
+    let emu = emulator().await;
+    let uuid = emu.cred("dynatraceAccount", "accountUuid");
+    let account = account_client(&emu);
+    assert_eq!(
+        account.account_path("users"),
+        format!("/iam/v1/accounts/{uuid}/users")
+    );
+    assert_eq!(
+        account.account_path("/groups"),
+        format!("/iam/v1/accounts/{uuid}/groups")
+    );
+
+    let users = account
+        .list_users()
+        .await
+        .map_err(|e| describe(&e))
+        .unwrap();
+    let users = js_to_json(&users);
+    assert_eq!(users["count"], 3, "{users}");
+    assert_eq!(users["items"][0]["email"], "emulator.user@example.com");
+    assert_eq!(users["items"][2]["userStatus"], "PENDING");
+
+    let sent = emu.requests().await;
+    let token_requests: Vec<&Value> = sent.iter().filter(|r| r["role"] == "sso").collect();
+    assert_eq!(token_requests.len(), 1);
+    let body = token_requests[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains(&format!("&resource=urn%3Adtaccount%3A{uuid}")),
+        "{body}"
+    );
+    assert!(body.contains("&scope=account-idm-read"), "{body}");
+    let api = sent.iter().find(|r| r["role"] == "account").unwrap();
+    assert_eq!(api["path"], format!("/iam/v1/accounts/{uuid}/users"));
+    let t = account.token().await.unwrap();
+    assert_eq!(
+        api["headers"]["authorization"],
+        format!("Bearer {}", t.access_token)
+    );
+    assert_eq!(
+        t.resource.as_deref(),
+        Some(format!("urn:dtaccount:{uuid}").as_str())
+    );
+
+    // fetch: the account API's origin only.
+    let r = account
+        .fetch(&account.account_path("groups"), None)
+        .await
+        .map_err(|e| describe(&e))
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(body_json(r).await["count"], 2);
+    let e = account
+        .fetch(&format!("{}{ENVIRONMENT}", emu.url("dynatrace")), None)
+        .await
+        .expect_err("the environment origin is refused");
+    assert_eq!(e.code, Code::InsecureUrl, "{}", describe(&e));
+
+    let s = account.stats();
+    assert_eq!(s.token_requests, 1, "{s:?}");
+    let c = emu.counters().await;
+    assert_eq!(count(&c, "account", "api"), 2);
+    assert_eq!(count(&c, "dynatrace", "api"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn account_client_errors() {
+    let emu = emulator().await;
+    let secret = emu.cred("dynatraceAccount", "clientSecret");
+
+    // An error status of the users list is an http_error with the status.
+    emu.fault(
+        "account",
+        "api",
+        json!({ "kind": "status", "status": 503, "count": 1 }),
+    )
+    .await;
+    let e = account_client(&emu)
+        .list_users()
+        .await
+        .expect_err("a 503 is an error");
+    assert_eq!(e.code, Code::HttpError, "{}", describe(&e));
+    assert_eq!(e.status, Some(503));
+    for text in error_texts(&e) {
+        assert!(!text.contains(&secret), "the secret leaks: {text}");
+    }
+
+    // The URN form of the account is accepted.
+    let urn = emu.cred("dynatraceAccount", "accountUrn");
+    let by_urn = apm_oauth::DynatraceAccountClient::new(apm_oauth::DynatraceAccountConfig {
+        account_uuid: urn.clone(),
+        ..account_config(&emu)
+    })
+    .map_err(|e| describe(&e))
+    .unwrap();
+    assert_eq!(
+        by_urn.account_path("users"),
+        format!(
+            "/iam/v1/accounts/{}/users",
+            emu.cred("dynatraceAccount", "accountUuid")
+        )
+    );
+    let users = js_to_json(&by_urn.list_users().await.map_err(|e| describe(&e)).unwrap());
+    assert_eq!(users["count"], 3);
+
+    // A missing account is invalid_config.
+    for uuid in ["", "   "] {
+        let e = apm_oauth::DynatraceAccountClient::new(apm_oauth::DynatraceAccountConfig {
+            account_uuid: uuid.into(),
+            ..account_config(&emu)
+        })
+        .err()
+        .expect("an empty accountUuid is refused");
+        assert_eq!(e.code, Code::InvalidConfig, "{}", describe(&e));
+        assert!(e.message.contains("accountUuid"), "{}", e.message);
+    }
+    // A scope without account-idm-read: the API's 403 is an http_error.
+    let no_scope = apm_oauth::DynatraceAccountClient::new(apm_oauth::DynatraceAccountConfig {
+        scope: vec!["account-env-read".into()],
+        ..account_config(&emu)
+    })
+    .unwrap();
+    let e = no_scope.list_users().await.expect_err("403");
+    assert_eq!(e.code, Code::HttpError, "{}", describe(&e));
+    assert_eq!(e.status, Some(403));
 }

@@ -1,5 +1,6 @@
-// The demo page: one panel per vendor, each driving a client of the apm-oauth package imported from
-// the package's browser entry, exactly as a user's page would import it.
+// The demo page: one panel per vendor, and one for a user's sign-in through Dynatrace SSO, each
+// driving a client of the apm-oauth package imported from the package's browser entry, exactly as a
+// user's page would import it.
 //
 // The request timeline comes from two sources the package offers every user: the `fetch` option
 // (this page's wrapper sees every HTTP request a client makes) and `client.stats()` (cache hits,
@@ -8,6 +9,10 @@
 // Secrets never reach the page's text: inputs are password fields, the timeline shows methods, paths
 // and statuses only, tokens are shown redacted, and every text shown is scrubbed of the secrets and
 // tokens this page knows as a second line of defence.
+//
+// The sign-in panel keeps no token beyond the page: the client holds them in memory, and other tabs
+// of this page share them over the package's BroadcastChannel. Only the sign-in's state and PKCE
+// verifier (the package, for the redirect) and the panel's non-secret fields wait in sessionStorage.
 
 import { DynatraceClient, AppDynamicsClient, ApmOAuthError } from '/pkg/web.js';
 
@@ -107,16 +112,34 @@ function prettyBody(text) {
 
 const STAT_LABELS = {
   tokenRequests: ['token request', 'token requests'],
+  refreshTokenGrants: ['refresh token grant', 'refresh token grants'],
   cacheHits: ['cache hit', 'cache hits'],
   refreshes: ['early refresh', 'early refreshes'],
   unauthorizedRetries: ['retry after 401', 'retries after 401'],
   apiCalls: ['API request', 'API requests'],
 };
+const CLIENT_CREDENTIALS_STATS = ['tokenRequests', 'cacheHits', 'refreshes', 'unauthorizedRetries', 'apiCalls'];
+
+/** What a token request asks for, from its form body: "code exchange", "refresh token grant", ... */
+const GRANT_LABELS = {
+  authorization_code: 'code exchange',
+  refresh_token: 'refresh token grant',
+  client_credentials: 'client credentials',
+};
+
+function grantOf(init) {
+  const body = init.body;
+  const params = typeof body === 'string' ? new URLSearchParams(body) : body instanceof URLSearchParams ? body : null;
+  return params?.get('grant_type') ?? null;
+}
 
 class Panel {
   /**
-   * @param {string} prefix element id prefix ("dt", "appd")
-   * @param {object} vendor { Client, readOptions(): { options, describe }, forwardUrl(): string }
+   * @param {string} prefix element id prefix ("dt", "appd", "dts")
+   * @param {object} vendor { Client, name (the class's name: a minified build renames classes),
+   *   readOptions(): { options, describe }, forwardUrl(): string,
+   *   and optionally submit(client) (the form's action; default: Get token), stats (the summary's
+   *   counters), retire(client) (a replaced client) }
    */
   constructor(prefix, vendor) {
     this.prefix = prefix;
@@ -133,12 +156,13 @@ class Panel {
     this.shownToken = null;
     this.lastStats = null;
     this.knownTokens = new Set();
-    this.totals = { tokenRequests: 0, cacheHits: 0, refreshes: 0, unauthorizedRetries: 0, apiCalls: 0 };
+    this.statKeys = vendor.stats ?? CLIENT_CREDENTIALS_STATS;
+    this.totals = Object.fromEntries(this.statKeys.map((k) => [k, 0]));
     this.renderSummary();
 
     this.form.addEventListener('submit', (event) => {
       event.preventDefault();
-      this.run(async (client) => this.showToken(await client.getToken()));
+      this.run(vendor.submit ?? (async (client) => this.showToken(await client.getToken())));
     });
     $(`${prefix}-clear`).addEventListener('click', () => {
       this.events.replaceChildren();
@@ -179,6 +203,7 @@ class Panel {
     if (this.client && key === this.clientKey) return this.client;
     if (this.client) {
       this.syncStats();
+      this.vendor.retire?.(this.client);
       this.client = null;
       // The token shown was the replaced client's.
       this.shownToken = null;
@@ -191,7 +216,7 @@ class Panel {
     this.client = client;
     this.clientKey = key;
     this.lastStats = client.stats();
-    this.addEvent('client', `New ${this.vendor.Client.name}: ${describe}${forward ? ', through /forward' : ''}`);
+    this.addEvent('client', `New ${this.vendor.name}: ${describe}${forward ? ', through /forward' : ''}`);
     return client;
   }
 
@@ -207,7 +232,8 @@ class Panel {
       // Cache hits, refreshes and 401 retries are decided just before a request: show them first.
       if (holder.client === this.client) this.syncStats();
       const method = String(init.method || 'GET').toUpperCase();
-      const row = this.addEvent(kind, kind === 'token' ? 'Token request' : 'API request', {
+      const grant = kind === 'token' ? GRANT_LABELS[grantOf(init)] : undefined;
+      const row = this.addEvent(kind, kind === 'token' ? `Token request${grant ? ` (${grant})` : ''}` : 'API request', {
         target: `${method} ${pathOf(target)}`,
         title: new URL(target).origin,
       });
@@ -248,6 +274,11 @@ class Panel {
     const hits = delta('cacheHits');
     const refreshes = delta('refreshes');
     const retries = delta('unauthorizedRetries');
+    const grants = this.statKeys.includes('refreshTokenGrants') ? delta('refreshTokenGrants') : 0;
+    if (grants > 0) {
+      this.totals.refreshTokenGrants += grants;
+      this.addEvent('grant', 'Refresh token grant: the access token is stale, the refresh token gets a new one', { count: grants });
+    }
     if (hits > 0) {
       this.totals.cacheHits += hits;
       this.addEvent('cache', hits === 1 ? 'Cache hit: the cached token was used' : `${hits} cache hits: the cached token was used`, { count: hits });
@@ -287,7 +318,8 @@ class Panel {
   }
 
   renderSummary() {
-    const parts = Object.entries(STAT_LABELS).map(([k, [one, many]]) => {
+    const parts = this.statKeys.map((k) => {
+      const [one, many] = STAT_LABELS[k];
       const n = this.totals[k];
       return h('span', { class: 'stat' }, h('strong', { dataset: { stat: k } }, String(n)), ` ${n === 1 ? one : many}`);
     });
@@ -325,6 +357,8 @@ class Panel {
   /** From a token answer the timeline saw (a request made by a call, or an early refresh). */
   showWireToken(json) {
     if (!json || typeof json.access_token !== 'string') return;
+    // A user's sign-in answers with more than the page shows: never let those reach its text.
+    for (const k of ['refresh_token', 'id_token']) if (typeof json[k] === 'string') this.knownTokens.add(json[k]);
     // getToken() already showed this one, with the client's own expiry.
     if (json.access_token === this.shownToken) return;
     this.knownTokens.add(json.access_token);
@@ -384,6 +418,15 @@ class Panel {
     this.resultBox.hidden = false;
   }
 
+  /** A value the package returned (not a response), as indented JSON. */
+  showValue(label, value) {
+    this.resultBox.replaceChildren(
+      h('h3', {}, label),
+      h('pre', { class: 'body', dataset: { field: 'body' } }, this.scrub(JSON.stringify(value, null, 2))),
+    );
+    this.resultBox.hidden = false;
+  }
+
   table(label, rows, columns) {
     const table = h(
       'table',
@@ -435,6 +478,7 @@ const value = (id) => $(id).value.trim();
 
 const dynatrace = new Panel('dt', {
   Client: DynatraceClient,
+  name: 'DynatraceClient',
   forwardUrl: () => value('dt-env') || value('dt-token-url'),
   readOptions() {
     const options = { clientId: value('dt-client-id'), clientSecret: $('dt-secret').value.trim() };
@@ -449,6 +493,7 @@ const dynatrace = new Panel('dt', {
 
 const appdynamics = new Panel('appd', {
   Client: AppDynamicsClient,
+  name: 'AppDynamicsClient',
   forwardUrl: () => value('appd-controller'),
   readOptions() {
     const options = { controllerUrl: value('appd-controller') };
@@ -463,6 +508,135 @@ const appdynamics = new Panel('appd', {
     });
     return { options, describe: `API client ${options.clientName}@${options.accountName}` };
   },
+});
+
+// A user's sign-in: the authorization code grant with PKCE, for a public client (no secret).
+
+const SIGNIN_FIELDS = ['dts-env', 'dts-client-id', 'dts-scope', 'dts-authorize-url', 'dts-token-url', 'dts-userinfo-url'];
+const SIGNIN_FIELDS_KEY = 'apm-oauth-demo:signin-fields';
+/** This page without query or fragment: where the SSO sends the user back. */
+const REDIRECT_URI = `${location.origin}${location.pathname}`;
+
+const signin = new Panel('dts', {
+  Client: DynatraceClient,
+  name: 'DynatraceClient',
+  stats: ['tokenRequests', 'refreshTokenGrants', 'cacheHits', 'refreshes', 'unauthorizedRetries', 'apiCalls'],
+  forwardUrl: () => value('dts-token-url') || value('dts-env'),
+  readOptions() {
+    const options = { clientId: value('dts-client-id'), redirectUri: REDIRECT_URI };
+    if (value('dts-env')) options.environmentUrl = value('dts-env');
+    if (value('dts-authorize-url')) options.authorizationUrl = value('dts-authorize-url');
+    if (value('dts-token-url')) options.tokenUrl = value('dts-token-url');
+    if (value('dts-userinfo-url')) options.userInfoUrl = value('dts-userinfo-url');
+    const scope = value('dts-scope').split(/\s+/).filter(Boolean);
+    if (scope.length) options.scope = scope;
+    return { options, describe: `client ID ${options.clientId || '(none)'}, signs a user in` };
+  },
+  async submit(client) {
+    saveSignInFields();
+    signin.addEvent('note', 'Sign in: leaving for the SSO login page');
+    await client.signIn();
+  },
+  // A replaced client leaves the tabs' channel at once (its user is signed out here).
+  retire: (client) => client.free(),
+});
+signin.signedIn = false;
+
+/** The panel's fields, kept for this tab while the SSO has the user (never a token or secret). */
+function saveSignInFields() {
+  const fields = Object.fromEntries(SIGNIN_FIELDS.map((id) => [id, $(id).value]));
+  fields.forward = $('dts-forward').checked;
+  try {
+    sessionStorage.setItem(SIGNIN_FIELDS_KEY, JSON.stringify(fields));
+  } catch {
+    // No storage: the fields come from /config.json again.
+  }
+}
+
+function restoreSignInFields() {
+  let fields = null;
+  try {
+    fields = JSON.parse(sessionStorage.getItem(SIGNIN_FIELDS_KEY) ?? 'null');
+  } catch {
+    fields = null;
+  }
+  if (!fields) return;
+  for (const id of SIGNIN_FIELDS) if (typeof fields[id] === 'string') $(id).value = fields[id];
+  if (typeof fields.forward === 'boolean') {
+    $('dts-forward').checked = fields.forward;
+    $('dts-forward').dataset.touched = 'yes';
+  }
+}
+
+function userField(name, text) {
+  $('dts-user').querySelector(`[data-field=${name}]`).textContent = text;
+}
+
+function showUserInfo(info) {
+  userField('name', signin.scrub(info?.name ?? '(not stated)'));
+  userField('email', signin.scrub(info?.email ?? '(not stated)'));
+}
+
+/**
+ * Shows what `isSignedIn()` says now. A change nobody in this tab made came from another tab (its
+ * tokens, or its sign-out, over the BroadcastChannel): `note` is the timeline's note otherwise.
+ */
+function syncSignedIn(note) {
+  const now = Boolean(signin.client?.isSignedIn());
+  if (now === signin.signedIn) return;
+  signin.signedIn = now;
+  const box = $('dts-user');
+  box.dataset.signedIn = now ? 'yes' : 'no';
+  userField('signed-in', now ? 'yes' : 'no');
+  if (!now) {
+    userField('name', '–');
+    userField('email', '–');
+    signin.shownToken = null;
+    signin.tokenBox.hidden = true;
+    signin.tokenBox.replaceChildren();
+  }
+  signin.addEvent('note', note ?? (now
+    ? 'Signed in by another tab of this page: its tokens came over the BroadcastChannel'
+    : 'Signed out here or in another tab of this page'));
+}
+
+/** On load: a client at once (it joins the other tabs), and the redirect back from the SSO handled. */
+async function startSignIn() {
+  $('dts-redirect-uri').textContent = REDIRECT_URI;
+  const query = new URLSearchParams(location.search);
+  const back = query.has('code') || query.has('error');
+  if (back) restoreSignInFields();
+  signin.syncForwardDefault();
+  if (!back && !value('dts-client-id')) return;
+  await signin.run(async (client) => {
+    if (!back) return;
+    signin.addEvent('note', query.has('code') ? 'Back from the SSO with a code: exchanging it' : `Back from the SSO with error=${query.get('error')}`);
+    const token = await client.handleRedirect(location.href);
+    if (!token) return;
+    signin.showToken(token);
+    syncSignedIn('Signed in: the code was exchanged for tokens (the address bar no longer shows it)');
+    showUserInfo(await client.userInfo());
+  });
+}
+
+$('dts-call-api').addEventListener('click', () => {
+  const path = '/platform/management/v1/environment';
+  signin.run(async (client) => signin.showResponse(`GET ${path}`, await client.fetch(path)));
+});
+
+$('dts-whoami').addEventListener('click', () => {
+  signin.run(async (client) => {
+    const info = await client.userInfo();
+    showUserInfo(info);
+    signin.showValue('Who am I → user info', info);
+  });
+});
+
+$('dts-sign-out').addEventListener('click', () => {
+  signin.run(async (client) => {
+    await client.signOut();
+    syncSignedIn('Signed out: the tokens are forgotten here and in the other tabs of this page');
+  });
 });
 
 $('dt-call-api').addEventListener('click', () => {
@@ -512,8 +686,9 @@ $('appd-auth').addEventListener('change', () => {
   $('appd-token-fields').hidden = !token;
 });
 
-// The live countdown of every token shown.
+// The live countdown of every token shown, and the sign-in state (other tabs change it too).
 setInterval(() => {
+  syncSignedIn();
   const now = Date.now();
   for (const el of document.querySelectorAll('[data-expires-at]')) {
     const text = countdown(Number(el.dataset.expiresAt), now);
@@ -554,16 +729,24 @@ async function prefill() {
     set('appd-secret', a.clientSecret);
     set('appd-temp-token', a.temporaryToken);
     $('appd-controllers').replaceChildren(...(a.controllerUrls ?? []).map((c) => h('option', { value: c.url }, c.label)));
+    const s = config.dynatraceSignIn ?? {};
+    set('dts-env', s.environmentUrl);
+    set('dts-client-id', s.clientId);
+    set('dts-scope', s.scope);
+    set('dts-authorize-url', s.authorizationUrl);
+    set('dts-token-url', s.tokenUrl);
+    set('dts-userinfo-url', s.userInfoUrl);
     const allowed = [...(config.emulator ? ['the emulator'] : []), ...(config.forward?.hosts ?? [])];
     mode.replaceChildren(
       config.emulator
-        ? 'Running against the built-in emulator: fake Dynatrace and AppDynamics servers on 127.0.0.1, with their demo credentials prefilled. '
+        ? 'Running against the built-in emulator: fake Dynatrace and AppDynamics servers on 127.0.0.1, with their demo credentials and a sign-in client prefilled. '
         : 'No emulator: enter your tenant below. ',
       h('span', { class: 'allowed' }, `/forward reaches: ${allowed.length ? allowed.join(', ') : 'no host yet (npm start -- --allow-host HOST)'}.`),
     );
   }
   dynatrace.syncForwardDefault();
   appdynamics.syncForwardDefault();
+  await startSignIn();
   document.body.dataset.ready = 'yes';
 }
 

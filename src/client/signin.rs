@@ -21,7 +21,7 @@ use crate::core::signin::{
 };
 use crate::core::token::Token;
 use crate::core::url::config_url;
-use crate::core::{cache, Code, Error, Secret};
+use crate::core::{Code, Error, Secret};
 
 /// How a client signs a user in, as its options say.
 #[derive(Clone, Debug)]
@@ -425,9 +425,8 @@ impl Engine {
                     st.cache.as_ref().is_some_and(|c| same(&c.value))
                         || st.spent.as_ref().is_some_and(same)
                 };
-                if !known
-                    && now < cache::refresh_at(stored.expires_at, stored.expires_at - now, skew)
-                {
+                // A stored token's lifetime is unknown: it is fresh while the whole skew is left.
+                if !known && now < stored.expires_at - skew {
                     return Ok(self.adopt(stored));
                 }
                 if stored.refresh.is_some() {
@@ -572,14 +571,20 @@ impl Engine {
             }
             "tokens" => {
                 if let Some(s) = stored_from(data) {
-                    let newer = self
-                        .0
-                        .st
-                        .borrow()
-                        .cache
-                        .as_ref()
-                        .map_or(true, |c| c.expires_at < s.expires_at);
-                    if newer {
+                    // Never a token this tab has given up (a 401): the other tab may not know yet.
+                    let take = {
+                        let st = self.0.st.borrow();
+                        let newer = st
+                            .cache
+                            .as_ref()
+                            .map_or(true, |c| c.expires_at < s.expires_at);
+                        let spent = st
+                            .spent
+                            .as_ref()
+                            .is_some_and(|x| x.expose() == s.access.expose());
+                        newer && !spent
+                    };
+                    if take {
                         self.adopt(s);
                     }
                 }

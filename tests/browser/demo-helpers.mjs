@@ -1,7 +1,12 @@
-// Shared by the demo page's browser test and the README screenshot script: launching Debian's
-// Chromium with playwright-core, opening the page, and the two vendor flows as a user runs them.
+// Shared by the demo page's browser tests and the README screenshot script: launching Debian's
+// Chromium with playwright-core, opening the page, the vendor flows and the sign-in as a user runs
+// them, and a static server for the test pages under tests/browser/pages/.
 
-import { existsSync } from 'node:fs';
+import { existsSync, createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -97,4 +102,46 @@ export async function appdynamicsFlow(page) {
   await page.waitForSelector('#appd-apps:not([hidden]) tbody tr');
   const rows = await page.$$eval('#appd-apps tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
   return { token, rows };
+}
+
+/**
+ * "Sign in with Dynatrace" on the demo page: the panel's button, the emulator's login page at
+ * `ssoUrl`, its `#sign-in` (or `#deny`) button, and back on `pageUrl`, the page ready again.
+ */
+export async function dynatraceSignIn(page, { ssoUrl, pageUrl, button = '#sign-in' }) {
+  await page.click('#dts-sign-in');
+  await page.waitForURL((u) => u.href.startsWith(`${ssoUrl}/oauth2/authorize`));
+  await page.waitForSelector('form#login');
+  await page.click(button);
+  await page.waitForURL((u) => u.href.startsWith(pageUrl));
+  await page.waitForSelector('body[data-ready=yes]');
+}
+
+const STATIC_TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
+
+/**
+ * A static server of the repository's files on 127.0.0.1 (test pages under tests/browser/pages/
+ * import `/pkg/web.js` from it). Resolves to `{ url, close }`; `url` ends with `/`.
+ */
+export async function startStaticServer() {
+  const root = path.resolve(fileURLToPath(new URL('../../', import.meta.url)));
+  const server = http.createServer(async (req, res) => {
+    const pathname = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    const file = path.resolve(root, `.${pathname}`);
+    const ok = file.startsWith(root + path.sep) && (await stat(file).then((s) => s.isFile(), () => false));
+    if (!ok) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': STATIC_TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    createReadStream(file).pipe(res);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/`,
+    close: () => new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
 }

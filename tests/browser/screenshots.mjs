@@ -1,10 +1,10 @@
-// Regenerates the README screenshots of the demo page, docs/demo-dynatrace.png and
-// docs/demo-appdynamics.png, against the emulator: node tests/browser/screenshots.mjs
+// Regenerates the README screenshots of the demo page, docs/demo-dynatrace.png,
+// docs/demo-appdynamics.png and docs/demo-signin.png, against the emulator: node tests/browser/screenshots.mjs
 // (pkg/ must be built: bash scripts/build.sh). Not a test: the test writes to test-artifacts/.
 
 import { fileURLToPath } from 'node:url';
 import { startDemoServer } from '../../scripts/serve.mjs';
-import { launchBrowser, openDemo, dynatraceFlow, appdynamicsFlow, waitForFinishedRows } from './demo-helpers.mjs';
+import { launchBrowser, openDemo, dynatraceFlow, appdynamicsFlow, dynatraceSignIn, waitForFinishedRows } from './demo-helpers.mjs';
 
 const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
 
@@ -12,6 +12,17 @@ const browser = await launchBrowser();
 const server = await startDemoServer({ port: 0 });
 try {
   const page = await openDemo(browser, server.url, { width: 1280, height: 900 });
+  // The sign-in first: it leaves the page and comes back, which resets the other panels.
+  await dynatraceSignIn(page, { ssoUrl: server.emu.urls.sso, pageUrl: server.url });
+  await page.click('#dts-call-api');
+  await waitForFinishedRows(page, 'dts', 'api', 2);
+  // The server drops the token: a 401, a refresh token grant, the call retried.
+  server.emu.expireTokens();
+  await page.click('#dts-call-api');
+  await waitForFinishedRows(page, 'dts', 'api', 4);
+  await page.click('#dts-whoami');
+  await waitForFinishedRows(page, 'dts', 'api', 5);
+  await page.waitForFunction(() => document.querySelector('#dts-result h3')?.textContent.includes('Who am I'));
   await dynatraceFlow(page);
   // Two more platform calls: the timeline then shows the cached token at work.
   await page.click('#dt-call-api');
@@ -27,7 +38,8 @@ try {
   await page.evaluate(() => document.activeElement?.blur());
   await page.locator('#dt').screenshot({ path: `${DOCS}demo-dynatrace.png` });
   await page.locator('#appd').screenshot({ path: `${DOCS}demo-appdynamics.png` });
-  process.stdout.write(`wrote ${DOCS}demo-dynatrace.png and ${DOCS}demo-appdynamics.png\n`);
+  await page.locator('#dts').screenshot({ path: `${DOCS}demo-signin.png` });
+  process.stdout.write(`wrote ${DOCS}demo-dynatrace.png, ${DOCS}demo-appdynamics.png and ${DOCS}demo-signin.png\n`);
 } finally {
   await browser.close();
   await server.close();

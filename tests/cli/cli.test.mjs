@@ -34,11 +34,16 @@ after(async () => {
 
 beforeEach(() => emu.reset());
 
-/** Runs the CLI; resolves with its exit code and output. Async: the emulator lives in this process. */
+/**
+ * Runs the CLI; resolves with its exit code and output. Async: the emulator lives in this process.
+ * Each run gets a fresh, empty token cache directory unless `env` names one (APM_OAUTH_CACHE_DIR),
+ * so the cache, on by default, changes nothing these tests assert.
+ */
 function cli(args, { env = {}, input } = {}) {
   // undefined would reach the child as the string "undefined": leave those variables out.
   const defined = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined));
-  return run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...defined }, input });
+  const cacheDir = 'APM_OAUTH_CACHE_DIR' in env ? {} : { APM_OAUTH_CACHE_DIR: mkdtempSync(join(scratch, 'cache-')) };
+  return run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...cacheDir, ...defined }, input });
 }
 
 function dtEnv(extra = {}) {

@@ -14,6 +14,7 @@
 import assert from 'node:assert/strict';
 import * as lib from '../../pkg/web.js';
 import { startEmulator } from '../emulator/index.mjs';
+import { accountCases } from '../shared/account.mjs';
 import { appdynamicsCases } from '../shared/appdynamics.mjs';
 import { cacheCases } from '../shared/cache.mjs';
 import { dynatraceCases } from '../shared/dynatrace.mjs';
@@ -24,6 +25,7 @@ import { secretCases } from '../shared/secrets.mjs';
 import { signinCases } from '../shared/signin.mjs';
 
 const CASE_MODULES = {
+  account: accountCases,
   appdynamics: appdynamicsCases,
   cache: cacheCases,
   dynatrace: dynatraceCases,

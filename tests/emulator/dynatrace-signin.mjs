@@ -312,7 +312,7 @@ export function dtTokenRole(state) {
       iat,
       exp,
     });
-    state.dtTokens.set(accessToken, { clientId: client.clientId, scopes: new Set(scopes), expiresAt, user });
+    state.dtTokens.set(accessToken, { clientId: client.clientId, scopes: new Set(scopes), expiresAt, user, resource: resource ?? null });
     const answer = {
       access_token: accessToken,
       token_type: 'Bearer',

@@ -1,4 +1,5 @@
-// Dynatrace: the SSO token endpoint and a platform environment ("environmentUrl").
+// Dynatrace: the SSO token endpoint and a platform environment ("environmentUrl"), which also takes the
+// emulator's platform token (state.platformToken).
 // Behaviour follows the verified vendor facts of the project; comments name the quirks that drive each choice.
 
 import { sendJson, send, mediaType, bearerToken, basicCredentials, formDecode, randomUpperAlnum, makeJwt, statusText, queryObject } from './util.mjs';
@@ -140,7 +141,8 @@ export function ssoRole(state) {
         iat: Math.floor(now / 1000),
         exp: Math.floor(expiresAt / 1000),
       });
-      state.dtTokens.set(accessToken, { clientId: client.clientId, scopes: new Set(granted), expiresAt });
+      // resource: what the request named (null: none); the account API wants urn:dtaccount:<its uuid>.
+      state.dtTokens.set(accessToken, { clientId: client.clientId, scopes: new Set(granted), expiresAt, resource });
       state.counters.sso.issued += 1;
 
       const answer = { scope: granted.join(' '), token_type: 'Bearer', expires_in: lifetime, access_token: accessToken };
@@ -271,9 +273,12 @@ export function dynatraceRole(state) {
       if (where !== 'api') return platformError(ctx.res, 404, 'Not Found');
 
       // Every /platform route needs a bearer token from this SSO that has not expired.
+      // The platform token (dt0s16.…) is accepted here as well, until revokePlatformToken().
       const raw = bearerToken(ctx.headers.authorization);
       if (!raw) return unauthorized(ctx, 'An Authorization header with a Bearer token is required.');
-      const token = state.dtTokens.get(raw);
+      const platform = state.platformToken;
+      if (raw === platform.value && platform.revoked) return unauthorized(ctx, 'The provided token has been revoked.');
+      const token = raw === platform.value ? platform.info : state.dtTokens.get(raw);
       if (!token) return unauthorized(ctx, 'The provided token is not valid.');
       if (token.expiresAt <= Date.now()) return unauthorized(ctx, 'The provided token has expired.');
 

@@ -32,6 +32,7 @@ export const FAULT_TARGETS = {
   sso: ['token', 'authorize', 'userinfo'],
   dtToken: ['token'],
   dynatrace: ['api'],
+  account: ['api'],
   appdynamics: ['token', 'api'],
   appdynamicsLegacy: ['token', 'api'],
 };

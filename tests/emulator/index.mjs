@@ -1,6 +1,7 @@
 // Vendor emulator for apm-oauth tests: Dynatrace SSO, a Dynatrace environment, a modern and a legacy
-// AppDynamics controller, an unrelated "elsewhere" origin, and Dynatrace's user token endpoint
-// (token.dynatrace.com: code + refresh grants), each on its own port on 127.0.0.1.
+// AppDynamics controller, an unrelated "elsewhere" origin, Dynatrace's user token endpoint
+// (token.dynatrace.com: code + refresh grants) and the Dynatrace Account Management API
+// (api.dynatrace.com), each on its own port on 127.0.0.1.
 //
 //   import { startEmulator } from './tests/emulator/index.mjs';
 //   const emu = await startEmulator({ tokenLifetimeSeconds: 2 });
@@ -21,15 +22,16 @@ import { validateFault, takeFault, applyFault } from './faults.mjs';
 import { ssoRole, dynatraceRole, DEFAULT_DT_CLIENT, DEFAULT_DT_SCOPES } from './dynatrace.mjs';
 import { dtTokenRole, publicClients, userFor, DEFAULT_DT_PUBLIC_CLIENT, DEFAULT_USER_EMAIL, LOOPBACK_RULE } from './dynatrace-signin.mjs';
 import { appdynamicsRole, DEFAULT_APPD_CLIENT, temporaryTokenFor } from './appdynamics.mjs';
+import { accountRole, accountUsers, accountGroups, newPlatformToken, DEFAULT_DT_ACCOUNT_CLIENT, ACCOUNT_URN_PREFIX } from './account.mjs';
 
 /** Every role, in port order. */
-export const ROLES = ['sso', 'dynatrace', 'appdynamics', 'appdynamicsLegacy', 'elsewhere', 'dtToken'];
+export const ROLES = ['sso', 'dynatrace', 'appdynamics', 'appdynamicsLegacy', 'elsewhere', 'dtToken', 'account'];
 
 /**
  * Port offsets with portBase N: the first five roles on N..N+4, the control server keeps N+5
- * (as before dtToken existed), dtToken is on the next free offset, N+6.
+ * (as before dtToken existed), dtToken is on the next free offset, N+6, and account on N+7.
  */
-export const PORT_OFFSETS = { sso: 0, dynatrace: 1, appdynamics: 2, appdynamicsLegacy: 3, elsewhere: 4, control: 5, dtToken: 6 };
+export const PORT_OFFSETS = { sso: 0, dynatrace: 1, appdynamics: 2, appdynamicsLegacy: 3, elsewhere: 4, control: 5, dtToken: 6, account: 7 };
 const LAST_OFFSET = Math.max(...Object.values(PORT_OFFSETS));
 
 const HOST = '127.0.0.1';
@@ -42,6 +44,7 @@ function freshCounters() {
     appdynamicsLegacy: { token: 0, issued: 0, api: 0, unauthorized: 0, preflight: 0 },
     elsewhere: { requests: 0, authorization: 0 },
     dtToken: { token: 0, code: 0, refresh: 0, issued: 0, preflight: 0 },
+    account: { api: 0, unauthorized: 0, forbidden: 0, preflight: 0 },
   };
 }
 
@@ -85,7 +88,7 @@ function restoreOptions(live, initial) {
 
 function dtClients(override) {
   const list = override?.clients?.length ? override.clients : [DEFAULT_DT_CLIENT];
-  return list.map((c) => {
+  const clients = list.map((c) => {
     if (!c.clientId || !c.clientSecret) throw new TypeError('dynatrace.clients[]: clientId and clientSecret are required');
     return {
       clientId: c.clientId,
@@ -94,6 +97,11 @@ function dtClients(override) {
       scopes: [...(c.scopes ?? DEFAULT_DT_CLIENT.scopes)],
     };
   });
+  // The account API's client is always there (after the configured ones), unless one takes its id.
+  if (!clients.some((c) => c.clientId === DEFAULT_DT_ACCOUNT_CLIENT.clientId)) {
+    clients.push({ ...DEFAULT_DT_ACCOUNT_CLIENT, scopes: [...DEFAULT_DT_ACCOUNT_CLIENT.scopes] });
+  }
+  return clients;
 }
 
 function appdClients(override) {
@@ -192,6 +200,10 @@ function createControlServer(emu) {
       emu.expireTokens();
       return { ok: true };
     },
+    'POST /revoke-platform-token': () => {
+      emu.revokePlatformToken();
+      return { ok: true };
+    },
   };
   const paths = new Set(Object.keys(routes).map((k) => k.split(' ')[1]));
 
@@ -245,7 +257,7 @@ function closeServer(server) {
  * @param {object} [options]
  * @param {number} [options.tokenLifetimeSeconds=300] expires_in of issued tokens; tokens really expire then
  * @param {boolean} [options.cors=true] CORS headers and OPTIONS preflight answers
- * @param {number} [options.portBase] fixed ports portBase..portBase+4 (sso, dynatrace, appd, appdLegacy, elsewhere), portBase+6 (dtToken)
+ * @param {number} [options.portBase] fixed ports portBase..portBase+4 (sso, dynatrace, appd, appdLegacy, elsewhere), portBase+6 (dtToken), portBase+7 (account)
  * @param {boolean} [options.control=false] also start the JSON control server (urls.control; portBase+5 with portBase)
  * @param {object} [options.dynatrace] { clients: [{clientId, clientSecret, accountUrn?, scopes?}], tokenLifetimeSeconds?,
  *   publicClients: [{clientId, redirectUris?, clientSecret?}], autoLogin?, discovery?, rotateRefreshTokens? }
@@ -277,6 +289,12 @@ export async function startEmulator(options = {}) {
     deadRefreshTokens: new Map(),
     appdTokens: { appdynamics: new Map(), appdynamicsLegacy: new Map() },
     temporaryToken: temporaryTokenFor(appd[0]),
+    // The platform token: fixed for this emulator's life, accepted by the dynatrace role until revoked.
+    platformToken: {
+      value: newPlatformToken(),
+      revoked: false,
+      info: { clientId: null, platform: true, scopes: new Set(DEFAULT_DT_SCOPES), expiresAt: Infinity, resource: null },
+    },
     urls: {},
     lifetime(vendor) {
       return liveOptions[vendor].tokenLifetimeSeconds ?? liveOptions.tokenLifetimeSeconds;
@@ -290,6 +308,7 @@ export async function startEmulator(options = {}) {
     appdynamicsLegacy: appdynamicsRole(state, 'appdynamicsLegacy', true),
     elsewhere: elsewhereRole(state),
     dtToken: dtTokenRole(state),
+    account: accountRole(state),
   };
 
   function sleep(ms) {
@@ -386,10 +405,18 @@ export async function startEmulator(options = {}) {
     appdynamicsLegacy: u.appdynamicsLegacy,
     appdynamicsLegacyToken: `${u.appdynamicsLegacy}/controller/api/oauth/access_token`,
     elsewhere: u.elsewhere,
+    account: u.account,
   };
 
+  const accountClient = dt.find((c) => c.clientId === DEFAULT_DT_ACCOUNT_CLIENT.clientId);
   const credentials = {
-    dynatrace: { ...dt[0], scopes: [...dt[0].scopes] },
+    dynatrace: { ...dt[0], scopes: [...dt[0].scopes], platformToken: state.platformToken.value },
+    // The OAuth client of the account API (account-idm-read and more), same account as `dynatrace`.
+    dynatraceAccount: {
+      ...accountClient,
+      scopes: [...accountClient.scopes],
+      accountUuid: accountClient.accountUrn.slice(ACCOUNT_URN_PREFIX.length),
+    },
     // The default public client of the user sign-in; it accepts any loopback http redirect URI.
     dynatraceUser: {
       clientId: DEFAULT_DT_PUBLIC_CLIENT.clientId,
@@ -415,6 +442,8 @@ export async function startEmulator(options = {}) {
     requests,
     /** Live options (cors, token lifetimes, dynatrace.autoLogin/discovery/rotateRefreshTokens, appdynamics.tokenErrorBody/extraTokenFields); reset() restores them. */
     options: liveOptions,
+    /** What the account API answers for every account: `{ users, groups }` (the `items` of its lists). */
+    account: { users: accountUsers(), groups: accountGroups() },
 
     setFault(role, where, fault) {
       validateFault(role, where, fault);
@@ -436,8 +465,14 @@ export async function startEmulator(options = {}) {
       }
     },
 
+    /** From now on the platform token answers 401 on the environment API (reset() takes it back). */
+    revokePlatformToken() {
+      state.platformToken.revoked = true;
+    },
+
     reset() {
       zeroCounters(counters);
+      state.platformToken.revoked = false;
       requests.length = 0;
       faults.clear();
       state.dtTokens.clear();

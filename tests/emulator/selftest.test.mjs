@@ -1062,3 +1062,321 @@ test('fixed ports: dtToken on portBase+6, control keeps portBase+5', async () =>
     await e.close();
   }
 });
+
+// ---------------------------------------------------------------------------------------------
+// Dynatrace Account Management API (role account) and the platform token
+
+function accountTokenRequest(fields = {}) {
+  const a = emu.credentials.dynatraceAccount;
+  const body = form({ grant_type: 'client_credentials', client_id: a.clientId, client_secret: a.clientSecret, scope: 'account-idm-read', resource: a.accountUrn, ...fields });
+  return fetch(emu.urls.ssoToken, { method: 'POST', headers: FORM, body });
+}
+
+async function accountToken(fields) {
+  const res = await accountTokenRequest(fields);
+  assert.equal(res.status, 200);
+  return (await res.json()).access_token;
+}
+
+function usersUrl(uuid = emu.credentials.dynatraceAccount.accountUuid, e = emu) {
+  return `${e.urls.account}/iam/v1/accounts/${uuid}/users`;
+}
+
+async function assertAccountError(res, status, pattern) {
+  assert.equal(res.status, status);
+  assert.match(res.headers.get('content-type'), /^application\/json/);
+  const json = await res.json();
+  assert.deepEqual(Object.keys(json), ['error']);
+  assert.deepEqual(Object.keys(json.error).sort(), ['code', 'message']);
+  assert.equal(json.error.code, status);
+  if (pattern) assert.match(json.error.message, pattern);
+  return json;
+}
+
+test('account: urls, credentials, fixtures', () => {
+  const u = new URL(emu.urls.account);
+  assert.equal(u.hostname, '127.0.0.1');
+  assert.equal(emu.urls.account, u.origin, 'an origin, no path');
+  const others = ['sso', 'dynatrace', 'appdynamics', 'appdynamicsLegacy', 'elsewhere', 'dtTokenOrigin'].map((k) => new URL(emu.urls[k]).port);
+  assert.ok(!others.includes(u.port), 'its own port');
+  const a = emu.credentials.dynatraceAccount;
+  assert.equal(a.clientId, 'dt0s02.EMUACCNT');
+  assert.match(a.clientSecret, /^dt0s02\.EMUACCNT\.[A-Z0-9]{64}$/);
+  assert.equal(a.accountUrn, emu.credentials.dynatrace.accountUrn, 'the same account as the default client');
+  assert.equal(a.accountUuid, '00000000-0000-4000-8000-00000000e001');
+  assert.equal(`urn:dtaccount:${a.accountUuid}`, a.accountUrn);
+  assert.ok(a.scopes.includes('account-idm-read'));
+  assert.ok(!emu.credentials.dynatrace.scopes.includes('account-idm-read'), 'the environment client has no account scopes');
+  assert.equal(emu.account.users.length, 3);
+  assert.deepEqual(Object.keys(emu.account.users[0]), ['uid', 'email', 'name', 'surname', 'userStatus']);
+  assert.equal(emu.account.users[0].uid, emu.credentials.dynatraceUser.user.sub, 'uid is the sign-in sub of the same email');
+  assert.equal(emu.account.groups.length, 2);
+  assert.match(emu.credentials.dynatrace.platformToken, /^dt0s16\.EMULATOR\.[A-Z0-9]{64}$/);
+});
+
+test('account: the SSO token carries the resource; users and groups lists', async () => {
+  const a = emu.credentials.dynatraceAccount;
+  const res = await accountTokenRequest();
+  assert.equal(res.status, 200);
+  const json = await res.json();
+  assert.equal(json.resource, a.accountUrn);
+  assert.equal(json.scope, 'account-idm-read');
+
+  let r = await fetch(usersUrl(), { headers: bearer(json.access_token) });
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('content-type'), /^application\/json/);
+  assert.deepEqual(await r.json(), { count: 3, items: emu.account.users });
+  r = await fetch(`${usersUrl()}/?x=1`, { headers: bearer(json.access_token) });
+  assert.equal(r.status, 200, 'trailing slash and query');
+  await r.json();
+  r = await fetch(`${emu.urls.account}/iam/v1/accounts/${a.accountUuid}/groups`, { headers: bearer(json.access_token) });
+  assert.equal(r.status, 200);
+  const groups = await r.json();
+  assert.deepEqual(groups, { count: 2, items: emu.account.groups });
+  assert.deepEqual(Object.keys(groups.items[0]).sort(), ['createdAt', 'description', 'federatedAttributeValues', 'name', 'owner', 'updatedAt', 'uuid']);
+  assert.deepEqual(emu.counters.account, { api: 3, unauthorized: 0, forbidden: 0, preflight: 0 });
+  assert.equal(emu.counters.sso.issued, 1);
+});
+
+test('account: 401 without a token, with a bad one, an expired one, the platform token, an AppD token', async () => {
+  let res = await fetch(usersUrl());
+  await assertAccountError(res, 401, /Bearer token is required/);
+  assert.equal(res.headers.get('www-authenticate'), 'Bearer');
+  await assertAccountError(await fetch(usersUrl(), { headers: bearer('made.up.token') }), 401, /not valid/);
+  await assertAccountError(await fetch(usersUrl(), { headers: bearer(emu.credentials.dynatrace.platformToken) }), 401, /not valid/);
+  await assertAccountError(await fetch(usersUrl(), { headers: bearer(await appdToken()) }), 401, /not valid/);
+  const token = await accountToken();
+  emu.expireTokens();
+  await assertAccountError(await fetch(usersUrl(), { headers: bearer(token) }), 401, /expired/);
+  // Without a token, an unknown /iam path is a 401 too (the token is checked first).
+  await assertAccountError(await fetch(`${emu.urls.account}/iam/v1/nothing`), 401);
+  assert.deepEqual(emu.counters.account, { api: 6, unauthorized: 6, forbidden: 0, preflight: 0 });
+});
+
+test('account: 403 for another account, no resource, or without account-idm-read', async () => {
+  const a = emu.credentials.dynatraceAccount;
+  const token = await accountToken();
+  const other = 'ffffffff-ffff-4fff-8fff-ffffffffffff';
+  let json = await assertAccountError(await fetch(usersUrl(other), { headers: bearer(token) }), 403, new RegExp(`not valid for account ${other}`));
+  assert.match(json.error.message, new RegExp(`requested for ${a.accountUrn}`));
+  // A token requested without any resource.
+  const res = await fetch(emu.urls.ssoToken, {
+    method: 'POST',
+    headers: FORM,
+    body: form({ grant_type: 'client_credentials', client_id: a.clientId, client_secret: a.clientSecret, scope: 'account-idm-read' }),
+  });
+  const bare = (await res.json()).access_token;
+  json = await assertAccountError(await fetch(usersUrl(), { headers: bearer(bare) }), 403, /requested without a resource/);
+  assert.match(json.error.message, new RegExp(`resource=${a.accountUrn}`));
+
+  const noScope = await accountToken({ scope: 'account-env-read' });
+  await assertAccountError(await fetch(usersUrl(), { headers: bearer(noScope) }), 403, /^Forbidden: missing scopes \[account-idm-read\]$/);
+  // The environment client's token for the same account has no account-idm-read either.
+  const envToken = await dtToken({ resource: a.accountUrn });
+  await assertAccountError(await fetch(usersUrl(), { headers: bearer(envToken) }), 403, /missing scopes \[account-idm-read\]/);
+  assert.equal(emu.counters.account.forbidden, 4);
+  assert.equal(emu.counters.account.unauthorized, 0);
+});
+
+test('account: a client of another account (dynatrace.clients) is refused on this account, served on its own', async () => {
+  const otherUrn = 'urn:dtaccount:11111111-2222-4333-8444-555555555555';
+  const e = await startEmulator({
+    dynatrace: { clients: [{ clientId: 'dt0s02.OTHERACC', clientSecret: 'dt0s02.OTHERACC.SECRET', accountUrn: otherUrn, scopes: ['account-idm-read'] }] },
+  });
+  try {
+    assert.equal(e.credentials.dynatrace.clientId, 'dt0s02.OTHERACC');
+    assert.equal(e.credentials.dynatraceAccount.clientId, 'dt0s02.EMUACCNT', 'the account client is still registered');
+    const res = await fetch(e.urls.ssoToken, {
+      method: 'POST',
+      headers: FORM,
+      body: form({ grant_type: 'client_credentials', client_id: 'dt0s02.OTHERACC', client_secret: 'dt0s02.OTHERACC.SECRET', resource: otherUrn }),
+    });
+    const token = (await res.json()).access_token;
+    let r = await fetch(usersUrl(e.credentials.dynatraceAccount.accountUuid, e), { headers: bearer(token) });
+    assert.equal(r.status, 403);
+    assert.match((await r.json()).error.message, /11111111-2222-4333-8444-555555555555/);
+    r = await fetch(usersUrl('11111111-2222-4333-8444-555555555555', e), { headers: bearer(token) });
+    assert.equal(r.status, 200);
+    assert.equal((await r.json()).count, 3);
+  } finally {
+    await e.close();
+  }
+});
+
+test('account: 404 for unknown paths, 405 for other methods, CORS', async () => {
+  const token = await accountToken();
+  let res = await fetch(`${emu.urls.account}/nothing`);
+  await assertAccountError(res, 404);
+  assert.equal(res.headers.get('access-control-allow-origin'), '*');
+  await assertAccountError(await fetch(`${emu.urls.account}/`), 404);
+  await assertAccountError(await fetch(`${emu.urls.account}/iam/v1/accounts/${emu.credentials.dynatraceAccount.accountUuid}/environments`, { headers: bearer(token) }), 404);
+  await assertAccountError(await fetch(`${emu.urls.account}/iam/v1/accounts`, { headers: bearer(token) }), 404);
+  res = await fetch(usersUrl(), { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: '{}' });
+  await assertAccountError(res, 405);
+  assert.equal(res.headers.get('allow'), 'GET');
+
+  res = await fetch(usersUrl(), {
+    method: 'OPTIONS',
+    headers: { origin: 'http://example.test', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+  });
+  assert.equal(res.status, 204);
+  assert.equal(res.headers.get('access-control-allow-origin'), '*');
+  assert.match(res.headers.get('access-control-allow-headers'), /Authorization/);
+  res = await fetch(usersUrl(), { headers: bearer(token) });
+  assert.equal(res.headers.get('access-control-allow-origin'), '*');
+  await res.json();
+  // 404s outside /iam are not api requests; preflights count only as preflight.
+  assert.deepEqual(emu.counters.account, { api: 4, unauthorized: 0, forbidden: 0, preflight: 1 });
+  assert.deepEqual(
+    emu.requests.filter((r) => r.role === 'account').map((r) => r.method),
+    ['GET', 'GET', 'GET', 'GET', 'POST', 'OPTIONS', 'GET'],
+  );
+});
+
+test('account: faults at account:api (generic kinds); other places throw', async () => {
+  const token = await accountToken();
+  emu.setFault('account', 'api', { kind: 'status', status: 503, count: 1 });
+  let res = await fetch(usersUrl(), { headers: bearer(token) });
+  assert.equal(res.status, 503);
+  await res.text();
+  emu.setFault('account', 'api', { kind: 'unauthorized', count: 1 });
+  await assertAccountError(await fetch(usersUrl(), { headers: bearer(token) }), 401);
+  emu.setFault('account', 'api', { kind: 'json', status: 500, body: { error: { code: 500, message: 'boom' } }, count: 1 });
+  res = await fetch(usersUrl(), { headers: bearer(token) });
+  assert.equal(res.status, 500);
+  assert.deepEqual(await res.json(), { error: { code: 500, message: 'boom' } });
+  emu.setFault('account', 'api', { kind: 'rateLimit', retryAfter: 2, count: 1 });
+  res = await fetch(usersUrl(), { headers: bearer(token) });
+  assert.equal(res.status, 429);
+  assert.equal(res.headers.get('retry-after'), '2');
+  await res.text();
+  res = await fetch(usersUrl(), { headers: bearer(token) });
+  assert.equal(res.status, 200);
+  await res.json();
+  assert.deepEqual(emu.counters.account, { api: 5, unauthorized: 1, forbidden: 0, preflight: 0 });
+  assert.throws(() => emu.setFault('account', 'token', { kind: 'drop' }), /no "token" place/);
+  assert.throws(() => emu.setFault('account', 'api', { kind: 'refuseRefresh' }), /only to role dtToken/);
+});
+
+test('platform token: accepted by the environment API, nowhere else; revoke → 401; reset restores', async () => {
+  const pt = emu.credentials.dynatrace.platformToken;
+  const env = `${emu.urls.dynatrace}/platform/management/v1/environment`;
+  let res = await fetch(env, { headers: bearer(pt) });
+  assert.equal(res.status, 200);
+  assert.equal((await res.json()).environmentId, 'abc12345');
+  res = await fetch(`${emu.urls.dynatrace}/platform/classic/environment-api/v2/settings/objects`, { headers: bearer(pt) });
+  assert.equal(res.status, 200, 'the platform token has settings:objects:read');
+  await res.json();
+  res = await fetch(`${emu.urls.dynatrace}/platform/echo`, { headers: bearer(pt) });
+  assert.equal((await res.json()).headers.authorization, `Bearer ${pt}`);
+  // Never expires with expireTokens().
+  emu.expireTokens();
+  res = await fetch(env, { headers: bearer(pt) });
+  assert.equal(res.status, 200);
+  await res.json();
+
+  // Not SSO: userinfo, the token endpoint as a bearer; not dtToken; not AppDynamics.
+  res = await fetch(emu.urls.ssoUserInfo, { headers: bearer(pt) });
+  assert.equal(res.status, 401);
+  await res.json();
+  res = await fetch(emu.urls.ssoToken, { method: 'POST', headers: { ...FORM, ...bearer(pt) }, body: form({ grant_type: 'client_credentials' }) });
+  assert.equal(res.status, 400);
+  await res.json();
+  res = await fetch(`${emu.urls.appdynamics}/controller/rest/applications`, { headers: bearer(pt) });
+  assert.equal(res.status, 401);
+  await res.text();
+  assert.equal(emu.counters.sso.issued, 0);
+
+  emu.revokePlatformToken();
+  res = await fetch(env, { headers: bearer(pt) });
+  assert.equal(res.status, 401);
+  const json = await res.json();
+  assert.deepEqual(json, { error: { code: 401, message: 'Unauthorized', details: { reason: 'The provided token has been revoked.' } } });
+  assert.equal(emu.counters.dynatrace.unauthorized, 1);
+  // Other tokens are not affected.
+  res = await fetch(env, { headers: bearer(await dtToken()) });
+  assert.equal(res.status, 200);
+  await res.json();
+
+  emu.reset();
+  assert.equal(emu.credentials.dynatrace.platformToken, pt, 'the same token after reset');
+  res = await fetch(env, { headers: bearer(pt) });
+  assert.equal(res.status, 200);
+  await res.json();
+
+  const other = await startEmulator();
+  try {
+    assert.notEqual(other.credentials.dynatrace.platformToken, pt, 'each emulator has its own');
+    res = await fetch(`${other.urls.dynatrace}/platform/management/v1/environment`, { headers: bearer(pt) });
+    assert.equal(res.status, 401);
+    await res.json();
+  } finally {
+    await other.close();
+  }
+});
+
+test('account and platform token through the control server; account on portBase+7', async () => {
+  let e;
+  for (let attempt = 0; attempt < 5 && !e; attempt++) {
+    try {
+      e = await startEmulator({ control: true, portBase: 30000 + Math.floor(Math.random() * 20000) });
+    } catch {
+      e = undefined;
+    }
+  }
+  assert.ok(e, 'could not start on fixed ports');
+  try {
+    const base = Number(new URL(e.urls.sso).port);
+    assert.equal(Number(new URL(e.urls.account).port), base + 7);
+    assert.equal(Number(new URL(e.urls.dtToken).port), base + 6);
+    assert.equal(Number(new URL(e.urls.control).port), base + 5);
+    const post = async (path, body) => (await fetch(`${e.urls.control}${path}`, { method: 'POST', body: body && JSON.stringify(body) })).json();
+    const env = `${e.urls.dynatrace}/platform/management/v1/environment`;
+    const pt = e.credentials.dynatrace.platformToken;
+    assert.deepEqual(await post('/revoke-platform-token'), { ok: true });
+    let res = await fetch(env, { headers: bearer(pt) });
+    assert.equal(res.status, 401);
+    await res.json();
+    assert.deepEqual(await post('/reset'), { ok: true });
+    res = await fetch(env, { headers: bearer(pt) });
+    assert.equal(res.status, 200);
+    await res.json();
+    assert.deepEqual(await post('/fault', { role: 'account', where: 'api', fault: { kind: 'status', status: 502, count: 1 } }), { ok: true });
+    res = await fetch(`${e.urls.account}/iam/v1/accounts/x/users`);
+    assert.equal(res.status, 502);
+    await res.text();
+    const counters = await (await fetch(`${e.urls.control}/counters`)).json();
+    assert.deepEqual(counters.account, { api: 1, unauthorized: 0, forbidden: 0, preflight: 0 });
+  } finally {
+    await e.close();
+  }
+});
+
+test('command line: --port-base puts account on N+7 and prints it', async () => {
+  const { spawn } = await import('node:child_process');
+  const base = 30000 + Math.floor(Math.random() * 20000);
+  const child = spawn(process.execPath, [new URL('./index.mjs', import.meta.url).pathname, '--port-base', String(base)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const line = await new Promise((resolve, reject) => {
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) resolve(out.split('\n')[0]);
+      });
+      child.stderr.on('data', (d) => {
+        err += d;
+      });
+      child.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+    });
+    const json = JSON.parse(line);
+    assert.equal(json.urls.account, `http://127.0.0.1:${base + 7}`);
+    assert.match(json.credentials.dynatrace.platformToken, /^dt0s16\.EMULATOR\./);
+    assert.equal(json.credentials.dynatraceAccount.clientId, 'dt0s02.EMUACCNT');
+  } catch (err) {
+    // Something else may hold a port of the range; that is not this test's business.
+    if (!/EADDRINUSE/.test(String(err))) throw err;
+  } finally {
+    child.kill('SIGTERM');
+  }
+});

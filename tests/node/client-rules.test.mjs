@@ -127,9 +127,9 @@ test('sign-in options: redirectUri instead of clientSecret, endpoints, stores; w
     const [c, m] = codeAndMessage(() => new DynatraceClient({ ...user, ...extra }));
     assert.equal(c, 'invalid_config', `${JSON.stringify(Object.keys(extra))}: ${m}`);
     assert.match(m, message);
-    assert.match(m, /^DynatraceClient: /);
   }
-  assert.equal(codeAndMessage(() => new DynatraceClient({ ...user, redirectUrl: 'x' }))[1], 'DynatraceClient: unknown option "redirectUrl" (did you mean "redirectUri"?)');
+  assert.equal(codeAndMessage(() => new DynatraceClient({ ...user, redirectURI: 'x' }))[1], 'DynatraceClient: unknown option "redirectURI" (did you mean "redirectUri"?)');
+  assert.equal(codeAndMessage(() => new OAuthClient({ ...user, tokenUrl: 'https://i/t', Issuer: 'x' }))[1], 'OAuthClient: unknown option "Issuer" (did you mean "issuer"?)');
   assert.equal(codeAndMessage(() => new DynatraceClient({ ...user, redirect_uri: 'x' }))[1], 'DynatraceClient: unknown option "redirect_uri" (did you mean "redirectUri"?)');
   assert.equal(codeAndMessage(() => new DynatraceClient({ ...user, tokenstore: {} }))[1], 'DynatraceClient: unknown option "tokenstore" (did you mean "tokenStore"?)');
   assert.equal(code(() => new DynatraceClient({ ...user, authorizationUrl: 'http://sso.example/oauth2/authorize' })), 'insecure_url');

@@ -17,12 +17,12 @@ after(async () => {
   await emu.close();
 });
 
-const NAMES = ['ApmOAuthError', 'AppDynamicsClient', 'DynatraceClient', 'ERROR_CODES', 'OAuthClient'];
+const NAMES = ['ApmOAuthError', 'AppDynamicsClient', 'DynatraceAccountClient', 'DynatraceClient', 'ERROR_CODES', 'OAuthClient'];
 
 test('both entries export exactly the documented names', () => {
   assert.deepEqual(Object.keys(esm).sort(), NAMES);
   assert.deepEqual(Object.keys(cjs).sort(), NAMES);
-  for (const name of ['DynatraceClient', 'AppDynamicsClient', 'OAuthClient', 'ApmOAuthError']) {
+  for (const name of ['DynatraceClient', 'AppDynamicsClient', 'OAuthClient', 'DynatraceAccountClient', 'ApmOAuthError']) {
     assert.equal(typeof esm[name], 'function', name);
   }
 });

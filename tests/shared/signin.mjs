@@ -328,15 +328,16 @@ export function signinCases(ctx) {
   });
 
   s.test('authorization_error: a state this client did not issue, or none, is refused before any token request', async (emu) => {
-    const dt = signin(emu);
-    const other = signin(emu);
+    // Each with its own state storage (Deno has a process-wide sessionStorage, the default there).
+    const dt = signin(emu, { stateStorage: memoryStorage() });
+    const other = signin(emu, { stateStorage: memoryStorage() });
     // Never started a sign-in.
     await s.rejects(dt.handleRedirect(`${REDIRECT}?code=forged-code-0123456789&state=forged-state-0123456789`), 'authorization_error');
     // Started one, and the redirect carries another state.
     await dt.buildAuthorizationUrl();
     await s.rejects(dt.handleRedirect(`${REDIRECT}?code=forged-code-0123456789&state=forged-state-0123456789`), 'authorization_error');
     await s.rejects(dt.handleRedirect(`${REDIRECT}?code=forged-code-0123456789`), 'authorization_error');
-    // A real code and state, issued for another client instance (its own memory state storage).
+    // A real code and state, issued for another client instance (another state storage).
     const location = await followAuthorize(emu, await other.buildAuthorizationUrl());
     rememberLocation(location);
     await s.rejects(dt.handleRedirect(location), 'authorization_error');

@@ -5,6 +5,7 @@ import {
   DynatraceClient,
   AppDynamicsClient,
   OAuthClient,
+  DynatraceAccountClient,
   ApmOAuthError,
   ERROR_CODES,
   type ApmOAuthErrorCode,
@@ -16,6 +17,7 @@ import {
   type AppDynamicsCredentials,
   type AppDynamicsApplication,
   type OAuthClientOptions,
+  type DynatraceAccountClientOptions,
 } from 'apm-oauth';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -134,8 +136,40 @@ new OAuthClient({
   redirectUri: 'https://app.example/callback',
 });
 
+// A Dynatrace platform token instead of client credentials.
+const dtPlatform = new DynatraceClient({ environmentUrl: 'https://abc12345.apps.dynatrace.com', platformToken: 'dt0s16.XXXXXXXX.YYYY' });
+const platformOptions: DynatraceClientOptions = { environmentUrl: 'https://abc12345.apps.dynatrace.com', platformToken: 'dt0s16.X.Y', timeoutMs: 5000 };
+new DynatraceClient(platformOptions);
+
+// The Account Management API.
+const accountOptions: DynatraceAccountClientOptions = {
+  ...common,
+  accountUuid: '00000000-0000-4000-8000-000000000000',
+  clientId: 'dt0s02.XXXXXXXX',
+  clientSecret: 'dt0s02.XXXXXXXX.YYYY',
+  scope: ['account-idm-read'],
+  tokenUrl: 'https://sso.dynatrace.com/sso/oauth2/token',
+  accountApiUrl: 'https://api.dynatrace.com',
+  authMethod: 'client_secret_post',
+};
+const account = new DynatraceAccountClient(accountOptions);
+new DynatraceAccountClient({ accountUuid: 'urn:dtaccount:00000000-0000-4000-8000-000000000000', clientId: 'a', clientSecret: 'b', scope: 'account-idm-read' });
+
 // ---------------------------------------------------------------------------------------------
 // Wrong options are rejected
+
+// @ts-expect-error platformToken and clientSecret are alternatives
+new DynatraceClient({ environmentUrl: 'https://abc12345.apps.dynatrace.com', platformToken: 't', clientId: 'a', clientSecret: 'b' });
+// @ts-expect-error platformToken is a string
+new DynatraceClient({ environmentUrl: 'https://abc12345.apps.dynatrace.com', platformToken: 5 });
+// @ts-expect-error accountUuid is required
+new DynatraceAccountClient({ clientId: 'a', clientSecret: 'b' });
+// @ts-expect-error clientSecret is required
+new DynatraceAccountClient({ accountUuid: 'u', clientId: 'a' });
+// @ts-expect-error unknown option (environmentUrl is the environment client's)
+new DynatraceAccountClient({ accountUuid: 'u', clientId: 'a', clientSecret: 'b', environmentUrl: 'https://x.example' });
+// @ts-expect-error unknown option (a typo of accountUuid)
+new DynatraceAccountClient({ account_uuid: 'u', clientId: 'a', clientSecret: 'b' });
 
 // @ts-expect-error unknown option (a typo of clientId)
 new DynatraceClient({ client_id: 'a', clientSecret: 'b' });
@@ -214,6 +248,30 @@ async function results(): Promise<void> {
   await ad.fetch('/controller/rest/applications');
   await oc.fetch('/v1/things', { method: 'DELETE' });
 
+  // Platform token: the same client methods.
+  const platformToken: TokenInfo = await dtPlatform.getToken();
+  await dtPlatform.fetch('/platform/management/v1/environment');
+
+  // The account client.
+  const users = await account.listUsers();
+  const count: number | undefined = users.count;
+  const items: Array<Record<string, unknown>> | undefined = users.items;
+  const path: string = account.accountPath('users');
+  const groups: Response = await account.fetch(account.accountPath('groups'), { signal: AbortSignal.timeout(1000) });
+  // @ts-expect-error listUsers takes no argument
+  await account.listUsers('x');
+  // @ts-expect-error accountPath is the account client's
+  dt.accountPath('users');
+  // @ts-expect-error platformUrl is the environment client's
+  account.platformUrl('x');
+  // @ts-expect-error no sign-in for the account client
+  await account.signIn();
+  void platformToken;
+  void count;
+  void items;
+  void path;
+  void groups;
+
   // Signing in.
   for (const c of [dtUser, ocUser]) {
     const authorizeUrl: string = await c.buildAuthorizationUrl();
@@ -232,7 +290,7 @@ async function results(): Promise<void> {
     void signedIn;
   }
 
-  for (const c of [dt, ad, oc]) {
+  for (const c of [dt, ad, oc, dtPlatform, account]) {
     const stats: ClientStats = c.stats();
     const counts: number[] = [stats.tokenRequests, stats.cacheHits, stats.refreshes, stats.unauthorizedRetries, stats.refreshTokenGrants];
     void counts;
