@@ -74,6 +74,8 @@ export interface StoredTokens {
   accessToken: string;
   /** Expiry in ms since the epoch. */
   expiresAt: number;
+  /** When the token was obtained (ms since the epoch; written by the client, to judge freshness). */
+  obtainedAt?: number;
   refreshToken?: string;
   scope?: string;
 }

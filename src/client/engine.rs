@@ -69,6 +69,8 @@ pub(crate) struct Cached {
     pub gen: u64,
     pub expires_at: f64,
     pub refresh_at: f64,
+    /// When it was obtained (`expires_at` less its lifetime), in ms since the epoch.
+    pub obtained_at: f64,
     pub scope: Option<String>,
     pub resource: Option<String>,
 }
@@ -134,6 +136,7 @@ impl Engine {
                 value: t.clone(),
                 gen: 0,
                 refresh_at: f64::INFINITY,
+                obtained_at: 0.0,
                 scope: None,
                 resource: None,
             })
@@ -347,6 +350,7 @@ impl Engine {
         st.cache = Some(Rc::new(Cached {
             header: bearer(t.access_token.expose()),
             refresh_at: cache::refresh_at(t.expires_at_ms, t.lifetime_ms, skew).floor(),
+            obtained_at: t.expires_at_ms - t.lifetime_ms,
             expires_at: t.expires_at_ms,
             value: t.access_token,
             gen,

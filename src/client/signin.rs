@@ -126,8 +126,21 @@ impl StateStore {
 struct Stored {
     access: Secret,
     expires_at: f64,
+    /// When the token was obtained (written by this client; a store filled by hand may lack it).
+    obtained_at: Option<f64>,
     refresh: Option<Secret>,
     scope: Option<String>,
+}
+
+impl Stored {
+    /// Whether the stored token is still fresh by this client's rule: the skew before expiry,
+    /// never more than half the lifetime; with no lifetime known, the whole skew.
+    fn fresh(&self, now: f64, skew: f64) -> bool {
+        let lifetime = self
+            .obtained_at
+            .map_or(f64::INFINITY, |o| self.expires_at - o);
+        now < crate::core::cache::refresh_at(self.expires_at, lifetime, skew)
+    }
 }
 
 fn stored_from(v: &JsValue) -> Option<Stored> {
@@ -138,6 +151,7 @@ fn stored_from(v: &JsValue) -> Option<Stored> {
     Some(Stored {
         access: Secret::new(access),
         expires_at,
+        obtained_at: get(v, "obtainedAt").as_f64().filter(|n| n.is_finite()),
         refresh: get(v, "refreshToken")
             .as_string()
             .filter(|s| !s.is_empty())
@@ -153,6 +167,9 @@ fn stored_to_js(kind: &str, s: &Stored) -> Object {
     }
     set(&o, "accessToken", &JsValue::from_str(s.access.expose()));
     set(&o, "expiresAt", &JsValue::from_f64(s.expires_at));
+    if let Some(at) = s.obtained_at {
+        set(&o, "obtainedAt", &JsValue::from_f64(at));
+    }
     if let Some(r) = &s.refresh {
         set(&o, "refreshToken", &JsValue::from_str(r.expose()));
     }
@@ -425,8 +442,7 @@ impl Engine {
                     st.cache.as_ref().is_some_and(|c| same(&c.value))
                         || st.spent.as_ref().is_some_and(same)
                 };
-                // A stored token's lifetime is unknown: it is fresh while the whole skew is left.
-                if !known && now < stored.expires_at - skew {
+                if !known && stored.fresh(now, skew) {
                     return Ok(self.adopt(stored));
                 }
                 if stored.refresh.is_some() {
@@ -511,7 +527,7 @@ impl Engine {
             access_token: s.access,
             token_type: "Bearer",
             expires_at_ms: s.expires_at,
-            lifetime_ms: (s.expires_at - now).max(0.0),
+            lifetime_ms: (s.expires_at - s.obtained_at.unwrap_or(now)).max(0.0),
             scope: s.scope,
             resource: None,
             refresh_token: s.refresh,
@@ -525,6 +541,7 @@ impl Engine {
         Some(Stored {
             access: c.value.clone(),
             expires_at: c.expires_at,
+            obtained_at: Some(c.obtained_at),
             refresh: st.refresh.clone(),
             scope: c.scope.clone(),
         })
