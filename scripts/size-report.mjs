@@ -30,7 +30,8 @@ try {
     '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue', join(dir, 'a_bg.wasm'), '-o', named]);
   const csv = run('twiggy', ['top', '-n', '100000', '--format', 'csv', named]);
   const rows = csv.trim().split('\n').slice(1).map((line) => {
-    const m = line.match(/^(.*),(\d+),([\d.]+)$/);
+    // Name,ShallowSize,ShallowSizePercent,RetainedSize,RetainedSizePercent (names may be quoted).
+    const m = line.match(/^(.*),(\d+),([\d.]+),[\d.]*,[\d.]*$/);
     return m ? { name: m[1].replace(/^"|"$/g, '').replace(/""/g, '"'), bytes: +m[2] } : null;
   }).filter((r) => r && !/function names|data names|local names|custom section/.test(r.name));
 
