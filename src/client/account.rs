@@ -8,7 +8,7 @@ use super::{Engine, Options};
 use crate::core::appdynamics::Mode;
 use crate::core::config::{AuthMethod, Config, Vendor};
 use crate::core::url::resolve_url;
-use crate::core::{dynatrace, text, Code, Error, Secret};
+use crate::core::{dynatrace, Code, Error, Secret};
 
 /// The Account Management API's origin.
 pub const ACCOUNT_API_URL: &str = "https://api.dynatrace.com";
@@ -162,41 +162,19 @@ impl DynatraceAccountClient {
         let engine = &self.engine;
         let path = self.account_path("users");
         let response = self.fetch_js(&path, &JsValue::UNDEFINED).await?;
-        let status = response.status();
-        let body = match response.text() {
-            Ok(p) => wasm_bindgen_futures::JsFuture::from(p)
-                .await
-                .ok()
-                .and_then(|v| v.as_string())
-                .unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        if !(200..=299).contains(&status) {
-            let cut: String = body.chars().take(super::platform::BODY_LIMIT).collect();
-            let quote = text::snippet(&cut, 120);
-            let mut message = format!("listing users failed: GET {path} answered HTTP {status}");
-            if !quote.is_empty() {
-                message.push_str(": ");
-                message.push_str(&quote);
-            }
-            let hint = match status {
-                401 => "the account API refused the token: check the OAuth client and that the token was requested for this account",
-                403 => "the OAuth client lacks the scope account-idm-read, or belongs to another account",
-                404 => "check accountUuid and accountApiUrl",
-                _ => "check accountApiUrl and try again later",
-            };
-            return Err(engine.scrubbed(
-                Error::new(Code::HttpError, message)
-                    .status(status)
-                    .hint(hint),
-            ));
-        }
+        let what = ["listing users failed: GET ", &path].concat();
+        let body = super::listing_body(engine, response, &what, |status| match status {
+            401 => "the account API refused the token: check the OAuth client and that the token was requested for this account",
+            403 => "the OAuth client lacks the scope account-idm-read, or belongs to another account",
+            404 => "check accountUuid and accountApiUrl",
+            _ => "check accountApiUrl and try again later",
+        })
+        .await?;
         js_sys::JSON::parse(&body).map_err(|_| {
             Error::new(
                 Code::InvalidResponse,
                 "the account API's user list is not JSON",
             )
-            .status(status)
             .hint("check accountApiUrl")
         })
     }

@@ -9,7 +9,7 @@ use crate::core::appdynamics::{BasicChoice, ContentChoice, Mode, TOKEN_PATH};
 use crate::core::body::Field;
 use crate::core::config::{AuthMethod, Config, Vendor};
 use crate::core::url::{ensure_query_param, resolve_url, ParsedUrl};
-use crate::core::{text, Code, Error, Secret};
+use crate::core::{Code, Error, Secret};
 
 /// Which content type the token request is sent with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -235,34 +235,17 @@ impl AppDynamicsClient {
                 &wasm_bindgen::JsValue::UNDEFINED,
             )
             .await?;
-        let status = response.status();
-        let body = match response.text() {
-            Ok(p) => wasm_bindgen_futures::JsFuture::from(p)
-                .await
-                .ok()
-                .and_then(|v| v.as_string())
-                .unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        if !(200..=299).contains(&status) {
-            let cut: String = body.chars().take(super::platform::BODY_LIMIT).collect();
-            let quote = text::snippet(&cut, 120);
-            let mut message = format!("listing applications failed: GET /controller/rest/applications answered HTTP {status}");
-            if !quote.is_empty() {
-                message.push_str(": ");
-                message.push_str(&quote);
-            }
-            let hint = match status {
+        let body = super::listing_body(
+            engine,
+            response,
+            "listing applications failed: GET /controller/rest/applications",
+            |status| match status {
                 401 => "the controller refused the token: check that the API client still exists and its token has not been revoked",
                 403 => "the API client's roles do not allow viewing applications: add a role with that permission",
                 _ => "check controllerUrl and the controller's health",
-            };
-            return Err(engine.scrubbed(
-                Error::new(Code::HttpError, message)
-                    .status(status)
-                    .hint(hint),
-            ));
-        }
+            },
+        )
+        .await?;
         let list = js_sys::JSON::parse(&body)
             .ok()
             .filter(js_sys::Array::is_array)

@@ -342,6 +342,40 @@ pub(crate) fn assign_location(url: &str) {
     }
 }
 
+/// The text of a listing's answer, or an `http_error` for an error status: "`what` answered HTTP
+/// `status`: <a short quote of the body>", with `hint(status)`.
+pub(crate) async fn listing_body(
+    engine: &Engine,
+    response: web_sys::Response,
+    what: &str,
+    hint: fn(u16) -> &'static str,
+) -> Result<String, Error> {
+    let status = response.status();
+    let body = match response.text() {
+        Ok(p) => wasm_bindgen_futures::JsFuture::from(p)
+            .await
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    if (200..=299).contains(&status) {
+        return Ok(body);
+    }
+    let cut: String = body.chars().take(platform::BODY_LIMIT).collect();
+    let quote = crate::core::text::snippet(&cut, 120);
+    let mut message = format!("{what} answered HTTP {status}");
+    if !quote.is_empty() {
+        message.push_str(": ");
+        message.push_str(&quote);
+    }
+    Err(engine.scrubbed(
+        Error::new(Code::HttpError, message)
+            .status(status)
+            .hint(hint(status)),
+    ))
+}
+
 /// A caller's path or URL on the API origin, or why not.
 pub(crate) fn api_url(engine: &Engine, path_or_url: &str) -> Result<String, Error> {
     let s = engine.settings();
