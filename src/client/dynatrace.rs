@@ -215,6 +215,31 @@ impl DynatraceClient {
                 ));
             }
         }
+        // Options of token requests would be silently ignored: say so instead.
+        for (name, given) in [
+            ("scope", words(&config.scope).is_some()),
+            ("resource", optional(&config.resource).is_some()),
+            ("tokenUrl", optional(&config.token_url).is_some()),
+            (
+                "authorizationUrl",
+                optional(&config.authorization_url).is_some(),
+            ),
+            ("userInfoUrl", optional(&config.user_info_url).is_some()),
+            (
+                "authorizationParams",
+                !config.authorization_params.is_empty(),
+            ),
+            ("stateStorage", config.state_storage.is_some()),
+            ("tokenStore", o.token_store.is_some()),
+        ] {
+            if given {
+                return Err(super::bad(
+                    CLASS,
+                    name,
+                    "has no use with platformToken (it is sent as it is; no token is requested): leave it out",
+                ));
+            }
+        }
         let api = match optional(&config.environment_url) {
             Some(e) => Some(url("environmentUrl", &e, &o)?.origin),
             None => None,

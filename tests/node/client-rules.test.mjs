@@ -156,3 +156,26 @@ test('a client-credentials client has the sign-in methods too, and its stats() g
   assert.deepEqual(dt.stats(), { tokenRequests: 0, cacheHits: 0, refreshes: 0, unauthorizedRetries: 0, refreshTokenGrants: 0 });
   assert.equal(dt.isSignedIn(), false);
 });
+
+test('a platform token refuses the options of token requests instead of ignoring them', () => {
+  const base = { environmentUrl: 'https://abc12345.apps.dynatrace.com', platformToken: 'dt0s16.EXAMPLE.token-value-long-enough' };
+  const message = (extra) => {
+    try {
+      new DynatraceClient({ ...base, ...extra });
+    } catch (e) {
+      return `${e.code}: ${e.message}`;
+    }
+    return 'no error';
+  };
+  assert.equal(message({}), 'no error');
+  assert.equal(message({ clientId: 'dt0s02.X' }), 'no error', 'a client id only names the client');
+  for (const [extra, name] of [
+    [{ scope: 'storage:logs:read' }, 'scope'],
+    [{ resource: 'urn:dtaccount:x' }, 'resource'],
+    [{ tokenUrl: 'https://sso.example/t' }, 'tokenUrl'],
+    [{ tokenStore: { get() {}, set() {} } }, 'tokenStore'],
+  ]) {
+    assert.equal(message(extra), `invalid_config: DynatraceClient: ${name} has no use with platformToken (it is sent as it is; no token is requested): leave it out`);
+  }
+  assert.ok(!message({ scope: 'x' }).includes(base.platformToken));
+});
