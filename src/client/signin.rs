@@ -405,14 +405,24 @@ impl Engine {
         });
         let locks = get(&get(&js_sys::global(), "navigator"), "locks");
         let request = get(&locks, "request").unchecked_into::<Function>();
-        match request.call2(&locks, &name, &callback) {
+        // The wait for the lock ends with the request (when its last caller has gone).
+        let options = Object::new();
+        set(&options, "signal", signal);
+        match request.call3(&locks, &name, &options, &callback) {
             Ok(p) => {
                 let _ = JsFuture::from(Promise::resolve(&p)).await;
             }
             Err(_) => return self.obtain_here(signal, false).await,
         }
         let result = out.borrow_mut().take();
-        result.unwrap_or_else(|| self.token_failure())
+        match result {
+            Some(r) => r,
+            None if signal.aborted() => Err(Error::new(
+                Code::Aborted,
+                "the call was aborted by its signal",
+            )),
+            None => self.token_failure(),
+        }
     }
 
     fn token_failure(&self) -> Result<u64, Error> {
