@@ -5,7 +5,10 @@ use js_sys::Object;
 use wasm_bindgen::JsValue;
 
 use super::platform::{get, set};
-use super::{check_options, client_methods, engine_settings, optional, required, url, words};
+use super::{
+    check_options, client_methods, engine_settings, optional, origin_of, required, secret_for, url,
+    url_or, words,
+};
 use super::{Engine, Options};
 use crate::core::appdynamics::Mode;
 use crate::core::config::{AuthMethod, Config, Vendor};
@@ -113,18 +116,8 @@ impl DynatraceClient {
         }
         let client_id = required(CLASS, "clientId", &config.client_id)?;
         let redirect_uri = optional(&config.redirect_uri);
-        let secret = match &redirect_uri {
-            Some(_) => optional(&Some(config.client_secret.expose().to_string())),
-            None => Some(required(
-                CLASS,
-                "clientSecret",
-                config.client_secret.expose(),
-            )?),
-        };
-        let api = match optional(&config.environment_url) {
-            Some(e) => Some(url("environmentUrl", &e, &o)?.origin),
-            None => None,
-        };
+        let secret = secret_for(CLASS, &config.client_secret, redirect_uri.is_some())?;
+        let api = origin_of("environmentUrl", &config.environment_url, &o)?;
         let host = api.as_ref().map(|a| a.host.as_str());
         let stage = dynatrace::sign_in_urls_for(host);
         let default_token_url = match &redirect_uri {
@@ -134,23 +127,21 @@ impl DynatraceClient {
         let sign_in = match &redirect_uri {
             None => None,
             Some(r) => {
-                let checked = |what: &str, v: &Option<String>, dflt: &str| {
-                    let v = optional(v).unwrap_or_else(|| dflt.to_string());
-                    url(what, &v, &o).map(|p| [p.origin.serialize(), p.rest].concat())
-                };
                 url("redirectUri", r, &o)?;
                 Some(super::signin::SignIn {
                     redirect_uri: r.clone(),
-                    authorization_url: Some(checked(
+                    authorization_url: url_or(
                         "authorizationUrl",
                         &config.authorization_url,
-                        stage.authorize,
-                    )?),
-                    user_info_url: Some(checked(
+                        Some(stage.authorize),
+                        &o,
+                    )?,
+                    user_info_url: url_or(
                         "userInfoUrl",
                         &config.user_info_url,
-                        stage.user_info,
-                    )?),
+                        Some(stage.user_info),
+                        &o,
+                    )?,
                     issuer: None,
                     scope: words(&config.scope),
                     // Dynatrace signs the user in to one environment.
@@ -240,10 +231,7 @@ impl DynatraceClient {
                 ));
             }
         }
-        let api = match optional(&config.environment_url) {
-            Some(e) => Some(url("environmentUrl", &e, &o)?.origin),
-            None => None,
-        };
+        let api = origin_of("environmentUrl", &config.environment_url, &o)?;
         let token_url = dynatrace::token_url_for(api.as_ref().map(|a| a.host.as_str()));
         let core = Config {
             vendor: Vendor::Dynatrace,

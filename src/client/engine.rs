@@ -119,7 +119,7 @@ pub(super) struct Inner {
 #[derive(Clone)]
 pub(crate) struct Engine(pub(super) Rc<Inner>);
 
-fn aborted_error() -> Error {
+pub(super) fn aborted_error() -> Error {
     Error::new(Code::Aborted, "the call was aborted by its signal")
 }
 
@@ -275,7 +275,7 @@ impl Engine {
             }
             st.next_id += 1;
             let id = st.next_id;
-            let abort = AbortController::new().unwrap_or_else(|_| panic!("AbortController"));
+            let abort = platform::controller();
             let outcome: Outcome = Rc::default();
             let (me, signal, out) = (self.clone(), abort.signal(), outcome.clone());
             // The request runs on its own: it outlives any one caller, and it never rejects, so a
@@ -430,71 +430,66 @@ impl Engine {
             let reply = self
                 .send(&token_url, &token_origin, &init, Some(signal), true, None)
                 .await;
-            let (response, body) = match reply {
-                Ok(r) => r,
-                Err(e) => {
-                    let delay = if e.code == Code::Network {
-                        retry::delay_ms(retries, max_retries, None, js_sys::Math::random())
-                    } else {
-                        None
+            // A refusal the AppDynamics fallbacks may answer, or a failure that may be retried.
+            let (e, status, after) = match reply {
+                Err(e) => (e, None, None),
+                Ok((response, body)) => {
+                    let status = response.status();
+                    let now = platform::now();
+                    let headers = response.headers();
+                    let after =
+                        platform::retry_after_ms(headers.get("retry-after").ok().flatten(), now);
+                    let content_type = headers
+                        .get("content-type")
+                        .ok()
+                        .flatten()
+                        .unwrap_or_default();
+                    let parsed = platform::parse_json(&body);
+                    let mut answer = Response {
+                        status,
+                        content_type: &content_type,
+                        body: &body,
+                        json: &parsed,
+                        retry_after: after.map(|ms| ms / 1000.0),
+                        number: platform::number,
                     };
-                    match delay {
-                        Some(ms) => {
-                            platform::sleep(ms, signal).await;
-                            retries += 1;
-                            continue;
+                    if let Ok(t) = parse_response(s.vendor, &answer, now) {
+                        if appd {
+                            self.0.st.borrow_mut().learned = Some(attempt);
                         }
-                        None => return Err(with_attempts(e, &tried)),
+                        return Ok(t);
                     }
+                    // Server text may echo what it was sent: the error is built from a scrubbed
+                    // copy, before anything quotes or cuts it.
+                    let mut forms = self.secret_forms(None);
+                    if let Some(oauth::Grant::AuthorizationCode { code, verifier, .. }) = grant {
+                        for v in [code, verifier].into_iter().filter(|v| !v.is_empty()) {
+                            forms.extend(secret_forms(&s.core.client_id, v, &platform::base64));
+                        }
+                    }
+                    let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
+                    let clean = scrub_text(&body, &refs, 4);
+                    let clean_json = platform::parse_json(&clean);
+                    answer.body = &clean;
+                    answer.json = &clean_json;
+                    let e = parse_response(s.vendor, &answer, now)
+                        .err()
+                        .unwrap_or_else(|| Error::new(Code::InvalidResponse, ""))
+                        .scrub(&refs);
+                    tried.push(attempt);
+                    if let Some(next) = appd.then(|| s.core.appd.next(attempt, status)).flatten() {
+                        attempt = next;
+                        continue;
+                    }
+                    (e, Some(status), after)
                 }
             };
-            let status = response.status();
-            let now = platform::now();
-            let headers = response.headers();
-            let after = platform::retry_after_ms(headers.get("retry-after").ok().flatten(), now);
-            let content_type = headers
-                .get("content-type")
-                .ok()
-                .flatten()
-                .unwrap_or_default();
-            let parsed = platform::parse_json(&body);
-            let mut answer = Response {
-                status,
-                content_type: &content_type,
-                body: &body,
-                json: &parsed,
-                retry_after: after.map(|ms| ms / 1000.0),
-                number: platform::number,
+            // Network errors (no answer) and 429/502/503/504 are retried; nothing else is.
+            let retryable = match status {
+                None => e.code == Code::Network,
+                Some(s) => retry::retryable_status(s),
             };
-            if let Ok(t) = parse_response(s.vendor, &answer, now) {
-                if appd {
-                    self.0.st.borrow_mut().learned = Some(attempt);
-                }
-                return Ok(t);
-            }
-            // Server text may echo what it was sent: the error is built from a scrubbed copy,
-            // before anything quotes or cuts it.
-            let mut forms = self.secret_forms(None);
-            if let Some(oauth::Grant::AuthorizationCode { code, verifier, .. }) = grant {
-                for v in [code, verifier].into_iter().filter(|v| !v.is_empty()) {
-                    forms.extend(secret_forms(&s.core.client_id, v, &platform::base64));
-                }
-            }
-            let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
-            let clean = scrub_text(&body, &refs, 4);
-            let clean_json = platform::parse_json(&clean);
-            answer.body = &clean;
-            answer.json = &clean_json;
-            let e = parse_response(s.vendor, &answer, now)
-                .err()
-                .unwrap_or_else(|| Error::new(Code::InvalidResponse, ""))
-                .scrub(&refs);
-            tried.push(attempt);
-            if let Some(next) = appd.then(|| s.core.appd.next(attempt, status)).flatten() {
-                attempt = next;
-                continue;
-            }
-            let delay = if retry::retryable_status(status) {
+            let delay = if retryable {
                 retry::delay_ms(retries, max_retries, after, js_sys::Math::random())
             } else {
                 None
@@ -536,7 +531,7 @@ impl Engine {
             return Err(aborted_error());
         }
         let s = &self.0.s;
-        let ctl = AbortController::new().unwrap_or_else(|_| panic!("AbortController"));
+        let ctl = platform::controller();
         let timed_out = Rc::new(Cell::new(false));
         let timer = Rc::new(RefCell::new(Some(platform::Deadline::new(
             s.timeout_ms,

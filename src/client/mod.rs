@@ -28,7 +28,7 @@ pub use oauth::{OAuthClient, OAuthConfig};
 pub(crate) use engine::{Engine, Settings};
 
 use crate::core::url::{config_url, Origin, ParsedUrl};
-use crate::core::{Code, Error};
+use crate::core::{Code, Error, Secret};
 
 /// Options every client accepts.
 #[derive(Clone, Debug)]
@@ -144,6 +144,47 @@ pub(crate) fn words(list: &[String]) -> Option<String> {
     (!all.is_empty()).then(|| all.join(" "))
 }
 
+/// The client secret: required for client credentials, optional when the client signs a user in
+/// (a public client has none).
+pub(crate) fn secret_for(
+    class: &str,
+    secret: &Secret,
+    signs_in: bool,
+) -> Result<Option<String>, Error> {
+    if signs_in {
+        Ok(Some(secret.expose().trim())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string))
+    } else {
+        required(class, "clientSecret", secret.expose()).map(Some)
+    }
+}
+
+/// An optional configured URL, checked, as it is used (`default` when not given).
+pub(crate) fn url_or(
+    what: &str,
+    v: &Option<String>,
+    default: Option<&str>,
+    o: &Options,
+) -> Result<Option<String>, Error> {
+    match optional(v).as_deref().or(default) {
+        Some(u) => Ok(Some(url(what, u, o)?.href())),
+        None => Ok(None),
+    }
+}
+
+/// The origin of an optional configured URL, checked.
+pub(crate) fn origin_of(
+    what: &str,
+    v: &Option<String>,
+    o: &Options,
+) -> Result<Option<Origin>, Error> {
+    match optional(v) {
+        Some(u) => Ok(Some(url(what, &u, o)?.origin)),
+        None => Ok(None),
+    }
+}
+
 /// A configured URL, checked.
 pub(crate) fn url(what: &str, input: &str, o: &Options) -> Result<ParsedUrl, Error> {
     config_url(what, input, o.allow_insecure_http)
@@ -162,7 +203,7 @@ pub(crate) fn engine_settings(
         class,
         vendor,
         core,
-        token_url: [token.origin.serialize().as_str(), &token.rest].concat(),
+        token_url: token.href(),
         token_origin: token.origin.serialize(),
         api_origin: api.as_ref().map(Origin::serialize).unwrap_or_default(),
         api,

@@ -1,6 +1,9 @@
 //! A client for any OAuth 2.0 server's client-credentials grant (RFC 6749 §4.4).
 
-use super::{bad, check_options, client_methods, engine_settings, optional, required, url, words};
+use super::{
+    bad, check_options, client_methods, engine_settings, optional, origin_of, required, secret_for,
+    url, url_or, words,
+};
 use super::{Engine, Options};
 use crate::core::appdynamics::Mode;
 use crate::core::config::{AuthMethod, Config, Vendor};
@@ -99,12 +102,9 @@ impl OAuthClient {
         let o = config.options;
         check_options(CLASS, &o)?;
         let redirect_uri = optional(&config.redirect_uri);
-        let issuer = match (&redirect_uri, optional(&config.issuer)) {
-            (Some(_), Some(i)) => {
-                let p = url("issuer", &i, &o)?;
-                Some([p.origin.serialize(), p.rest].concat())
-            }
-            _ => None,
+        let issuer = match &redirect_uri {
+            Some(_) => url_or("issuer", &config.issuer, None, &o)?,
+            None => None,
         };
         let token_url = optional(&Some(config.token_url.clone()));
         let token = match (&token_url, &issuer) {
@@ -114,30 +114,20 @@ impl OAuthClient {
             (None, None) => return Err(bad(CLASS, "tokenUrl", "is required")),
         };
         let client_id = required(CLASS, "clientId", &config.client_id)?;
-        let secret = match &redirect_uri {
-            Some(_) => optional(&Some(config.client_secret.expose().to_string())),
-            None => Some(required(
-                CLASS,
-                "clientSecret",
-                config.client_secret.expose(),
-            )?),
-        };
+        let secret = secret_for(CLASS, &config.client_secret, redirect_uri.is_some())?;
         let sign_in = match &redirect_uri {
             None => None,
             Some(r) => {
                 url("redirectUri", r, &o)?;
-                let checked = |what: &str, v: &Option<String>| -> Result<Option<String>, Error> {
-                    match optional(v) {
-                        None => Ok(None),
-                        Some(v) => {
-                            url(what, &v, &o).map(|p| Some([p.origin.serialize(), p.rest].concat()))
-                        }
-                    }
-                };
                 Some(super::signin::SignIn {
                     redirect_uri: r.clone(),
-                    authorization_url: checked("authorizationUrl", &config.authorization_url)?,
-                    user_info_url: checked("userInfoUrl", &config.user_info_url)?,
+                    authorization_url: url_or(
+                        "authorizationUrl",
+                        &config.authorization_url,
+                        None,
+                        &o,
+                    )?,
+                    user_info_url: url_or("userInfoUrl", &config.user_info_url, None, &o)?,
                     issuer: issuer.clone(),
                     scope: words(&config.scope),
                     resource: None,
@@ -156,10 +146,7 @@ impl OAuthClient {
                 "is required to sign a user in (or issuer, whose discovery document names it)",
             ));
         }
-        let api = match optional(&config.base_url) {
-            Some(b) => Some(url("baseUrl", &b, &o)?.origin),
-            None => None,
-        };
+        let api = origin_of("baseUrl", &config.base_url, &o)?;
         let mut params = Vec::new();
         if let Some(scope) = words(&config.scope) {
             params.push(("scope".to_string(), scope));

@@ -10,7 +10,7 @@ use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, ReadableStreamDefaultReader};
+use web_sys::{AbortController, AbortSignal, ReadableStreamDefaultReader};
 
 use crate::core::body::{Parsed, TokenBody};
 use crate::core::url::{retry_after, RetryAfter};
@@ -224,6 +224,11 @@ fn deferred() -> (Promise, Function) {
         promise,
         resolve.unwrap_or_else(|| Function::new_no_args("")),
     )
+}
+
+/// A new `AbortController` (every supported runtime has them).
+pub(crate) fn controller() -> AbortController {
+    AbortController::new().unwrap_or_else(|_| panic!("AbortController"))
 }
 
 /// Whether `signal` has fired.

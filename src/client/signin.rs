@@ -348,9 +348,7 @@ impl Engine {
             set(&h, "Accept", &JsValue::from_str("application/json"));
             h.into()
         });
-        let signal = web_sys::AbortController::new()
-            .map_err(|_| failed("no AbortController"))?
-            .signal();
+        let signal = platform::controller().signal();
         let (response, body) = self
             .send_plain(&url, &origin, &init, &signal)
             .await
@@ -365,7 +363,7 @@ impl Engine {
                 None => Ok(None),
                 Some(u) => {
                     let p = config_url(name, &u, allow)?;
-                    Ok(Some([p.origin.serialize(), p.rest].concat()))
+                    Ok(Some(p.href()))
                 }
             }
         };
@@ -417,19 +415,12 @@ impl Engine {
         let result = out.borrow_mut().take();
         match result {
             Some(r) => r,
-            None if signal.aborted() => Err(Error::new(
-                Code::Aborted,
-                "the call was aborted by its signal",
+            None if signal.aborted() => Err(super::engine::aborted_error()),
+            None => Err(Error::new(
+                Code::TokenError,
+                "the token request did not finish",
             )),
-            None => self.token_failure(),
         }
-    }
-
-    fn token_failure(&self) -> Result<u64, Error> {
-        Err(Error::new(
-            Code::TokenError,
-            "the token request did not finish",
-        ))
     }
 
     async fn obtain_here(&self, signal: &AbortSignal, shared: bool) -> Result<u64, Error> {
@@ -705,9 +696,7 @@ impl Engine {
             return Ok(None);
         };
         let verifier = verifier.unwrap_or_default();
-        let signal = web_sys::AbortController::new()
-            .map_err(|_| self.token_failure().unwrap_err())?
-            .signal();
+        let signal = platform::controller().signal();
         let grant = Grant::AuthorizationCode {
             code: &code,
             redirect_uri: &si.redirect_uri,

@@ -63,6 +63,13 @@ pub struct ParsedUrl {
     pub rest: String,
 }
 
+impl ParsedUrl {
+    /// The URL as it is used: the normalised origin, then the rest as given.
+    pub fn href(&self) -> String {
+        self.origin.serialize() + &self.rest
+    }
+}
+
 /// C0 and C1 controls and DEL, which a WHATWG parser strips or encodes.
 fn is_control(c: char) -> bool {
     matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}')

@@ -23,7 +23,7 @@ use crate::client::{
 use crate::core::config::AuthMethod;
 use crate::core::error::secret_forms;
 use crate::core::{Code, Error, Secret};
-use options::{raw_secrets, read, Reader, Val};
+use options::{begin, raw_secrets, ClassOptions, Reader, Val};
 
 thread_local! {
     static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
@@ -117,20 +117,18 @@ fn token_js(t: TokenInfo) -> JsValue {
 
 /// `fetch`'s first argument: a path or URL string, or a URL object.
 fn path_of(path_or_url: &JsValue) -> Result<String, Error> {
-    path_or_url
-        .as_string()
-        .or_else(|| {
-            path_or_url
-                .is_object()
-                .then(|| get(path_or_url, "href").as_string())
-                .flatten()
-        })
-        .ok_or_else(|| {
-            Error::new(
-                Code::InvalidArgument,
-                "fetch takes a path or URL string (and the request options as its second argument)",
-            )
-        })
+    href_of(path_or_url).ok_or_else(|| {
+        Error::new(
+            Code::InvalidArgument,
+            "fetch takes a path or URL string (and the request options as its second argument)",
+        )
+    })
+}
+
+/// A string, or the `href` of a URL or `Location` object.
+fn href_of(v: &JsValue) -> Option<String> {
+    v.as_string()
+        .or_else(|| v.is_object().then(|| get(v, "href").as_string()).flatten())
 }
 
 fn auth_method(
@@ -265,10 +263,8 @@ macro_rules! js_signin {
             pub fn handle_redirect(&self, href: JsValue) -> Promise {
                 let c = self.inner.clone();
                 promise(async move {
-                    let href = href
-                        .as_string()
-                        .or_else(|| href.is_object().then(|| get(&href, "href").as_string()).flatten())
-                        .or_else(|| get(&get(&js_sys::global(), "location"), "href").as_string())
+                    let href = href_of(&href)
+                        .or_else(|| href_of(&get(&js_sys::global(), "location")))
                         .ok_or_else(|| {
                             Error::new(
                                 Code::InvalidArgument,
@@ -400,18 +396,8 @@ impl JsDynatraceClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsDynatraceClient, JsValue> {
         let make = || {
-            let (o, raw): (DynatraceOptions, options::Raw) =
-                read("DynatraceClient", &DYNATRACE_KNOWN, &options)?;
-            let r = Reader {
-                class: "DynatraceClient",
-            };
-            let common = r.common(
-                &raw,
-                &o.timeout_ms,
-                &o.refresh_skew_seconds,
-                &o.allow_insecure_http,
-                &o.max_retries,
-            )?;
+            let (o, r, common, raw): (DynatraceOptions, _, _, _) =
+                begin("DynatraceClient", &DYNATRACE_KNOWN, &options)?;
             let redirect_uri = r.string("redirectUri", &o.redirect_uri)?;
             let platform_token = r.string("platformToken", &o.platform_token)?;
             // A platform token needs no client; a user's sign-in may have no secret (a public
@@ -434,12 +420,7 @@ impl JsDynatraceClient {
                 authorization_url: r.string("authorizationUrl", &o.authorization_url)?,
                 user_info_url: r.string("userInfoUrl", &o.user_info_url)?,
                 authorization_params: r.map("authorizationParams", &o.authorization_params)?,
-                state_storage: r.object_with(
-                    "stateStorage",
-                    &raw.state_storage,
-                    &["getItem", "setItem", "removeItem"],
-                    "an object with getItem(), setItem() and removeItem(), like sessionStorage",
-                )?,
+                state_storage: r.state_storage(&raw)?,
                 environment_url: r.string("environmentUrl", &o.environment_url)?,
                 token_url: r.string("tokenUrl", &o.token_url)?,
                 auth_method: auth_method(
@@ -533,18 +514,8 @@ impl JsAppDynamicsClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsAppDynamicsClient, JsValue> {
         let make = || {
-            let (o, raw): (AppDynamicsOptions, options::Raw) =
-                read("AppDynamicsClient", &APPDYNAMICS_KNOWN, &options)?;
-            let r = Reader {
-                class: "AppDynamicsClient",
-            };
-            let common = r.common(
-                &raw,
-                &o.timeout_ms,
-                &o.refresh_skew_seconds,
-                &o.allow_insecure_http,
-                &o.max_retries,
-            )?;
+            let (o, r, common, _): (AppDynamicsOptions, _, _, _) =
+                begin("AppDynamicsClient", &APPDYNAMICS_KNOWN, &options)?;
             let controller_url = r.required("controllerUrl", &o.controller_url)?;
             let access_token = r.string("accessToken", &o.access_token)?;
             let client_secret = r.string("clientSecret", &o.client_secret)?;
@@ -644,18 +615,8 @@ impl JsOAuthClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsOAuthClient, JsValue> {
         let make = || {
-            let (o, raw): (OAuthOptions, options::Raw) =
-                read("OAuthClient", &OAUTH_KNOWN, &options)?;
-            let r = Reader {
-                class: "OAuthClient",
-            };
-            let common = r.common(
-                &raw,
-                &o.timeout_ms,
-                &o.refresh_skew_seconds,
-                &o.allow_insecure_http,
-                &o.max_retries,
-            )?;
+            let (o, r, common, raw): (OAuthOptions, _, _, _) =
+                begin("OAuthClient", &OAUTH_KNOWN, &options)?;
             let redirect_uri = r.string("redirectUri", &o.redirect_uri)?;
             let issuer = r.string("issuer", &o.issuer)?;
             let token_url = match (&redirect_uri, &issuer) {
@@ -682,12 +643,7 @@ impl JsOAuthClient {
                 authorization_url: r.string("authorizationUrl", &o.authorization_url)?,
                 user_info_url: r.string("userInfoUrl", &o.user_info_url)?,
                 authorization_params: r.map("authorizationParams", &o.authorization_params)?,
-                state_storage: r.object_with(
-                    "stateStorage",
-                    &raw.state_storage,
-                    &["getItem", "setItem", "removeItem"],
-                    "an object with getItem(), setItem() and removeItem(), like sessionStorage",
-                )?,
+                state_storage: r.state_storage(&raw)?,
                 auth_method: auth_method(
                     &r,
                     &o.auth_method,
@@ -751,18 +707,8 @@ impl JsDynatraceAccountClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsDynatraceAccountClient, JsValue> {
         let make = || {
-            let (o, raw): (AccountOptions, options::Raw) =
-                read("DynatraceAccountClient", &ACCOUNT_KNOWN, &options)?;
-            let r = Reader {
-                class: "DynatraceAccountClient",
-            };
-            let common = r.common(
-                &raw,
-                &o.timeout_ms,
-                &o.refresh_skew_seconds,
-                &o.allow_insecure_http,
-                &o.max_retries,
-            )?;
+            let (o, r, common, _): (AccountOptions, _, _, _) =
+                begin("DynatraceAccountClient", &ACCOUNT_KNOWN, &options)?;
             DynatraceAccountClient::new(DynatraceAccountConfig {
                 account_uuid: r.required("accountUuid", &o.account_uuid)?,
                 client_id: r.required("clientId", &o.client_id)?,
@@ -804,4 +750,21 @@ js_class!(
     "DynatraceAccountClient",
     DynatraceAccountClient,
     "accountApiUrl"
+);
+
+/// Each class's options hold the shared ones.
+macro_rules! class_options {
+    ($($t:ty),*) => {
+        $(impl ClassOptions for $t {
+            fn common(&self) -> [&Val; 4] {
+                [&self.timeout_ms, &self.refresh_skew_seconds, &self.allow_insecure_http, &self.max_retries]
+            }
+        })*
+    };
+}
+class_options!(
+    DynatraceOptions,
+    AppDynamicsOptions,
+    OAuthOptions,
+    AccountOptions
 );

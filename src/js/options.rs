@@ -134,7 +134,7 @@ pub(crate) struct Raw {
 
 /// Reads `options` into `T`, refusing a value that is not an object and unknown names (with the
 /// closest known one as a suggestion).
-pub(crate) fn read<T: de::DeserializeOwned>(
+fn read<T: de::DeserializeOwned>(
     class: &str,
     known: &[&'static str],
     options: &JsValue,
@@ -190,6 +190,26 @@ fn entries(class: &str, known: &[&'static str], options: &JsValue) -> Result<Arr
         return Err(Error::new(Code::InvalidConfig, m));
     }
     Ok(entries)
+}
+
+/// A class's options struct: the options every class shares are among its fields.
+pub(crate) trait ClassOptions: de::DeserializeOwned {
+    /// `timeoutMs`, `refreshSkewSeconds`, `allowInsecureHttp`, `maxRetries`.
+    fn common(&self) -> [&Val; 4];
+}
+
+/// Reads a class's options: its struct, the reader of its checks, and the shared options
+/// checked (`fetch` and `tokenStore` among them); the raw values of the others stay in `Raw`.
+pub(crate) fn begin<T: ClassOptions>(
+    class: &'static str,
+    known: &[&'static str],
+    options: &JsValue,
+) -> Result<(T, Reader, Options, Raw), Error> {
+    let (o, raw) = read::<T>(class, known, options)?;
+    let r = Reader { class };
+    let [timeout_ms, skew, insecure, retries] = o.common();
+    let common = r.common(&raw, timeout_ms, skew, insecure, retries)?;
+    Ok((o, r, common, raw))
 }
 
 /// Checks of one class's option values, worded with its name.
@@ -275,6 +295,16 @@ impl Reader {
             return Ok(Some(v.clone()));
         }
         Err(self.bad(name, &format!("must be {want}")))
+    }
+
+    /// `stateStorage`: an object with the methods of `sessionStorage`, or `None`.
+    pub fn state_storage(&self, raw: &Raw) -> Result<Option<JsValue>, Error> {
+        self.object_with(
+            "stateStorage",
+            &raw.state_storage,
+            &["getItem", "setItem", "removeItem"],
+            "an object with getItem(), setItem() and removeItem(), like sessionStorage",
+        )
     }
 
     pub fn common(
