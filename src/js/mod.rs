@@ -10,7 +10,6 @@ mod options;
 use std::cell::RefCell;
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -23,7 +22,7 @@ use crate::client::{
 use crate::core::config::AuthMethod;
 use crate::core::error::secret_forms;
 use crate::core::{Code, Error, Secret};
-use options::{begin, raw_secrets, ClassOptions, Reader, Val};
+use options::{begin, raw_secrets, Reader, Val};
 
 thread_local! {
     static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
@@ -133,7 +132,7 @@ fn href_of(v: &JsValue) -> Option<String> {
 
 fn auth_method(
     r: &Reader,
-    v: &Val,
+    v: &JsValue,
     default: AuthMethod,
     expected: &str,
 ) -> Result<AuthMethod, Error> {
@@ -310,70 +309,6 @@ pub struct JsDynatraceClient {
     inner: DynatraceClient,
 }
 
-/// `DynatraceClient`'s options, camelCased (`fetch` is taken as it is, see `options::read`).
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct DynatraceOptions {
-    platform_token: Val,
-    redirect_uri: Val,
-    authorization_url: Val,
-    user_info_url: Val,
-    authorization_params: Val,
-    client_id: Val,
-    client_secret: Val,
-    environment_url: Val,
-    scope: Val,
-    resource: Val,
-    token_url: Val,
-    auth_method: Val,
-    timeout_ms: Val,
-    refresh_skew_seconds: Val,
-    allow_insecure_http: Val,
-    max_retries: Val,
-}
-
-/// `AppDynamicsClient`'s options.
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct AppDynamicsOptions {
-    controller_url: Val,
-    client_name: Val,
-    account_name: Val,
-    client_id: Val,
-    client_secret: Val,
-    access_token: Val,
-    token_content_type: Val,
-    basic_auth: Val,
-    timeout_ms: Val,
-    refresh_skew_seconds: Val,
-    allow_insecure_http: Val,
-    max_retries: Val,
-}
-
-/// `OAuthClient`'s options.
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct OAuthOptions {
-    redirect_uri: Val,
-    authorization_url: Val,
-    user_info_url: Val,
-    authorization_params: Val,
-    issuer: Val,
-    token_url: Val,
-    client_id: Val,
-    client_secret: Val,
-    scope: Val,
-    resource: Val,
-    audience: Val,
-    auth_method: Val,
-    base_url: Val,
-    extra_params: Val,
-    timeout_ms: Val,
-    refresh_skew_seconds: Val,
-    allow_insecure_http: Val,
-    max_retries: Val,
-}
-
 const DYNATRACE_KNOWN: [&str; 13] = [
     "platformToken",
     "redirectUri",
@@ -396,8 +331,7 @@ impl JsDynatraceClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsDynatraceClient, JsValue> {
         let make = || {
-            let (o, r, common, raw): (DynatraceOptions, _, _, _) =
-                begin("DynatraceClient", &DYNATRACE_KNOWN, &options)?;
+            let (o, r, common, raw) = begin("DynatraceClient", &DYNATRACE_KNOWN, &options)?;
             let redirect_uri = r.string("redirectUri", &o.redirect_uri)?;
             let platform_token = r.string("platformToken", &o.platform_token)?;
             // A platform token needs no client; a user's sign-in may have no secret (a public
@@ -514,8 +448,7 @@ impl JsAppDynamicsClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsAppDynamicsClient, JsValue> {
         let make = || {
-            let (o, r, common, _): (AppDynamicsOptions, _, _, _) =
-                begin("AppDynamicsClient", &APPDYNAMICS_KNOWN, &options)?;
+            let (o, r, common, _) = begin("AppDynamicsClient", &APPDYNAMICS_KNOWN, &options)?;
             let controller_url = r.required("controllerUrl", &o.controller_url)?;
             let access_token = r.string("accessToken", &o.access_token)?;
             let client_secret = r.string("clientSecret", &o.client_secret)?;
@@ -537,9 +470,9 @@ impl JsAppDynamicsClient {
                     ))
                 }
             };
-            let basic_auth = match &o.basic_auth {
+            let basic_auth = match Val::of(&o.basic_auth) {
                 Val::Missing => BasicAuth::Auto,
-                Val::Str(s) if s == "auto" => BasicAuth::Auto,
+                Val::Str(s) if s.as_str() == "auto" => BasicAuth::Auto,
                 Val::Bool(true) => BasicAuth::On,
                 Val::Bool(false) => BasicAuth::Off,
                 _ => {
@@ -615,8 +548,7 @@ impl JsOAuthClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsOAuthClient, JsValue> {
         let make = || {
-            let (o, r, common, raw): (OAuthOptions, _, _, _) =
-                begin("OAuthClient", &OAUTH_KNOWN, &options)?;
+            let (o, r, common, raw) = begin("OAuthClient", &OAUTH_KNOWN, &options)?;
             let redirect_uri = r.string("redirectUri", &o.redirect_uri)?;
             let issuer = r.string("issuer", &o.issuer)?;
             let token_url = match (&redirect_uri, &issuer) {
@@ -674,23 +606,6 @@ pub struct JsDynatraceAccountClient {
     inner: DynatraceAccountClient,
 }
 
-/// `DynatraceAccountClient`'s options.
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct AccountOptions {
-    account_uuid: Val,
-    client_id: Val,
-    client_secret: Val,
-    scope: Val,
-    token_url: Val,
-    account_api_url: Val,
-    auth_method: Val,
-    timeout_ms: Val,
-    refresh_skew_seconds: Val,
-    allow_insecure_http: Val,
-    max_retries: Val,
-}
-
 const ACCOUNT_KNOWN: [&str; 7] = [
     "accountUuid",
     "clientId",
@@ -707,8 +622,7 @@ impl JsDynatraceAccountClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsDynatraceAccountClient, JsValue> {
         let make = || {
-            let (o, r, common, _): (AccountOptions, _, _, _) =
-                begin("DynatraceAccountClient", &ACCOUNT_KNOWN, &options)?;
+            let (o, r, common, _) = begin("DynatraceAccountClient", &ACCOUNT_KNOWN, &options)?;
             DynatraceAccountClient::new(DynatraceAccountConfig {
                 account_uuid: r.required("accountUuid", &o.account_uuid)?,
                 client_id: r.required("clientId", &o.client_id)?,
@@ -750,21 +664,4 @@ js_class!(
     "DynatraceAccountClient",
     DynatraceAccountClient,
     "accountApiUrl"
-);
-
-/// Each class's options hold the shared ones.
-macro_rules! class_options {
-    ($($t:ty),*) => {
-        $(impl ClassOptions for $t {
-            fn common(&self) -> [&Val; 4] {
-                [&self.timeout_ms, &self.refresh_skew_seconds, &self.allow_insecure_http, &self.max_retries]
-            }
-        })*
-    };
-}
-class_options!(
-    DynatraceOptions,
-    AppDynamicsOptions,
-    OAuthOptions,
-    AccountOptions
 );

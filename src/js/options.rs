@@ -6,7 +6,7 @@
 //! and never sees the others, so serde's unknown-field error cannot be had from it.
 
 use js_sys::{Array, Object};
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::client::Options;
@@ -44,73 +44,33 @@ impl Val {
     }
 }
 
-struct ValVisitor;
-
-impl<'de> Visitor<'de> for ValVisitor {
-    type Value = Val;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("any value")
-    }
-    fn visit_unit<E>(self) -> Result<Val, E> {
-        Ok(Val::Missing)
-    }
-    fn visit_none<E>(self) -> Result<Val, E> {
-        Ok(Val::Missing)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Val, D::Error> {
-        Val::deserialize(d)
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Val, E> {
-        Ok(Val::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Val, E> {
-        Ok(Val::Num(v as f64))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Val, E> {
-        Ok(Val::Num(v as f64))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Val, E> {
-        Ok(Val::Num(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Val, E> {
-        Ok(Val::Str(v.to_string()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Val, E> {
-        Ok(Val::Str(v))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Val, A::Error> {
-        let mut out = Vec::new();
-        let mut strings = true;
-        while let Some(v) = seq.next_element::<Val>()? {
-            match v {
-                Val::Str(s) => out.push(s),
-                _ => strings = false,
-            }
-        }
-        Ok(if strings {
-            Val::List(out)
+impl Val {
+    /// Classifies a value as the messages name it. `null` and `undefined` are missing; an array
+    /// is a list when every item is a string, an object a map when every value is.
+    pub(crate) fn of(v: &JsValue) -> Val {
+        if v.is_null_or_undefined() {
+            Val::Missing
+        } else if let Some(b) = v.as_bool() {
+            Val::Bool(b)
+        } else if let Some(n) = v.as_f64() {
+            Val::Num(n)
+        } else if let Some(s) = v.as_string() {
+            Val::Str(s)
+        } else if Array::is_array(v) {
+            let items: Option<Vec<String>> = Array::from(v).iter().map(|i| i.as_string()).collect();
+            items.map_or(Val::BadList, Val::List)
+        } else if v.is_object() && !v.is_instance_of::<js_sys::Function>() {
+            let pairs: Option<Vec<(String, String)>> = Object::entries(v.unchecked_ref())
+                .iter()
+                .map(|e| {
+                    let e: Array = e.unchecked_into();
+                    Some((e.get(0).as_string()?, e.get(1).as_string()?))
+                })
+                .collect();
+            pairs.map_or(Val::BadMap, Val::Map)
         } else {
-            Val::BadList
-        })
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Val, A::Error> {
-        let mut out = Vec::new();
-        let mut strings = true;
-        while let Some((k, v)) = map.next_entry::<String, Val>()? {
-            match v {
-                Val::Str(s) => out.push((k, s)),
-                _ => strings = false,
-            }
+            Val::Other
         }
-        Ok(if strings { Val::Map(out) } else { Val::BadMap })
-    }
-}
-
-impl<'de> Deserialize<'de> for Val {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Val, D::Error> {
-        // Never an error: a value serde cannot read (a function, a symbol) is "another type".
-        Ok(d.deserialize_any(ValVisitor).unwrap_or(Val::Other))
     }
 }
 
@@ -132,13 +92,77 @@ pub(crate) struct Raw {
     pub state_storage: JsValue,
 }
 
-/// Reads `options` into `T`, refusing a value that is not an object and unknown names (with the
-/// closest known one as a suggestion).
-fn read<T: de::DeserializeOwned>(
+/// Every class's options, by their camelCase names: each class refuses the names it does not
+/// know before serde reads this struct, so one struct (one copy of serde's reader in the wasm)
+/// serves the four classes.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct ClassOptions {
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub platform_token: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub redirect_uri: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub authorization_url: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub user_info_url: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub authorization_params: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub client_id: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub client_secret: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub environment_url: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub scope: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub resource: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub audience: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub token_url: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub auth_method: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub controller_url: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub client_name: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub account_name: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub access_token: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub token_content_type: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub basic_auth: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub issuer: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub base_url: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub extra_params: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub account_uuid: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub account_api_url: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub timeout_ms: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub refresh_skew_seconds: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub allow_insecure_http: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub max_retries: JsValue,
+}
+
+/// Reads `options`, refusing a value that is not an object and unknown names (with the closest
+/// known one as a suggestion).
+fn read(
     class: &str,
     known: &[&'static str],
     options: &JsValue,
-) -> Result<(T, Raw), Error> {
+) -> Result<(ClassOptions, Raw), Error> {
     let entries = entries(class, known, options)?;
     let mut raw = Raw::default();
     for e in entries.iter() {
@@ -151,8 +175,8 @@ fn read<T: de::DeserializeOwned>(
         }
     }
     // Every value reads as a `Val` and every name is known by now: serde has nothing to refuse.
-    let options =
-        serde_wasm_bindgen::from_value::<T>(options.clone()).map_err(|_| needs_object(class))?;
+    let options = serde_wasm_bindgen::from_value::<ClassOptions>(options.clone())
+        .map_err(|_| needs_object(class))?;
     Ok((options, raw))
 }
 
@@ -192,23 +216,22 @@ fn entries(class: &str, known: &[&'static str], options: &JsValue) -> Result<Arr
     Ok(entries)
 }
 
-/// A class's options struct: the options every class shares are among its fields.
-pub(crate) trait ClassOptions: de::DeserializeOwned {
-    /// `timeoutMs`, `refreshSkewSeconds`, `allowInsecureHttp`, `maxRetries`.
-    fn common(&self) -> [&Val; 4];
-}
-
-/// Reads a class's options: its struct, the reader of its checks, and the shared options
+/// Reads a class's options: its values, the reader of its checks, and the shared options
 /// checked (`fetch` and `tokenStore` among them); the raw values of the others stay in `Raw`.
-pub(crate) fn begin<T: ClassOptions>(
+pub(crate) fn begin(
     class: &'static str,
     known: &[&'static str],
     options: &JsValue,
-) -> Result<(T, Reader, Options, Raw), Error> {
-    let (o, raw) = read::<T>(class, known, options)?;
+) -> Result<(ClassOptions, Reader, Options, Raw), Error> {
+    let (o, raw) = read(class, known, options)?;
     let r = Reader { class };
-    let [timeout_ms, skew, insecure, retries] = o.common();
-    let common = r.common(&raw, timeout_ms, skew, insecure, retries)?;
+    let common = r.common(
+        &raw,
+        &o.timeout_ms,
+        &o.refresh_skew_seconds,
+        &o.allow_insecure_http,
+        &o.max_retries,
+    )?;
     Ok((o, r, common, raw))
 }
 
@@ -227,7 +250,8 @@ impl Reader {
     }
 
     /// A non-empty string without its surrounding whitespace, or `None` when missing.
-    pub fn string(&self, name: &str, v: &Val) -> Result<Option<String>, Error> {
+    pub fn string(&self, name: &str, v: &JsValue) -> Result<Option<String>, Error> {
+        let v = &Val::of(v);
         match v {
             Val::Missing => Ok(None),
             Val::Str(s) if s.trim().is_empty() => Err(self.bad(name, "is empty")),
@@ -236,13 +260,14 @@ impl Reader {
         }
     }
 
-    pub fn required(&self, name: &str, v: &Val) -> Result<String, Error> {
+    pub fn required(&self, name: &str, v: &JsValue) -> Result<String, Error> {
         self.string(name, v)?
             .ok_or_else(|| self.bad(name, "is required"))
     }
 
     /// A string or an array of strings, each kept as one value.
-    pub fn list(&self, name: &str, v: &Val) -> Result<Vec<String>, Error> {
+    pub fn list(&self, name: &str, v: &JsValue) -> Result<Vec<String>, Error> {
+        let v = &Val::of(v);
         match v {
             Val::Missing => Ok(Vec::new()),
             Val::Str(s) => Ok(vec![s.clone()]),
@@ -251,7 +276,8 @@ impl Reader {
         }
     }
 
-    pub fn boolean(&self, name: &str, v: &Val, default: bool) -> Result<bool, Error> {
+    pub fn boolean(&self, name: &str, v: &JsValue, default: bool) -> Result<bool, Error> {
+        let v = &Val::of(v);
         match v {
             Val::Missing => Ok(default),
             Val::Bool(b) => Ok(*b),
@@ -259,7 +285,8 @@ impl Reader {
         }
     }
 
-    pub fn number(&self, name: &str, v: &Val, default: f64) -> Result<f64, Error> {
+    pub fn number(&self, name: &str, v: &JsValue, default: f64) -> Result<f64, Error> {
+        let v = &Val::of(v);
         match v {
             Val::Missing => Ok(default),
             Val::Num(n) => Ok(*n),
@@ -267,7 +294,8 @@ impl Reader {
         }
     }
 
-    pub fn map(&self, name: &str, v: &Val) -> Result<Vec<(String, String)>, Error> {
+    pub fn map(&self, name: &str, v: &JsValue) -> Result<Vec<(String, String)>, Error> {
+        let v = &Val::of(v);
         match v {
             Val::Missing => Ok(Vec::new()),
             Val::Map(m) => Ok(m.clone()),
@@ -310,10 +338,10 @@ impl Reader {
     pub fn common(
         &self,
         raw: &Raw,
-        timeout_ms: &Val,
-        refresh_skew_seconds: &Val,
-        allow_insecure_http: &Val,
-        max_retries: &Val,
+        timeout_ms: &JsValue,
+        refresh_skew_seconds: &JsValue,
+        allow_insecure_http: &JsValue,
+        max_retries: &JsValue,
     ) -> Result<Options, Error> {
         let fetch = &raw.fetch;
         let token_store = self.object_with(
