@@ -77,7 +77,13 @@ const CLASS: &str = "DynatraceAccountClient";
 impl DynatraceAccountClient {
     /// Checks the configuration; makes no request.
     pub fn new(config: DynatraceAccountConfig) -> Result<Self, Error> {
-        let o = config.options;
+        Self::build(&config)
+    }
+
+    // By reference, so that each refusal drops only what was read so far, not the configuration.
+    #[inline(never)]
+    fn build(config: &DynatraceAccountConfig) -> Result<Self, Error> {
+        let o = config.options.clone();
         check_options(CLASS, &o)?;
         let given = required(CLASS, "accountUuid", &config.account_uuid)?;
         let uuid = given.strip_prefix(URN).unwrap_or(&given).to_string();

@@ -107,7 +107,13 @@ const CLASS: &str = "AppDynamicsClient";
 impl AppDynamicsClient {
     /// Checks the configuration; makes no request.
     pub fn new(config: AppDynamicsConfig) -> Result<Self, Error> {
-        let o = config.options;
+        Self::build(&config)
+    }
+
+    // By reference, so that each refusal drops only what was read so far, not the configuration.
+    #[inline(never)]
+    fn build(config: &AppDynamicsConfig) -> Result<Self, Error> {
+        let o = config.options.clone();
         check_options(CLASS, &o)?;
         let controller = config.controller_url.trim();
         if controller.is_empty() {

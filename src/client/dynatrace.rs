@@ -103,6 +103,12 @@ const CLASS: &str = "DynatraceClient";
 impl DynatraceClient {
     /// Checks the configuration; makes no request.
     pub fn new(config: DynatraceConfig) -> Result<Self, Error> {
+        Self::build(&config)
+    }
+
+    // By reference, so that each refusal drops only what was read so far, not the configuration.
+    #[inline(never)]
+    fn build(config: &DynatraceConfig) -> Result<Self, Error> {
         let o = config.options.clone();
         check_options(CLASS, &o)?;
         let platform_token = config
@@ -112,7 +118,7 @@ impl DynatraceClient {
             .filter(|t| !t.is_empty())
             .map(Secret::new);
         if let Some(t) = platform_token {
-            return Self::with_platform_token(t, &config, o);
+            return Self::with_platform_token(t, config, o);
         }
         let client_id = required(CLASS, "clientId", &config.client_id)?;
         let redirect_uri = optional(&config.redirect_uri);

@@ -99,7 +99,13 @@ const CLASS: &str = "OAuthClient";
 impl OAuthClient {
     /// Checks the configuration; makes no request.
     pub fn new(config: OAuthConfig) -> Result<Self, Error> {
-        let o = config.options;
+        Self::build(&config)
+    }
+
+    // By reference, so that each refusal drops only what was read so far, not the configuration.
+    #[inline(never)]
+    fn build(config: &OAuthConfig) -> Result<Self, Error> {
+        let o = config.options.clone();
         check_options(CLASS, &o)?;
         let redirect_uri = optional(&config.redirect_uri);
         let issuer = match &redirect_uri {
@@ -159,7 +165,7 @@ impl OAuthClient {
                 params.push((name.to_string(), v.to_string()));
             }
         }
-        for (k, v) in config.extra_params {
+        for (k, v) in &config.extra_params {
             if matches!(k.as_str(), "grant_type" | "client_id" | "client_secret") {
                 return Err(bad(
                     CLASS,
@@ -167,7 +173,7 @@ impl OAuthClient {
                     "must not set grant_type, client_id or client_secret",
                 ));
             }
-            params.push((k, v));
+            params.push((k.clone(), v.clone()));
         }
         let core = Config {
             vendor: Vendor::Generic,

@@ -130,17 +130,15 @@ fn href_of(v: &JsValue) -> Option<String> {
         .or_else(|| v.is_object().then(|| get(v, "href").as_string()).flatten())
 }
 
-fn auth_method(
-    r: &Reader,
-    v: &JsValue,
-    default: AuthMethod,
-    expected: &str,
-) -> Result<AuthMethod, Error> {
-    match r.string("authMethod", v)?.as_deref() {
-        None => Ok(default),
-        Some("client_secret_post") => Ok(AuthMethod::Post),
-        Some("client_secret_basic") => Ok(AuthMethod::Basic),
-        Some(_) => Err(crate::client::bad(r.class, "authMethod", expected)),
+fn auth_method(r: &Reader, v: &JsValue, default: AuthMethod, expected: &str) -> AuthMethod {
+    match r.string("authMethod", v).as_deref() {
+        None => default,
+        Some("client_secret_post") => AuthMethod::Post,
+        Some("client_secret_basic") => AuthMethod::Basic,
+        Some(_) => {
+            r.bad("authMethod", expected);
+            default
+        }
     }
 }
 
@@ -332,18 +330,18 @@ impl JsDynatraceClient {
     pub fn new(options: JsValue) -> Result<JsDynatraceClient, JsValue> {
         let make = || {
             let (o, r, common, raw) = begin("DynatraceClient", &DYNATRACE_KNOWN, &options)?;
-            let redirect_uri = r.string("redirectUri", &o.redirect_uri)?;
-            let platform_token = r.string("platformToken", &o.platform_token)?;
+            let redirect_uri = r.string("redirectUri", &o.redirect_uri);
+            let platform_token = r.string("platformToken", &o.platform_token);
             // A platform token needs no client; a user's sign-in may have no secret (a public
             // client).
             let client_id = match &platform_token {
-                Some(_) => r.string("clientId", &o.client_id)?.unwrap_or_default(),
-                None => r.required("clientId", &o.client_id)?,
+                Some(_) => r.string("clientId", &o.client_id).unwrap_or_default(),
+                None => r.required("clientId", &o.client_id),
             };
             let client_secret = match (&redirect_uri, &platform_token) {
-                (None, None) => r.required("clientSecret", &o.client_secret)?,
+                (None, None) => r.required("clientSecret", &o.client_secret),
                 _ => r
-                    .string("clientSecret", &o.client_secret)?
+                    .string("clientSecret", &o.client_secret)
                     .unwrap_or_default(),
             };
             let config = DynatraceConfig {
@@ -351,22 +349,23 @@ impl JsDynatraceClient {
                 client_id,
                 client_secret: Secret::new(client_secret),
                 redirect_uri,
-                authorization_url: r.string("authorizationUrl", &o.authorization_url)?,
-                user_info_url: r.string("userInfoUrl", &o.user_info_url)?,
-                authorization_params: r.map("authorizationParams", &o.authorization_params)?,
-                state_storage: r.state_storage(&raw)?,
-                environment_url: r.string("environmentUrl", &o.environment_url)?,
-                token_url: r.string("tokenUrl", &o.token_url)?,
+                authorization_url: r.string("authorizationUrl", &o.authorization_url),
+                user_info_url: r.string("userInfoUrl", &o.user_info_url),
+                authorization_params: r.map("authorizationParams", &o.authorization_params),
+                state_storage: r.state_storage(&raw),
+                environment_url: r.string("environmentUrl", &o.environment_url),
+                token_url: r.string("tokenUrl", &o.token_url),
                 auth_method: auth_method(
                     &r,
                     &o.auth_method,
                     AuthMethod::Post,
                     "must be \"client_secret_post\" or \"client_secret_basic\"",
-                )?,
-                scope: r.list("scope", &o.scope)?,
-                resource: r.string("resource", &o.resource)?,
+                ),
+                scope: r.list("scope", &o.scope),
+                resource: r.string("resource", &o.resource),
                 options: common,
             };
+            r.done()?;
             DynatraceClient::new(config)
         };
         make()
@@ -449,25 +448,25 @@ impl JsAppDynamicsClient {
     pub fn new(options: JsValue) -> Result<JsAppDynamicsClient, JsValue> {
         let make = || {
             let (o, r, common, _) = begin("AppDynamicsClient", &APPDYNAMICS_KNOWN, &options)?;
-            let controller_url = r.required("controllerUrl", &o.controller_url)?;
-            let access_token = r.string("accessToken", &o.access_token)?;
-            let client_secret = r.string("clientSecret", &o.client_secret)?;
-            let client_name = r.string("clientName", &o.client_name)?;
-            let account_name = r.string("accountName", &o.account_name)?;
-            let client_id = r.string("clientId", &o.client_id)?;
+            let controller_url = r.required("controllerUrl", &o.controller_url);
+            let access_token = r.string("accessToken", &o.access_token);
+            let client_secret = r.string("clientSecret", &o.client_secret);
+            let client_name = r.string("clientName", &o.client_name);
+            let account_name = r.string("accountName", &o.account_name);
+            let client_id = r.string("clientId", &o.client_id);
             let token_content_type = match r
-                .string("tokenContentType", &o.token_content_type)?
+                .string("tokenContentType", &o.token_content_type)
                 .as_deref()
             {
                 None | Some("auto") => TokenContentType::Auto,
                 Some("form") => TokenContentType::Form,
                 Some("vendor") => TokenContentType::Vendor,
                 Some(_) => {
-                    return Err(crate::client::bad(
-                        r.class,
+                    r.bad(
                         "tokenContentType",
                         "must be \"auto\", \"form\" or \"vendor\"",
-                    ))
+                    );
+                    TokenContentType::Auto
                 }
             };
             let basic_auth = match Val::of(&o.basic_auth) {
@@ -476,14 +475,11 @@ impl JsAppDynamicsClient {
                 Val::Bool(true) => BasicAuth::On,
                 Val::Bool(false) => BasicAuth::Off,
                 _ => {
-                    return Err(crate::client::bad(
-                        r.class,
-                        "basicAuth",
-                        "must be true, false or \"auto\"",
-                    ))
+                    r.bad("basicAuth", "must be true, false or \"auto\"");
+                    BasicAuth::Auto
                 }
             };
-            AppDynamicsClient::new(AppDynamicsConfig {
+            let config = AppDynamicsConfig {
                 controller_url,
                 client_name,
                 account_name,
@@ -493,7 +489,9 @@ impl JsAppDynamicsClient {
                 token_content_type,
                 basic_auth,
                 options: common,
-            })
+            };
+            r.done()?;
+            AppDynamicsClient::new(config)
         };
         make()
             .map(|inner| JsAppDynamicsClient { inner })
@@ -549,46 +547,52 @@ impl JsOAuthClient {
     pub fn new(options: JsValue) -> Result<JsOAuthClient, JsValue> {
         let make = || {
             let (o, r, common, raw) = begin("OAuthClient", &OAUTH_KNOWN, &options)?;
-            let redirect_uri = r.string("redirectUri", &o.redirect_uri)?;
-            let issuer = r.string("issuer", &o.issuer)?;
+            let redirect_uri = r.string("redirectUri", &o.redirect_uri);
+            let issuer = r.string("issuer", &o.issuer);
             let token_url = match (&redirect_uri, &issuer) {
-                (Some(_), Some(_)) => r.string("tokenUrl", &o.token_url)?.unwrap_or_default(),
-                _ => r.required("tokenUrl", &o.token_url)?,
+                (Some(_), Some(_)) => r.string("tokenUrl", &o.token_url).unwrap_or_default(),
+                _ => r.required("tokenUrl", &o.token_url),
             };
             if !token_url.is_empty() {
                 // The token URL is checked before the rest, as the documentation lists the options.
-                crate::core::url::config_url("tokenUrl", &token_url, common.allow_insecure_http)?;
+                if let Err(e) =
+                    crate::core::url::config_url("tokenUrl", &token_url, common.allow_insecure_http)
+                {
+                    r.refuse(e);
+                }
             }
-            let client_id = r.required("clientId", &o.client_id)?;
+            let client_id = r.required("clientId", &o.client_id);
             let client_secret = match &redirect_uri {
                 Some(_) => r
-                    .string("clientSecret", &o.client_secret)?
+                    .string("clientSecret", &o.client_secret)
                     .unwrap_or_default(),
-                None => r.required("clientSecret", &o.client_secret)?,
+                None => r.required("clientSecret", &o.client_secret),
             };
-            OAuthClient::new(OAuthConfig {
+            let config = OAuthConfig {
                 token_url,
                 client_id,
                 client_secret: Secret::new(client_secret),
                 redirect_uri,
                 issuer,
-                authorization_url: r.string("authorizationUrl", &o.authorization_url)?,
-                user_info_url: r.string("userInfoUrl", &o.user_info_url)?,
-                authorization_params: r.map("authorizationParams", &o.authorization_params)?,
-                state_storage: r.state_storage(&raw)?,
+                authorization_url: r.string("authorizationUrl", &o.authorization_url),
+                user_info_url: r.string("userInfoUrl", &o.user_info_url),
+                authorization_params: r.map("authorizationParams", &o.authorization_params),
+                state_storage: r.state_storage(&raw),
                 auth_method: auth_method(
                     &r,
                     &o.auth_method,
                     AuthMethod::Basic,
                     "must be \"client_secret_basic\" or \"client_secret_post\"",
-                )?,
-                base_url: r.string("baseUrl", &o.base_url)?,
-                scope: r.list("scope", &o.scope)?,
-                resource: r.list("resource", &o.resource)?,
-                audience: r.list("audience", &o.audience)?,
-                extra_params: r.map("extraParams", &o.extra_params)?,
+                ),
+                base_url: r.string("baseUrl", &o.base_url),
+                scope: r.list("scope", &o.scope),
+                resource: r.list("resource", &o.resource),
+                audience: r.list("audience", &o.audience),
+                extra_params: r.map("extraParams", &o.extra_params),
                 options: common,
-            })
+            };
+            r.done()?;
+            OAuthClient::new(config)
         };
         make()
             .map(|inner| JsOAuthClient { inner })
@@ -623,21 +627,23 @@ impl JsDynatraceAccountClient {
     pub fn new(options: JsValue) -> Result<JsDynatraceAccountClient, JsValue> {
         let make = || {
             let (o, r, common, _) = begin("DynatraceAccountClient", &ACCOUNT_KNOWN, &options)?;
-            DynatraceAccountClient::new(DynatraceAccountConfig {
-                account_uuid: r.required("accountUuid", &o.account_uuid)?,
-                client_id: r.required("clientId", &o.client_id)?,
-                client_secret: Secret::new(r.required("clientSecret", &o.client_secret)?),
-                scope: r.list("scope", &o.scope)?,
-                token_url: r.string("tokenUrl", &o.token_url)?,
-                account_api_url: r.string("accountApiUrl", &o.account_api_url)?,
+            let config = DynatraceAccountConfig {
+                account_uuid: r.required("accountUuid", &o.account_uuid),
+                client_id: r.required("clientId", &o.client_id),
+                client_secret: Secret::new(r.required("clientSecret", &o.client_secret)),
+                scope: r.list("scope", &o.scope),
+                token_url: r.string("tokenUrl", &o.token_url),
+                account_api_url: r.string("accountApiUrl", &o.account_api_url),
                 auth_method: auth_method(
                     &r,
                     &o.auth_method,
                     AuthMethod::Post,
                     "must be \"client_secret_post\" or \"client_secret_basic\"",
-                )?,
+                ),
                 options: common,
-            })
+            };
+            r.done()?;
+            DynatraceAccountClient::new(config)
         };
         make()
             .map(|inner| JsDynatraceAccountClient { inner })

@@ -5,6 +5,8 @@
 //! the closest known name as a suggestion: serde-wasm-bindgen reads a struct's own fields by name
 //! and never sees the others, so serde's unknown-field error cannot be had from it.
 
+use std::cell::RefCell;
+
 use js_sys::{Array, Object};
 use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
@@ -224,86 +226,110 @@ pub(crate) fn begin(
     options: &JsValue,
 ) -> Result<(ClassOptions, Reader, Options, Raw), Error> {
     let (o, raw) = read(class, known, options)?;
-    let r = Reader { class };
+    let r = Reader {
+        class,
+        first: RefCell::new(None),
+    };
     let common = r.common(
         &raw,
         &o.timeout_ms,
         &o.refresh_skew_seconds,
         &o.allow_insecure_http,
         &o.max_retries,
-    )?;
+    );
     Ok((o, r, common, raw))
 }
 
-/// Checks of one class's option values, worded with its name.
+/// Checks of one class's option values, worded with its name. A refused value reads as its
+/// default and the first refusal is kept: the constructor reads every option, in the order the
+/// documentation lists them, then reports that one ([`Reader::done`]).
 pub(crate) struct Reader {
     pub class: &'static str,
+    first: RefCell<Option<Error>>,
 }
 
 impl Reader {
-    fn bad(&self, name: &str, what: &str) -> Error {
-        crate::client::bad(self.class, name, what)
+    /// Keeps `e` unless an earlier option was refused already.
+    pub fn refuse(&self, e: Error) {
+        let mut first = self.first.borrow_mut();
+        if first.is_none() {
+            *first = Some(e);
+        }
     }
 
-    fn want(&self, name: &str, want: &str, v: &Val) -> Error {
-        self.bad(name, &format!("must be {want}, not {}", v.kind()))
+    /// Refuses option `name`, worded as the other checks.
+    pub fn bad(&self, name: &str, what: &str) {
+        self.refuse(crate::client::bad(self.class, name, what));
+    }
+
+    /// The first refusal, if any.
+    pub fn done(&self) -> Result<(), Error> {
+        match self.first.borrow_mut().take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn want<T: Default>(&self, name: &str, want: &str, v: &Val) -> T {
+        self.bad(name, &format!("must be {want}, not {}", v.kind()));
+        T::default()
     }
 
     /// A non-empty string without its surrounding whitespace, or `None` when missing.
-    pub fn string(&self, name: &str, v: &JsValue) -> Result<Option<String>, Error> {
-        let v = &Val::of(v);
-        match v {
-            Val::Missing => Ok(None),
-            Val::Str(s) if s.trim().is_empty() => Err(self.bad(name, "is empty")),
-            Val::Str(s) => Ok(Some(s.trim().to_string())),
-            _ => Err(self.want(name, "a string", v)),
+    pub fn string(&self, name: &str, v: &JsValue) -> Option<String> {
+        match &Val::of(v) {
+            Val::Missing => None,
+            Val::Str(s) if s.trim().is_empty() => {
+                self.bad(name, "is empty");
+                None
+            }
+            Val::Str(s) => Some(s.trim().to_string()),
+            v => self.want(name, "a string", v),
         }
     }
 
-    pub fn required(&self, name: &str, v: &JsValue) -> Result<String, Error> {
-        self.string(name, v)?
-            .ok_or_else(|| self.bad(name, "is required"))
+    /// [`Reader::string`], refused when missing.
+    pub fn required(&self, name: &str, v: &JsValue) -> String {
+        self.string(name, v).unwrap_or_else(|| {
+            self.bad(name, "is required");
+            String::new()
+        })
     }
 
     /// A string or an array of strings, each kept as one value.
-    pub fn list(&self, name: &str, v: &JsValue) -> Result<Vec<String>, Error> {
-        let v = &Val::of(v);
-        match v {
-            Val::Missing => Ok(Vec::new()),
-            Val::Str(s) => Ok(vec![s.clone()]),
-            Val::List(l) => Ok(l.clone()),
-            _ => Err(self.want(name, "a string or an array of strings", v)),
+    pub fn list(&self, name: &str, v: &JsValue) -> Vec<String> {
+        match Val::of(v) {
+            Val::Missing => Vec::new(),
+            Val::Str(s) => vec![s],
+            Val::List(l) => l,
+            v => self.want(name, "a string or an array of strings", &v),
         }
     }
 
-    pub fn boolean(&self, name: &str, v: &JsValue, default: bool) -> Result<bool, Error> {
-        let v = &Val::of(v);
-        match v {
-            Val::Missing => Ok(default),
-            Val::Bool(b) => Ok(*b),
-            _ => Err(self.want(name, "true or false", v)),
+    pub fn boolean(&self, name: &str, v: &JsValue, default: bool) -> bool {
+        match Val::of(v) {
+            Val::Missing => default,
+            Val::Bool(b) => b,
+            v => self.want(name, "true or false", &v),
         }
     }
 
-    pub fn number(&self, name: &str, v: &JsValue, default: f64) -> Result<f64, Error> {
-        let v = &Val::of(v);
-        match v {
-            Val::Missing => Ok(default),
-            Val::Num(n) => Ok(*n),
-            _ => Err(self.want(name, "a number", v)),
+    pub fn number(&self, name: &str, v: &JsValue, default: f64) -> f64 {
+        match Val::of(v) {
+            Val::Missing => default,
+            Val::Num(n) => n,
+            v => self.want(name, "a number", &v),
         }
     }
 
-    pub fn map(&self, name: &str, v: &JsValue) -> Result<Vec<(String, String)>, Error> {
-        let v = &Val::of(v);
-        match v {
-            Val::Missing => Ok(Vec::new()),
-            Val::Map(m) => Ok(m.clone()),
-            _ => Err(self.want(name, "an object of string values", v)),
+    pub fn map(&self, name: &str, v: &JsValue) -> Vec<(String, String)> {
+        match Val::of(v) {
+            Val::Missing => Vec::new(),
+            Val::Map(m) => m,
+            v => self.want(name, "an object of string values", &v),
         }
     }
 
-    /// The options every class shares.
     /// An object whose `methods` are functions (a store), or `None` when missing.
     pub fn object_with(
         &self,
@@ -311,22 +337,23 @@ impl Reader {
         v: &JsValue,
         methods: &[&str],
         want: &str,
-    ) -> Result<Option<JsValue>, Error> {
+    ) -> Option<JsValue> {
         if v.is_null_or_undefined() {
-            return Ok(None);
+            return None;
         }
         if (v.is_object() || v.is_function())
             && methods
                 .iter()
                 .all(|m| crate::client::platform::get(v, m).is_function())
         {
-            return Ok(Some(v.clone()));
+            return Some(v.clone());
         }
-        Err(self.bad(name, &format!("must be {want}")))
+        self.bad(name, &format!("must be {want}"));
+        None
     }
 
     /// `stateStorage`: an object with the methods of `sessionStorage`, or `None`.
-    pub fn state_storage(&self, raw: &Raw) -> Result<Option<JsValue>, Error> {
+    pub fn state_storage(&self, raw: &Raw) -> Option<JsValue> {
         self.object_with(
             "stateStorage",
             &raw.state_storage,
@@ -335,6 +362,7 @@ impl Reader {
         )
     }
 
+    /// The options every class shares.
     pub fn common(
         &self,
         raw: &Raw,
@@ -342,39 +370,40 @@ impl Reader {
         refresh_skew_seconds: &JsValue,
         allow_insecure_http: &JsValue,
         max_retries: &JsValue,
-    ) -> Result<Options, Error> {
+    ) -> Options {
         let fetch = &raw.fetch;
         let token_store = self.object_with(
             "tokenStore",
             &raw.token_store,
             &["get", "set"],
             "an object with get() and set(tokens)",
-        )?;
+        );
         let fetch = if fetch.is_null_or_undefined() {
             None
         } else if fetch.is_function() {
             Some(fetch.clone().unchecked_into())
         } else {
-            return Err(self.bad(
+            self.bad(
                 "fetch",
                 &format!("must be a function, not {}", js_kind(fetch)),
-            ));
+            );
+            None
         };
-        let timeout_ms = self.number("timeoutMs", timeout_ms, 30_000.0)?;
-        let skew = self.number("refreshSkewSeconds", refresh_skew_seconds, 30.0)?;
-        let allow_insecure_http = self.boolean("allowInsecureHttp", allow_insecure_http, false)?;
-        let retries = self.number("maxRetries", max_retries, 2.0)?;
+        let timeout_ms = self.number("timeoutMs", timeout_ms, 30_000.0);
+        let skew = self.number("refreshSkewSeconds", refresh_skew_seconds, 30.0);
+        let allow_insecure_http = self.boolean("allowInsecureHttp", allow_insecure_http, false);
+        let retries = self.number("maxRetries", max_retries, 2.0);
         if !(0.0..=10.0).contains(&retries) {
-            return Err(self.bad("maxRetries", "must be a number from 0 to 10"));
+            self.bad("maxRetries", "must be a number from 0 to 10");
         }
-        Ok(Options {
+        Options {
             fetch,
             timeout_ms,
             refresh_skew_seconds: skew,
             max_retries: retries.trunc() as u32,
             allow_insecure_http,
             token_store,
-        })
+        }
     }
 }
 
