@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, Headers};
 
 use super::platform::{self, aborted, get, set};
@@ -280,7 +280,7 @@ impl Engine {
             let (me, signal, out) = (self.clone(), abort.signal(), outcome.clone());
             // The request runs on its own: it outlives any one caller, and it never rejects, so a
             // request nobody waits for any more cannot become an unhandled rejection.
-            let done = future_to_promise(async move {
+            let done = platform::promise_of(Box::pin(async move {
                 let result = me.request(&signal).await;
                 *out.borrow_mut() = Some(result);
                 let mut st = me.0.st.borrow_mut();
@@ -288,7 +288,7 @@ impl Engine {
                     st.inflight = None;
                 }
                 Ok(JsValue::UNDEFINED)
-            });
+            }));
             st.inflight = Some(Inflight {
                 id,
                 abort,

@@ -56,6 +56,14 @@ pub(crate) fn base64_bytes(bytes: &[u8]) -> String {
     btoa(&bytes.iter().map(|&b| char::from(b)).collect::<String>())
 }
 
+/// A promise of a future: the one copy of wasm-bindgen-futures' promise machinery in the wasm,
+/// for every caller (each boxes its future).
+pub(crate) fn promise_of(
+    f: std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, JsValue>>>>,
+) -> Promise {
+    wasm_bindgen_futures::future_to_promise(f)
+}
+
 /// A property of a JS value, `undefined` when it has none or is not an object.
 pub(crate) fn get(target: &JsValue, key: &str) -> JsValue {
     if target.is_object() || target.is_function() {

@@ -9,7 +9,7 @@ use std::rc::{Rc, Weak};
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
 
 use super::engine::{Engine, Inner};
@@ -394,11 +394,11 @@ impl Engine {
         let out: Rc<RefCell<Option<Result<u64, Error>>>> = Rc::default();
         let (me, sig, slot) = (self.clone(), signal.clone(), out.clone());
         let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
-            future_to_promise(async move {
+            platform::promise_of(Box::pin(async move {
                 let r = me.obtain_here(&sig, true).await;
                 *slot.borrow_mut() = Some(r);
                 Ok(JsValue::UNDEFINED)
-            })
+            }))
             .into()
         });
         let locks = get(&get(&js_sys::global(), "navigator"), "locks");

@@ -11,7 +11,6 @@ use std::cell::RefCell;
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::client::platform::{get, set, signal_of};
 use crate::client::{
@@ -107,7 +106,7 @@ where
 fn boxed_promise(
     f: std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, Error>>>>,
 ) -> Promise {
-    future_to_promise(async move { f.await.map_err(|e| to_js(&e)) })
+    crate::client::platform::promise_of(Box::pin(async move { f.await.map_err(|e| to_js(&e)) }))
 }
 
 fn token_js(t: TokenInfo) -> JsValue {
