@@ -36,6 +36,30 @@ export async function plainFetch(emu) {
   return { name: 'plain fetch', call: () => fetch(url, { headers }).then(drain) };
 }
 
+/**
+ * Plain fetch that can time out as apm-oauth's calls do: its own AbortController's signal, and a
+ * timer cleared when the body is read. Not an anchor: it shows what a cancellable timeout costs
+ * the platform's fetch, which apm-oauth pays on every call.
+ */
+export const PLAIN_TIMEOUT = 'plain fetch + timeout signal';
+export async function plainFetchTimeout(emu) {
+  const token = await plainToken(emu);
+  const url = emu.urls.dynatrace + API_PATH;
+  const headers = { authorization: `Bearer ${token}` };
+  return {
+    name: PLAIN_TIMEOUT,
+    call: async () => {
+      const ctl = new AbortController();
+      const timer = setTimeout(() => ctl.abort(), 30_000);
+      try {
+        return await fetch(url, { headers, signal: ctl.signal }).then(drain);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
 /** apm-oauth's DynatraceClient.fetch (token cache and single flight inside). */
 export async function apmOauth(emu, { DynatraceClient }) {
   const c = emu.credentials.dynatrace;
