@@ -61,8 +61,17 @@ impl Val {
         } else if Array::is_array(v) {
             let items: Option<Vec<String>> = Array::from(v).iter().map(|i| i.as_string()).collect();
             items.map_or(Val::BadList, Val::List)
-        } else if v.is_object() && !v.is_instance_of::<js_sys::Function>() {
-            let pairs: Option<Vec<(String, String)>> = Object::entries(v.unchecked_ref())
+        } else if v.is_object() {
+            // A `Map` holds its pairs as entries; another iterable (a `Set`, a typed array) is no
+            // options object.
+            let entries = if v.is_instance_of::<js_sys::Map>() {
+                Array::from(v)
+            } else if js_sys::Reflect::has(v, &js_sys::Symbol::iterator()).unwrap_or(false) {
+                return Val::Other;
+            } else {
+                Object::entries(v.unchecked_ref())
+            };
+            let pairs: Option<Vec<(String, String)>> = entries
                 .iter()
                 .map(|e| {
                     let e: Array = e.unchecked_into();

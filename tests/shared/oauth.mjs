@@ -80,6 +80,27 @@ export function oauthCases(ctx) {
     );
   });
 
+  s.test('extraParams may be a Map (its pairs in order); a Set or an array is refused by name', async (emu) => {
+    const c = emu.credentials.dynatrace;
+    const oc = client(emu, { authMethod: 'client_secret_post', extraParams: new Map([['tenant', 't1'], ['x-flag', 'on']]) });
+    await oc.getToken();
+    const [req] = requestsOf(emu, 'sso');
+    assert.equal(
+      req.body,
+      form([
+        ['grant_type', 'client_credentials'],
+        ['client_id', c.clientId],
+        ['client_secret', c.clientSecret],
+        ['tenant', 't1'],
+        ['x-flag', 'on'],
+      ]),
+    );
+    for (const [bad, kind] of [[new Set(['a']), 'a value of another type'], [['a=b'], 'an array']]) {
+      const e = s.throws(() => new OAuthClient(options(emu, { extraParams: bad })), 'invalid_config');
+      assert.equal(e.message, `OAuthClient: extraParams must be an object of string values, not ${kind}`);
+    }
+  });
+
   s.test('extraParams cannot override the credentials or the grant', (emu) => {
     for (const key of ['grant_type', 'client_id', 'client_secret']) {
       const e = s.throws(() => new OAuthClient(options(emu, { extraParams: { [key]: 'x' } })), 'invalid_config');
