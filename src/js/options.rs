@@ -56,6 +56,8 @@ impl Val {
             Val::Bool(b)
         } else if let Some(n) = v.as_f64() {
             Val::Num(n)
+        } else if v.is_bigint() {
+            i64::try_from(v.clone()).map_or(Val::Other, |n| Val::Num(n as f64))
         } else if let Some(s) = v.as_string() {
             Val::Str(s)
         } else if Array::is_array(v) {

@@ -65,6 +65,8 @@ export function errorCases(ctx) {
       [{ maxRetries: 11 }, /maxRetries must be a number from 0 to 10/],
       [{ refreshSkewSeconds: -1 }, /refreshSkewSeconds/],
       [{ allowInsecureHttp: 'yes' }, /allowInsecureHttp must be true or false/],
+      [{ timeoutMs: Symbol('t') }, /timeoutMs must be a number, not a value of another type/],
+      [{ timeoutMs: 0n }, /timeoutMs must be a number from 1/],
       [{ fetch: 'globalThis.fetch' }, /fetch must be a function/],
       [{ authMethod: 'private_key_jwt' }, /authMethod must be/],
       [{ environmentUrl: 'abc12345.apps.dynatrace.com' }, /environmentUrl is not a valid URL/],
@@ -74,6 +76,8 @@ export function errorCases(ctx) {
       e = s.throws(() => new DynatraceClient({ ...base, ...extra }), 'invalid_config');
       assert.match(e.message, message);
     }
+    // A BigInt reads as the number it holds.
+    assert.doesNotThrow(() => new DynatraceClient({ ...base, timeoutMs: 5000n }));
 
     for (const notAnObject of [undefined, null, 'dt0s02.X', 42, [], true]) {
       e = s.throws(() => new DynatraceClient(notAnObject), 'invalid_config');
