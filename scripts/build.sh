@@ -19,7 +19,7 @@ for target in web nodejs; do
   node_modules/.bin/wasm-opt -Oz --converge --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$out/apm_oauth_bg.wasm" -o "$out/apm_oauth_bg.wasm"
   # Short import and export names in the browser build's wasm and glue (scripts/short-names.mjs).
-  [ "$target" = web ] && node scripts/short-names.mjs "$out" apm_oauth
+  if [ "$target" = web ]; then node scripts/short-names.mjs "$out" apm_oauth; fi
 done
 # The JavaScript part (pkg/src/api.js), once per build: minified ESM for the web build, where
 # every byte is downloaded (and the glue minified with it), CommonJS for Node.
