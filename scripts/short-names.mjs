@@ -30,20 +30,12 @@ const replace = (pattern, to, what) => {
   if (js === before) throw new Error(`short-names: ${what} not found in ${glue}`);
 };
 const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-// Imports are keys of the import object (`__wbg_fetch_…: function(…)`), exports are read as
-// `wasm.<name>`; every one must be found, so that a change in wasm-bindgen's glue fails the build
-// instead of a page.
+// Imports are keys of the import object (`__wbg_fetch_…: function(…)`), and every one must be
+// found, so that a change in wasm-bindgen's glue fails the build instead of a page; exports are
+// read as `wasm.<name>`.
 const oldModules = new Set(map.imports.map(([m]) => m));
 for (const m of oldModules) replace(new RegExp(`(["'])${esc(m)}\\1\\s*:`, 'g'), JSON.stringify(module) + ':', `module ${m}`);
 for (const [, from, to] of map.imports) replace(new RegExp(`\\b${esc(from)}(\\s*:)`, 'g'), `${JSON.stringify(to)}$1`, `import ${from}`);
-const exported = new Set(map.exports.map(([from]) => from));
-for (const [from, to] of map.exports) {
-  // An export the glue never reads (e.g. a table only the wasm uses) has nothing to rename.
-  if (!new RegExp(`\\bwasm\\.${esc(from)}\\b`).test(js)) continue;
-  replace(new RegExp(`\\bwasm\\.${esc(from)}\\b`, 'g'), `wasm[${JSON.stringify(to)}]`, `export ${from}`);
-}
-// No reference to an old name may be left.
-for (const from of exported) {
-  if (new RegExp(`\\bwasm\\.${esc(from)}\\b`).test(js)) throw new Error(`short-names: wasm.${from} left in ${glue}`);
-}
+// An export the glue never reads (e.g. a table only the wasm uses) has nothing to rename.
+for (const [from, to] of map.exports) js = js.replace(new RegExp(`\\bwasm\\.${esc(from)}\\b`, 'g'), `wasm[${JSON.stringify(to)}]`);
 writeFileSync(glue, js);

@@ -328,7 +328,7 @@ impl JsDynatraceClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsDynatraceClient, JsValue> {
         let make = || {
-            let (o, r, common, raw) = begin("DynatraceClient", &DYNATRACE_KNOWN, &options)?;
+            let (o, r, common) = begin("DynatraceClient", &DYNATRACE_KNOWN, &options)?;
             let redirect_uri = r.string("redirectUri", &o.redirect_uri);
             let platform_token = r.string("platformToken", &o.platform_token);
             // A platform token needs no client; a user's sign-in may have no secret (a public
@@ -351,7 +351,7 @@ impl JsDynatraceClient {
                 authorization_url: r.string("authorizationUrl", &o.authorization_url),
                 user_info_url: r.string("userInfoUrl", &o.user_info_url),
                 authorization_params: r.map("authorizationParams", &o.authorization_params),
-                state_storage: r.state_storage(&raw),
+                state_storage: r.state_storage(&o),
                 environment_url: r.string("environmentUrl", &o.environment_url),
                 token_url: r.string("tokenUrl", &o.token_url),
                 auth_method: auth_method(
@@ -446,7 +446,7 @@ impl JsAppDynamicsClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsAppDynamicsClient, JsValue> {
         let make = || {
-            let (o, r, common, _) = begin("AppDynamicsClient", &APPDYNAMICS_KNOWN, &options)?;
+            let (o, r, common) = begin("AppDynamicsClient", &APPDYNAMICS_KNOWN, &options)?;
             let controller_url = r.required("controllerUrl", &o.controller_url);
             let access_token = r.string("accessToken", &o.access_token);
             let client_secret = r.string("clientSecret", &o.client_secret);
@@ -470,7 +470,7 @@ impl JsAppDynamicsClient {
             };
             let basic_auth = match Val::of(&o.basic_auth) {
                 Val::Missing => BasicAuth::Auto,
-                Val::Str(s) if s.as_str() == "auto" => BasicAuth::Auto,
+                Val::Str(s) if s == "auto" => BasicAuth::Auto,
                 Val::Bool(true) => BasicAuth::On,
                 Val::Bool(false) => BasicAuth::Off,
                 _ => {
@@ -545,7 +545,7 @@ impl JsOAuthClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsOAuthClient, JsValue> {
         let make = || {
-            let (o, r, common, raw) = begin("OAuthClient", &OAUTH_KNOWN, &options)?;
+            let (o, r, common) = begin("OAuthClient", &OAUTH_KNOWN, &options)?;
             let redirect_uri = r.string("redirectUri", &o.redirect_uri);
             let issuer = r.string("issuer", &o.issuer);
             let token_url = match (&redirect_uri, &issuer) {
@@ -576,7 +576,7 @@ impl JsOAuthClient {
                 authorization_url: r.string("authorizationUrl", &o.authorization_url),
                 user_info_url: r.string("userInfoUrl", &o.user_info_url),
                 authorization_params: r.map("authorizationParams", &o.authorization_params),
-                state_storage: r.state_storage(&raw),
+                state_storage: r.state_storage(&o),
                 auth_method: auth_method(
                     &r,
                     &o.auth_method,
@@ -625,7 +625,7 @@ impl JsDynatraceAccountClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsDynatraceAccountClient, JsValue> {
         let make = || {
-            let (o, r, common, _) = begin("DynatraceAccountClient", &ACCOUNT_KNOWN, &options)?;
+            let (o, r, common) = begin("DynatraceAccountClient", &ACCOUNT_KNOWN, &options)?;
             let config = DynatraceAccountConfig {
                 account_uuid: r.required("accountUuid", &o.account_uuid),
                 client_id: r.required("clientId", &o.client_id),

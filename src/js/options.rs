@@ -1,9 +1,10 @@
-//! The constructors' options objects, read with serde-wasm-bindgen: each class's options are one
-//! `#[derive(Deserialize)]` struct whose fields take any value ([`Val`]), so that serde never
-//! refuses one and the checks below word every problem as the documentation does ("clientId must
-//! be a string, not a number"). Unknown names are refused first, against the class's list, with
-//! the closest known name as a suggestion: serde-wasm-bindgen reads a struct's own fields by name
-//! and never sees the others, so serde's unknown-field error cannot be had from it.
+//! The constructors' options objects, read with serde-wasm-bindgen into one `#[derive(Deserialize)]`
+//! struct of every class's option names ([`ClassOptions`]). Its fields keep each value as
+//! JavaScript holds it, so that serde never refuses one and the checks below word every problem as
+//! the documentation does ("clientId must be a string, not a number"). Unknown names are refused
+//! first, against the class's list, with the closest known name as a suggestion:
+//! serde-wasm-bindgen reads a struct's own fields by name and never sees the others, so serde's
+//! unknown-field error cannot be had from it.
 
 use std::cell::RefCell;
 
@@ -44,9 +45,7 @@ impl Val {
             Val::Other => "a value of another type",
         }
     }
-}
 
-impl Val {
     /// Classifies a value as the messages name it. `null` and `undefined` are missing; an array
     /// is a list when every item is a string, an object a map when every value is.
     pub(crate) fn of(v: &JsValue) -> Val {
@@ -97,20 +96,19 @@ pub(crate) const COMMON: [&str; 6] = [
     "maxRetries",
 ];
 
-/// The options whose values are JavaScript objects with methods, taken as they are.
-#[derive(Default)]
-pub(crate) struct Raw {
-    pub fetch: JsValue,
-    pub token_store: JsValue,
-    pub state_storage: JsValue,
-}
-
 /// Every class's options, by their camelCase names: each class refuses the names it does not
 /// know before serde reads this struct, so one struct (one copy of serde's reader in the wasm)
 /// serves the four classes.
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct ClassOptions {
+    /// The JavaScript objects with methods, taken as they are.
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub fetch: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub token_store: JsValue,
+    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    pub state_storage: JsValue,
     #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
     pub platform_token: JsValue,
     #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
@@ -171,26 +169,10 @@ pub(crate) struct ClassOptions {
 
 /// Reads `options`, refusing a value that is not an object and unknown names (with the closest
 /// known one as a suggestion).
-fn read(
-    class: &str,
-    known: &[&'static str],
-    options: &JsValue,
-) -> Result<(ClassOptions, Raw), Error> {
-    let entries = entries(class, known, options)?;
-    let mut raw = Raw::default();
-    for e in entries.iter() {
-        let pair: Array = e.unchecked_into();
-        match pair.get(0).as_string().as_deref() {
-            Some("fetch") => raw.fetch = pair.get(1),
-            Some("tokenStore") => raw.token_store = pair.get(1),
-            Some("stateStorage") => raw.state_storage = pair.get(1),
-            _ => {}
-        }
-    }
-    // Every value reads as a `Val` and every name is known by now: serde has nothing to refuse.
-    let options = serde_wasm_bindgen::from_value::<ClassOptions>(options.clone())
-        .map_err(|_| needs_object(class))?;
-    Ok((options, raw))
+fn read(class: &str, known: &[&'static str], options: &JsValue) -> Result<ClassOptions, Error> {
+    check_names(class, known, options)?;
+    // Every name is known by now and every field takes any value: serde has nothing to refuse.
+    serde_wasm_bindgen::from_value::<ClassOptions>(options.clone()).map_err(|_| needs_object(class))
 }
 
 fn needs_object(class: &str) -> Error {
@@ -202,14 +184,13 @@ fn needs_object(class: &str) -> Error {
     )
 }
 
-/// The entries of `options`, once it is known to be an object with known names only.
-fn entries(class: &str, known: &[&'static str], options: &JsValue) -> Result<Array, Error> {
+/// Refuses `options` unless it is an object with known names only.
+fn check_names(class: &str, known: &[&'static str], options: &JsValue) -> Result<(), Error> {
     if !options.is_object() || Array::is_array(options) {
         return Err(needs_object(class));
     }
-    let entries = Object::entries(options.unchecked_ref());
     let all: Vec<&'static str> = known.iter().chain(COMMON.iter()).copied().collect();
-    for e in entries.iter() {
+    for e in Object::entries(options.unchecked_ref()).iter() {
         let name = e
             .unchecked_into::<Array>()
             .get(0)
@@ -226,29 +207,23 @@ fn entries(class: &str, known: &[&'static str], options: &JsValue) -> Result<Arr
         }
         return Err(Error::new(Code::InvalidConfig, m));
     }
-    Ok(entries)
+    Ok(())
 }
 
 /// Reads a class's options: its values, the reader of its checks, and the shared options
-/// checked (`fetch` and `tokenStore` among them); the raw values of the others stay in `Raw`.
+/// checked (`fetch` and `tokenStore` among them).
 pub(crate) fn begin(
     class: &'static str,
     known: &[&'static str],
     options: &JsValue,
-) -> Result<(ClassOptions, Reader, Options, Raw), Error> {
-    let (o, raw) = read(class, known, options)?;
+) -> Result<(ClassOptions, Reader, Options), Error> {
+    let o = read(class, known, options)?;
     let r = Reader {
         class,
         first: RefCell::new(None),
     };
-    let common = r.common(
-        &raw,
-        &o.timeout_ms,
-        &o.refresh_skew_seconds,
-        &o.allow_insecure_http,
-        &o.max_retries,
-    );
-    Ok((o, r, common, raw))
+    let common = r.common(&o);
+    Ok((o, r, common))
 }
 
 /// Checks of one class's option values, worded with its name. A refused value reads as its
@@ -364,28 +339,21 @@ impl Reader {
     }
 
     /// `stateStorage`: an object with the methods of `sessionStorage`, or `None`.
-    pub fn state_storage(&self, raw: &Raw) -> Option<JsValue> {
+    pub fn state_storage(&self, o: &ClassOptions) -> Option<JsValue> {
         self.object_with(
             "stateStorage",
-            &raw.state_storage,
+            &o.state_storage,
             &["getItem", "setItem", "removeItem"],
             "an object with getItem(), setItem() and removeItem(), like sessionStorage",
         )
     }
 
     /// The options every class shares.
-    pub fn common(
-        &self,
-        raw: &Raw,
-        timeout_ms: &JsValue,
-        refresh_skew_seconds: &JsValue,
-        allow_insecure_http: &JsValue,
-        max_retries: &JsValue,
-    ) -> Options {
-        let fetch = &raw.fetch;
+    pub fn common(&self, o: &ClassOptions) -> Options {
+        let fetch = &o.fetch;
         let token_store = self.object_with(
             "tokenStore",
-            &raw.token_store,
+            &o.token_store,
             &["get", "set"],
             "an object with get() and set(tokens)",
         );
@@ -400,10 +368,10 @@ impl Reader {
             );
             None
         };
-        let timeout_ms = self.number("timeoutMs", timeout_ms, 30_000.0);
-        let skew = self.number("refreshSkewSeconds", refresh_skew_seconds, 30.0);
-        let allow_insecure_http = self.boolean("allowInsecureHttp", allow_insecure_http, false);
-        let retries = self.number("maxRetries", max_retries, 2.0);
+        let timeout_ms = self.number("timeoutMs", &o.timeout_ms, 30_000.0);
+        let skew = self.number("refreshSkewSeconds", &o.refresh_skew_seconds, 30.0);
+        let allow_insecure_http = self.boolean("allowInsecureHttp", &o.allow_insecure_http, false);
+        let retries = self.number("maxRetries", &o.max_retries, 2.0);
         if !(0.0..=10.0).contains(&retries) {
             self.bad("maxRetries", "must be a number from 0 to 10");
         }
