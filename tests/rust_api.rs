@@ -263,13 +263,11 @@ async fn dynatrace_token_and_environment() {
     );
 }
 
-#[wasm_bindgen_test]
-async fn one_token_request_for_twenty_concurrent_fetches() {
-    let emu = emulator().await;
-    let dt = dynatrace(&emu);
+/// The statuses of `n` concurrent `fetch(ENVIRONMENT)` calls on clones of `dt` (clones share the
+/// token cache and the request in flight); each body is read so the connection is free again.
+async fn concurrent_statuses(dt: &DynatraceClient, n: usize) -> Vec<f64> {
     let promises = Array::new();
-    for _ in 0..20 {
-        // Clones share the token cache and the request in flight.
+    for _ in 0..n {
         let dt = dt.clone();
         promises.push(&future_to_promise(async move {
             let r = dt
@@ -277,7 +275,6 @@ async fn one_token_request_for_twenty_concurrent_fetches() {
                 .await
                 .map_err(|e| JsValue::from_str(&describe(&e)))?;
             let status = r.status();
-            // Read the body so the connection is free again.
             let _ = r.text().await;
             Ok(JsValue::from(status))
         }));
@@ -286,11 +283,17 @@ async fn one_token_request_for_twenty_concurrent_fetches() {
         .await
         .map_err(|e| format!("{e:?}"))
         .unwrap();
-    let statuses: Vec<f64> = Array::from(&statuses)
+    Array::from(&statuses)
         .iter()
         .map(|v| v.as_f64().unwrap())
-        .collect();
-    assert_eq!(statuses, vec![200.0; 20]);
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn one_token_request_for_twenty_concurrent_fetches() {
+    let emu = emulator().await;
+    let dt = dynatrace(&emu);
+    assert_eq!(concurrent_statuses(&dt, 20).await, vec![200.0; 20]);
 
     let c = emu.counters().await;
     assert_eq!(count(&c, "sso", "token"), 1);
@@ -919,28 +922,7 @@ async fn signin_refreshes_once_for_concurrent_calls_on_401_and_refused_refresh()
     // invalidate() keeps the refresh token: 20 concurrent calls, one refresh request.
     dt.invalidate();
     assert!(dt.is_signed_in());
-    let promises = Array::new();
-    for _ in 0..20 {
-        let dt = dt.clone();
-        promises.push(&future_to_promise(async move {
-            let r = dt
-                .fetch(ENVIRONMENT, None)
-                .await
-                .map_err(|e| JsValue::from_str(&describe(&e)))?;
-            let status = r.status();
-            let _ = r.text().await;
-            Ok(JsValue::from(status))
-        }));
-    }
-    let statuses = JsFuture::from(Promise::all(&promises))
-        .await
-        .map_err(|e| format!("{e:?}"))
-        .unwrap();
-    let statuses: Vec<f64> = Array::from(&statuses)
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
-    assert_eq!(statuses, vec![200.0; 20]);
+    assert_eq!(concurrent_statuses(&dt, 20).await, vec![200.0; 20]);
     assert_eq!(count(&emu.counters().await, "dtToken", "refresh"), 2);
     assert_eq!(dt.stats().refresh_token_grants, 2);
 

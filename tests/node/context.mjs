@@ -3,6 +3,7 @@
 // rejections for the whole file; `finishNode()` registers the test that checks there were none.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import util from 'node:util';
 import * as lib from '../../pkg/node.mjs';
 import { startEmulator } from '../emulator/index.mjs';
 
@@ -34,3 +35,14 @@ export function finishNode() {
 }
 
 export { lib, unhandled };
+
+/** Every way Node prints a value (for the checks that no secret shows in any of them). */
+export function inspections(value) {
+  return [
+    ['util.inspect', util.inspect(value)],
+    ['util.inspect showHidden depth 5', util.inspect(value, { showHidden: true, depth: 5 })],
+    ['util.inspect without custom inspect', util.inspect(value, { showHidden: true, depth: 5, customInspect: false })],
+    ['util.format %o', util.format('%o', value)],
+    ['util.format %j', util.format('%j', value)],
+  ];
+}

@@ -7,7 +7,7 @@ import util from 'node:util';
 import { DynatraceClient, AppDynamicsClient, OAuthClient } from '../../pkg/node.mjs';
 import { startEmulator } from '../emulator/index.mjs';
 import { captureConsole, assertNoSecret, errorTexts, waitFor, sleep } from '../shared/harness.mjs';
-import { finishNode } from './context.mjs';
+import { finishNode, inspections } from './context.mjs';
 
 const SECRET = 'dt0s02.INSPECT.^$.*+?()[]{}|\\/%&=#A1b2C3d4E5f6G7h8I9j0K1l2M3n4';
 const APPD_SECRET = '3f2e1d0c-(a|b)*-[x]+?-{1,2}$^-9e8d7c6b5a49';
@@ -31,16 +31,6 @@ after(async () => {
 
 function dynatrace(extra) {
   return new DynatraceClient({ clientId: 'dt0s02.INSPECT', clientSecret: SECRET, environmentUrl: emu.urls.dynatrace, tokenUrl: emu.urls.ssoToken, ...extra });
-}
-
-function inspections(value) {
-  return [
-    ['util.inspect', util.inspect(value)],
-    ['util.inspect showHidden depth 5', util.inspect(value, { showHidden: true, depth: 5 })],
-    ['util.inspect without custom inspect', util.inspect(value, { showHidden: true, depth: 5, customInspect: false })],
-    ['util.format %o', util.format('%o', value)],
-    ['util.format %j', util.format('%j', value)],
-  ];
 }
 
 test('util.inspect of every client, before and after it holds a token, shows no credential', async () => {

@@ -2,8 +2,7 @@
 // util.inspect of a signed-in client and of its errors shows no code, verifier or token.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import util from 'node:util';
-import { nodeContext, finishNode, lib } from './context.mjs';
+import { nodeContext, finishNode, lib, inspections } from './context.mjs';
 import { signinCases, signinOptions, followAuthorize, recordingStore, memoryStorage } from '../shared/signin.mjs';
 import { startEmulator } from '../emulator/index.mjs';
 import { assertNoSecret, errorTexts } from '../shared/harness.mjs';
@@ -17,16 +16,6 @@ before(async () => {
 after(async () => {
   await emu.close();
 });
-
-function inspections(value) {
-  return [
-    ['util.inspect', util.inspect(value)],
-    ['util.inspect showHidden depth 5', util.inspect(value, { showHidden: true, depth: 5 })],
-    ['util.inspect without custom inspect', util.inspect(value, { showHidden: true, depth: 5, customInspect: false })],
-    ['util.format %o', util.format('%o', value)],
-    ['util.format %j', util.format('%j', value)],
-  ];
-}
 
 test('util.inspect of a signed-in client and of its sign-in errors shows no code, verifier, refresh or access token', async () => {
   emu.reset();
