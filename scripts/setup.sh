@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Installs what building and testing need, once: the wasm target, the wasm-bindgen CLI of exactly
-# the version Cargo.toml pins, and the npm packages of package-lock.json. Quick when all is there.
+# Installs what building and testing need, once: the wasm target and the standard library's
+# source, the wasm-bindgen CLI of exactly the version Cargo.toml pins, and the npm packages of
+# package-lock.json. Quick when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   echo "setup: adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
+fi
+# The npm build compiles the standard library with the crate (scripts/build.sh).
+if ! rustup component list --installed 2>/dev/null | grep -qx rust-src; then
+  echo "setup: adding the rust-src component"
+  rustup component add rust-src
 fi
 
 wb_version=$(sed -n 's/^wasm-bindgen = .*"=\([0-9.]*\)".*/\1/p' Cargo.toml)

@@ -21,7 +21,7 @@ if (spawnSync('twiggy', ['--version'], { env }).status !== 0) {
   run('cargo', ['install', 'twiggy']);
 }
 
-const wasm = 'target/wasm32-unknown-unknown/release/apm_oauth.wasm';
+const wasm = 'target/npm/wasm32-unknown-unknown/release/apm_oauth.wasm';
 const dir = mkdtempSync(join(tmpdir(), 'apm-oauth-size-'));
 try {
   run('wasm-bindgen', ['--target', 'web', '--weak-refs', '--no-typescript', '--omit-default-module-path', '--keep-debug', '--out-dir', dir, '--out-name', 'a', wasm]);
