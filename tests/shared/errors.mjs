@@ -1,5 +1,6 @@
 // Every error code, each from a realistic cause, with the properties a caller relies on.
 import { createSuite, dynatraceOptions, appdOptions, waitFor } from './harness.mjs';
+import { REDIRECT, followAuthorize, signinOptions } from './signin.mjs';
 
 const ENV = '/platform/management/v1/environment';
 
@@ -383,20 +384,7 @@ export function errorCases(ctx) {
   });
 
   s.test('login_required: a sign-in client that never signed in, and a refused refresh', async (emu) => {
-    const signin = (extra) =>
-      s.track(
-        new DynatraceClient({
-          environmentUrl: emu.urls.dynatrace,
-          clientId: emu.credentials.dynatraceUser.clientId,
-          redirectUri: 'http://127.0.0.1:8765/callback',
-          scope: ['openid'],
-          authorizationUrl: emu.urls.ssoAuthorize,
-          tokenUrl: emu.urls.dtToken,
-          userInfoUrl: emu.urls.ssoUserInfo,
-          ...extra,
-        }),
-      );
-    const dt = signin();
+    const dt = s.track(new DynatraceClient(signinOptions(emu, { scope: ['openid'] })));
     let e = await s.rejects(dt.getToken(), 'login_required');
     assert.match(e.message, /signIn\(\)/);
     assert.equal(e.status, undefined);
@@ -404,9 +392,7 @@ export function errorCases(ctx) {
     assert.equal(emu.requests.length, 0);
 
     emu.options.dynatrace.autoLogin = true;
-    const res = await fetch(await dt.buildAuthorizationUrl(), { redirect: 'manual' });
-    await res.arrayBuffer();
-    const location = res.headers.get('location');
+    const location = await followAuthorize(emu, await dt.buildAuthorizationUrl());
     s.addSecret(new URL(location).searchParams.get('code'));
     s.addSecret((await dt.handleRedirect(location)).accessToken);
     emu.setFault('dtToken', 'token', { kind: 'refuseRefresh', count: 1 });
@@ -417,30 +403,19 @@ export function errorCases(ctx) {
   });
 
   s.test('authorization_error: an error redirect, a state not issued, a refused code exchange', async (emu) => {
-    const dt = s.track(
-      new DynatraceClient({
-        environmentUrl: emu.urls.dynatrace,
-        clientId: emu.credentials.dynatraceUser.clientId,
-        redirectUri: 'http://127.0.0.1:8765/callback',
-        scope: ['openid'],
-        authorizationUrl: emu.urls.ssoAuthorize,
-        tokenUrl: emu.urls.dtToken,
-      }),
-    );
+    const dt = s.track(new DynatraceClient(signinOptions(emu, { scope: ['openid'], userInfoUrl: undefined })));
     const state = new URL(await dt.buildAuthorizationUrl()).searchParams.get('state');
     let e = await s.rejects(
-      dt.handleRedirect(`http://127.0.0.1:8765/callback?error=access_denied&error_description=The+user+said+no.&state=${encodeURIComponent(state)}`),
+      dt.handleRedirect(`${REDIRECT}?error=access_denied&error_description=The+user+said+no.&state=${encodeURIComponent(state)}`),
       'authorization_error',
       { error: 'access_denied', errorDescription: 'The user said no.' },
     );
     assert.match(e.message, /access_denied/);
-    await s.rejects(dt.handleRedirect('http://127.0.0.1:8765/callback?code=abcdefghijklmnop&state=not-issued-by-this-client'), 'authorization_error');
+    await s.rejects(dt.handleRedirect(`${REDIRECT}?code=abcdefghijklmnop&state=not-issued-by-this-client`), 'authorization_error');
 
     emu.options.dynatrace.autoLogin = true;
     emu.setFault('dtToken', 'token', { kind: 'expiredCode', count: 1 });
-    const res = await fetch(await dt.buildAuthorizationUrl(), { redirect: 'manual' });
-    await res.arrayBuffer();
-    const location = res.headers.get('location');
+    const location = await followAuthorize(emu, await dt.buildAuthorizationUrl());
     s.addSecret(new URL(location).searchParams.get('code'));
     e = await s.rejects(dt.handleRedirect(location), 'authorization_error', { status: 400, error: 'invalid_grant', errorDescription: 'The authorization code expired.' });
     assert.equal(emu.counters.dtToken.code, 1);
