@@ -606,16 +606,20 @@ test('control server: counters, requests, fault, clear-faults, expire-tokens, re
   }
 });
 
-test('control server on fixed ports: portBase+5, closed with the rest', async () => {
-  let ctl;
-  for (let attempt = 0; attempt < 5 && !ctl; attempt++) {
+/** An emulator with its control server on fixed ports from a random base (five tries, as a port may be taken). */
+async function onFixedPorts() {
+  for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      ctl = await startEmulator({ control: true, portBase: 30000 + Math.floor(Math.random() * 20000) });
+      return await startEmulator({ control: true, portBase: 30000 + Math.floor(Math.random() * 20000) });
     } catch {
-      ctl = undefined;
+      // That base was taken: another one.
     }
   }
-  assert.ok(ctl, 'could not start on fixed ports');
+  assert.fail('could not start on fixed ports');
+}
+
+test('control server on fixed ports: portBase+5, closed with the rest', async () => {
+  const ctl = await onFixedPorts();
   assert.equal(Number(new URL(ctl.urls.control).port), Number(new URL(ctl.urls.sso).port) + 5);
   const res = await fetch(`${ctl.urls.control}/counters`);
   await res.json();
@@ -1043,15 +1047,7 @@ test('sign-in: CORS on dtToken; control server counters and faults', async () =>
 });
 
 test('fixed ports: dtToken on portBase+6, control keeps portBase+5', async () => {
-  let e;
-  for (let attempt = 0; attempt < 5 && !e; attempt++) {
-    try {
-      e = await startEmulator({ control: true, portBase: 30000 + Math.floor(Math.random() * 20000) });
-    } catch {
-      e = undefined;
-    }
-  }
-  assert.ok(e, 'could not start on fixed ports');
+  const e = await onFixedPorts();
   try {
     const base = Number(new URL(e.urls.sso).port);
     assert.equal(Number(new URL(e.urls.control).port), base + 5);
@@ -1316,15 +1312,7 @@ test('platform token: accepted by the environment API, nowhere else; revoke → 
 });
 
 test('account and platform token through the control server; account on portBase+7', async () => {
-  let e;
-  for (let attempt = 0; attempt < 5 && !e; attempt++) {
-    try {
-      e = await startEmulator({ control: true, portBase: 30000 + Math.floor(Math.random() * 20000) });
-    } catch {
-      e = undefined;
-    }
-  }
-  assert.ok(e, 'could not start on fixed ports');
+  const e = await onFixedPorts();
   try {
     const base = Number(new URL(e.urls.sso).port);
     assert.equal(Number(new URL(e.urls.account).port), base + 7);
