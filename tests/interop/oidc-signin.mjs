@@ -8,6 +8,7 @@
 
 import http from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
+import { listen, quietProvider } from './oidc.mjs';
 
 export const SPA = {
   clientId: 'interop-spa',
@@ -16,19 +17,9 @@ export const SPA = {
 export const ACCESS_TOKEN_TTL = 2;
 export const USER = 'interop.user';
 
-function listen(server) {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`)));
-}
-
 /** Starts oidc-provider with the public client; returns its issuer, request log and close(). */
 export async function startSigninProvider({ accessTokenTtl = ACCESS_TOKEN_TTL } = {}) {
-  const { info, warn } = console;
-  const quiet = (orig) => (...args) => {
-    if (typeof args[0] === 'string' && args[0].startsWith('oidc-provider ')) return;
-    orig.apply(console, args);
-  };
-  console.info = quiet(info);
-  console.warn = quiet(warn);
+  const restore = quietProvider();
   try {
     const { default: Provider } = await import('oidc-provider');
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -80,8 +71,7 @@ export async function startSigninProvider({ accessTokenTtl = ACCESS_TOKEN_TTL } 
       });
     return { issuer, provider, requests, serverErrors, close };
   } finally {
-    console.info = info;
-    console.warn = warn;
+    restore();
   }
 }
 

@@ -31,8 +31,28 @@ export const CLIENTS = {
   },
 };
 
-function listen(server) {
+/** Listens on a free loopback port; resolves to the server's origin. */
+export function listen(server) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`)));
+}
+
+/**
+ * Keeps oidc-provider's notices about development defaults (and Node 20), printed when it is
+ * loaded and configured, off the console until the returned function is called: they are about
+ * the test setup, not about the client under test.
+ */
+export function quietProvider() {
+  const { info, warn } = console;
+  const quiet = (orig) => (...args) => {
+    if (typeof args[0] === 'string' && args[0].startsWith('oidc-provider ')) return;
+    orig.apply(console, args);
+  };
+  console.info = quiet(info);
+  console.warn = quiet(warn);
+  return () => {
+    console.info = info;
+    console.warn = warn;
+  };
 }
 
 function b64urlJson(part) {
@@ -41,15 +61,7 @@ function b64urlJson(part) {
 
 /** Starts the provider and the resource server; returns their URLs, the provider and close(). */
 export async function startInterop() {
-  // oidc-provider prints notices about development defaults (and Node 20) when loaded and
-  // configured; they are about the test setup, not about the client under test.
-  const { info, warn } = console;
-  const quiet = (orig) => (...args) => {
-    if (typeof args[0] === 'string' && args[0].startsWith('oidc-provider ')) return;
-    orig.apply(console, args);
-  };
-  console.info = quiet(info);
-  console.warn = quiet(warn);
+  const restore = quietProvider();
   try {
     const { default: Provider, errors } = await import('oidc-provider');
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -144,8 +156,7 @@ export async function startInterop() {
       );
     return { issuer, tokenUrl: `${issuer}/token`, resourceUrl, provider, accepted, serverErrors, tokenRequests, close };
   } finally {
-    console.info = info;
-    console.warn = warn;
+    restore();
   }
 }
 
