@@ -10,6 +10,7 @@ use std::cell::RefCell;
 
 use js_sys::{Array, Object};
 use serde::Deserialize;
+use serde_wasm_bindgen::preserve;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::client::Options;
@@ -98,72 +99,73 @@ pub(crate) const COMMON: [&str; 6] = [
 
 /// Every class's options, by their camelCase names: each class refuses the names it does not
 /// know before serde reads this struct, so one struct (one copy of serde's reader in the wasm)
-/// serves the four classes.
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
+/// serves the four classes. A missing option is `undefined`, field by field: a default for the
+/// whole struct would have serde build a second `ClassOptions` to take the missing values from.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct ClassOptions {
     /// The JavaScript objects with methods, taken as they are.
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub fetch: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub token_store: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub state_storage: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub platform_token: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub redirect_uri: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub authorization_url: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub user_info_url: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub authorization_params: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub client_id: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub client_secret: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub environment_url: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub scope: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub resource: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub audience: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub token_url: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub auth_method: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub controller_url: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub client_name: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub account_name: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub access_token: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub token_content_type: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub basic_auth: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub issuer: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub base_url: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub extra_params: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub account_uuid: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub account_api_url: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub timeout_ms: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub refresh_skew_seconds: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub allow_insecure_http: JsValue,
-    #[serde(deserialize_with = "serde_wasm_bindgen::preserve::deserialize")]
+    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub max_retries: JsValue,
 }
 
