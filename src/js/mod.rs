@@ -300,13 +300,29 @@ macro_rules! js_signin {
     };
 }
 
+/// A class's option names: its own, in the order the documentation lists them, then those every
+/// class takes.
+macro_rules! known {
+    ($($name:literal),* $(,)?) => {
+        [
+            $($name,)*
+            "fetch",
+            "tokenStore",
+            "timeoutMs",
+            "refreshSkewSeconds",
+            "allowInsecureHttp",
+            "maxRetries",
+        ]
+    };
+}
+
 /// The Dynatrace client of the npm package.
 #[wasm_bindgen(js_name = DynatraceClient)]
 pub struct JsDynatraceClient {
     inner: DynatraceClient,
 }
 
-const DYNATRACE_KNOWN: [&str; 13] = [
+const DYNATRACE_KNOWN: &[&str] = &known![
     "platformToken",
     "redirectUri",
     "authorizationUrl",
@@ -328,7 +344,7 @@ impl JsDynatraceClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsDynatraceClient, JsValue> {
         let make = || {
-            let (o, r, common) = begin("DynatraceClient", &DYNATRACE_KNOWN, &options)?;
+            let (o, r, common) = begin("DynatraceClient", DYNATRACE_KNOWN, &options)?;
             let redirect_uri = r.string("redirectUri", &o.redirect_uri);
             let platform_token = r.string("platformToken", &o.platform_token);
             // A platform token needs no client; a user's sign-in may have no secret (a public
@@ -429,7 +445,7 @@ pub struct JsAppDynamicsClient {
     inner: AppDynamicsClient,
 }
 
-const APPDYNAMICS_KNOWN: [&str; 8] = [
+const APPDYNAMICS_KNOWN: &[&str] = &known![
     "controllerUrl",
     "clientName",
     "accountName",
@@ -446,7 +462,7 @@ impl JsAppDynamicsClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsAppDynamicsClient, JsValue> {
         let make = || {
-            let (o, r, common) = begin("AppDynamicsClient", &APPDYNAMICS_KNOWN, &options)?;
+            let (o, r, common) = begin("AppDynamicsClient", APPDYNAMICS_KNOWN, &options)?;
             let controller_url = r.required("controllerUrl", &o.controller_url);
             let access_token = r.string("accessToken", &o.access_token);
             let client_secret = r.string("clientSecret", &o.client_secret);
@@ -521,7 +537,7 @@ pub struct JsOAuthClient {
     inner: OAuthClient,
 }
 
-const OAUTH_KNOWN: [&str; 15] = [
+const OAUTH_KNOWN: &[&str] = &known![
     "redirectUri",
     "authorizationUrl",
     "userInfoUrl",
@@ -545,7 +561,7 @@ impl JsOAuthClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsOAuthClient, JsValue> {
         let make = || {
-            let (o, r, common) = begin("OAuthClient", &OAUTH_KNOWN, &options)?;
+            let (o, r, common) = begin("OAuthClient", OAUTH_KNOWN, &options)?;
             let redirect_uri = r.string("redirectUri", &o.redirect_uri);
             let issuer = r.string("issuer", &o.issuer);
             let token_url = match (&redirect_uri, &issuer) {
@@ -609,7 +625,7 @@ pub struct JsDynatraceAccountClient {
     inner: DynatraceAccountClient,
 }
 
-const ACCOUNT_KNOWN: [&str; 7] = [
+const ACCOUNT_KNOWN: &[&str] = &known![
     "accountUuid",
     "clientId",
     "clientSecret",
@@ -625,7 +641,7 @@ impl JsDynatraceAccountClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsDynatraceAccountClient, JsValue> {
         let make = || {
-            let (o, r, common) = begin("DynatraceAccountClient", &ACCOUNT_KNOWN, &options)?;
+            let (o, r, common) = begin("DynatraceAccountClient", ACCOUNT_KNOWN, &options)?;
             let config = DynatraceAccountConfig {
                 account_uuid: r.required("accountUuid", &o.account_uuid),
                 client_id: r.required("clientId", &o.client_id),

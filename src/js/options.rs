@@ -87,16 +87,6 @@ impl Val {
     }
 }
 
-/// The options every class takes, after its own.
-pub(crate) const COMMON: [&str; 6] = [
-    "fetch",
-    "tokenStore",
-    "timeoutMs",
-    "refreshSkewSeconds",
-    "allowInsecureHttp",
-    "maxRetries",
-];
-
 /// Every class's options, by their camelCase names: each class refuses the names it does not
 /// know before serde reads this struct, so one struct (one copy of serde's reader in the wasm)
 /// serves the four classes. A missing option is `undefined`, field by field: a default for the
@@ -191,18 +181,17 @@ fn check_names(class: &str, known: &[&'static str], options: &JsValue) -> Result
     if !options.is_object() || Array::is_array(options) {
         return Err(needs_object(class));
     }
-    let all: Vec<&'static str> = known.iter().chain(COMMON.iter()).copied().collect();
     for e in Object::entries(options.unchecked_ref()).iter() {
         let name = e
             .unchecked_into::<Array>()
             .get(0)
             .as_string()
             .unwrap_or_default();
-        if all.contains(&name.as_str()) {
+        if known.contains(&name.as_str()) {
             continue;
         }
         let mut m = format!("{class}: unknown option \"{}\"", text::snippet(&name, 40));
-        if let Some(s) = suggest(&name, &all) {
+        if let Some(s) = suggest(&name, known) {
             m.push_str(" (did you mean \"");
             m.push_str(s);
             m.push_str("\"?)");
@@ -213,7 +202,8 @@ fn check_names(class: &str, known: &[&'static str], options: &JsValue) -> Result
 }
 
 /// Reads a class's options: its values, the reader of its checks, and the shared options
-/// checked (`fetch` and `tokenStore` among them).
+/// checked (`fetch` and `tokenStore` among them). `known` lists every name the class takes, the
+/// shared ones included.
 pub(crate) fn begin(
     class: &'static str,
     known: &[&'static str],
