@@ -21,7 +21,7 @@ use crate::client::{
 use crate::core::config::AuthMethod;
 use crate::core::error::secret_forms;
 use crate::core::{Code, Error, Secret};
-use options::{begin, raw_secrets, Reader, Val};
+use options::{begin, Reader, Val};
 
 thread_local! {
     static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
@@ -83,12 +83,17 @@ fn new_error(e: &Error) -> JsValue {
         .unwrap_or_else(|| js_sys::Error::new(&e.full_message()).into())
 }
 
-/// A constructor's error, scrubbed of the secrets in the options it was given.
+/// A constructor's error, scrubbed of the secrets in the options it was given (trimmed, as the
+/// client would have sent them).
 fn config_error(e: Error, options: &JsValue) -> JsValue {
-    let raw = raw_secrets(options);
     let mut forms = Vec::new();
-    for r in &raw {
-        forms.extend(secret_forms("", r, &crate::client::platform::base64));
+    for key in ["clientSecret", "accessToken", "platformToken"] {
+        if let Some(raw) = get(options, key).as_string() {
+            let raw = raw.trim();
+            if !raw.is_empty() {
+                forms.extend(secret_forms("", raw, &crate::client::platform::base64));
+            }
+        }
     }
     let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
     to_js(&e.scrub(&refs))

@@ -394,13 +394,3 @@ fn js_kind(v: &JsValue) -> &'static str {
         "a value of another type"
     }
 }
-
-/// The raw secrets of an options object, trimmed: no error about it may quote them.
-pub(crate) fn raw_secrets(options: &JsValue) -> Vec<String> {
-    ["clientSecret", "accessToken", "platformToken"]
-        .iter()
-        .filter_map(|k| crate::client::platform::get(options, k).as_string())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect()
-}
