@@ -61,8 +61,14 @@ impl Val {
         } else if let Some(s) = v.as_string() {
             Val::Str(s)
         } else if Array::is_array(v) {
-            let items: Option<Vec<String>> = Array::from(v).iter().map(|i| i.as_string()).collect();
-            items.map_or(Val::BadList, Val::List)
+            let mut items = Vec::new();
+            for item in Array::from(v).iter() {
+                match item.as_string() {
+                    Some(s) => items.push(s),
+                    None => return Val::BadList,
+                }
+            }
+            Val::List(items)
         } else if v.is_object() {
             // A `Map` holds its pairs as entries; another iterable (a `Set`, a typed array) is no
             // options object.
@@ -73,14 +79,15 @@ impl Val {
             } else {
                 Object::entries(v.unchecked_ref())
             };
-            let pairs: Option<Vec<(String, String)>> = entries
-                .iter()
-                .map(|e| {
-                    let e: Array = e.unchecked_into();
-                    Some((e.get(0).as_string()?, e.get(1).as_string()?))
-                })
-                .collect();
-            pairs.map_or(Val::BadMap, Val::Map)
+            let mut pairs = Vec::new();
+            for e in entries.iter() {
+                let e: Array = e.unchecked_into();
+                match (e.get(0).as_string(), e.get(1).as_string()) {
+                    (Some(k), Some(v)) => pairs.push((k, v)),
+                    _ => return Val::BadMap,
+                }
+            }
+            Val::Map(pairs)
         } else {
             Val::Other
         }
