@@ -137,11 +137,16 @@ pub(crate) fn optional(v: &Option<String>) -> Option<String> {
 
 /// Scope words: each item split on whitespace, joined by single spaces (OAuth scope syntax).
 pub(crate) fn words(list: &[String]) -> Option<String> {
-    let all: Vec<&str> = list
-        .iter()
-        .flat_map(|s| s.split_ascii_whitespace())
-        .collect();
-    (!all.is_empty()).then(|| all.join(" "))
+    let mut out = String::new();
+    for item in list {
+        for word in item.split_ascii_whitespace() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// The client secret: required for client credentials, optional when the client signs a user in
