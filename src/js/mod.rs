@@ -349,7 +349,8 @@ impl JsDynatraceClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsDynatraceClient, JsValue> {
         let make = || {
-            let (o, r, common) = begin("DynatraceClient", DYNATRACE_KNOWN, &options)?;
+            let (o, r) = begin("DynatraceClient", DYNATRACE_KNOWN, &options)?;
+            let common = r.common(&o);
             let redirect_uri = r.string("redirectUri", &o.redirect_uri);
             let platform_token = r.string("platformToken", &o.platform_token);
             // A platform token needs no client; a user's sign-in may have no secret (a public
@@ -467,7 +468,8 @@ impl JsAppDynamicsClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsAppDynamicsClient, JsValue> {
         let make = || {
-            let (o, r, common) = begin("AppDynamicsClient", APPDYNAMICS_KNOWN, &options)?;
+            let (o, r) = begin("AppDynamicsClient", APPDYNAMICS_KNOWN, &options)?;
+            let common = r.common(&o);
             let controller_url = r.required("controllerUrl", &o.controller_url);
             let access_token = r.string("accessToken", &o.access_token);
             let client_secret = r.string("clientSecret", &o.client_secret);
@@ -566,7 +568,8 @@ impl JsOAuthClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsOAuthClient, JsValue> {
         let make = || {
-            let (o, r, common) = begin("OAuthClient", OAUTH_KNOWN, &options)?;
+            let (o, r) = begin("OAuthClient", OAUTH_KNOWN, &options)?;
+            let common = r.common(&o);
             let redirect_uri = r.string("redirectUri", &o.redirect_uri);
             let issuer = r.string("issuer", &o.issuer);
             let token_url = match (&redirect_uri, &issuer) {
@@ -646,7 +649,8 @@ impl JsDynatraceAccountClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsDynatraceAccountClient, JsValue> {
         let make = || {
-            let (o, r, common) = begin("DynatraceAccountClient", ACCOUNT_KNOWN, &options)?;
+            let (o, r) = begin("DynatraceAccountClient", ACCOUNT_KNOWN, &options)?;
+            let common = r.common(&o);
             let config = DynatraceAccountConfig {
                 account_uuid: r.required("accountUuid", &o.account_uuid),
                 client_id: r.required("clientId", &o.client_id),

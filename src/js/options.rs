@@ -208,21 +208,20 @@ fn check_names(class: &str, known: &[&'static str], options: &JsValue) -> Result
     Ok(())
 }
 
-/// Reads a class's options: its values, the reader of its checks, and the shared options
-/// checked (`fetch` and `tokenStore` among them). `known` lists every name the class takes, the
-/// shared ones included.
+/// Reads a class's options: its values and the reader of its checks, which reads the shared
+/// options first ([`Reader::common`]). `known` lists every name the class takes, the shared ones
+/// included.
 pub(crate) fn begin(
     class: &'static str,
     known: &[&'static str],
     options: &JsValue,
-) -> Result<(ClassOptions, Reader, Options), Error> {
+) -> Result<(ClassOptions, Reader), Error> {
     let o = read(class, known, options)?;
     let r = Reader {
         class,
         first: RefCell::new(None),
     };
-    let common = r.common(&o);
-    Ok((o, r, common))
+    Ok((o, r))
 }
 
 /// Checks of one class's option values, worded with its name. A refused value reads as its
