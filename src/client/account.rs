@@ -83,8 +83,8 @@ impl DynatraceAccountClient {
     // By reference, so that each refusal drops only what was read so far, not the configuration.
     #[inline(never)]
     fn build(config: &DynatraceAccountConfig) -> Result<Self, Error> {
-        let o = config.options.clone();
-        check_options(CLASS, &o)?;
+        let o = &config.options;
+        check_options(CLASS, o)?;
         let given = required(CLASS, "accountUuid", &config.account_uuid)?;
         let uuid = given.strip_prefix(URN).unwrap_or(&given).to_string();
         if uuid.is_empty() || !uuid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
@@ -98,18 +98,14 @@ impl DynatraceAccountClient {
         let secret = required(CLASS, "clientSecret", config.client_secret.expose())?;
         let api = url(
             "accountApiUrl",
-            optional(&config.account_api_url)
-                .as_deref()
-                .unwrap_or(ACCOUNT_API_URL),
-            &o,
+            optional(&config.account_api_url).unwrap_or(ACCOUNT_API_URL),
+            o,
         )?
         .origin;
         let token = url(
             "tokenUrl",
-            optional(&config.token_url)
-                .as_deref()
-                .unwrap_or(dynatrace::token_url_for(None)),
-            &o,
+            optional(&config.token_url).unwrap_or(dynatrace::token_url_for(None)),
+            o,
         )?;
         let mut params = Vec::new();
         if let Some(scope) = words(&config.scope) {

@@ -113,13 +113,13 @@ impl AppDynamicsClient {
     // By reference, so that each refusal drops only what was read so far, not the configuration.
     #[inline(never)]
     fn build(config: &AppDynamicsConfig) -> Result<Self, Error> {
-        let o = config.options.clone();
-        check_options(CLASS, &o)?;
+        let o = &config.options;
+        check_options(CLASS, o)?;
         let controller = config.controller_url.trim();
         if controller.is_empty() {
             return Err(bad(CLASS, "controllerUrl", "is required"));
         }
-        let api: ParsedUrl = url("controllerUrl", controller, &o)?;
+        let api: ParsedUrl = url("controllerUrl", controller, o)?;
         let static_token = config
             .access_token
             .as_ref()
@@ -141,10 +141,10 @@ impl AppDynamicsClient {
                 ))
             }
             (Some(id), None, None) => match id.find('@') {
-                Some(at) if at >= 1 && at + 1 < id.len() => id,
+                Some(at) if at >= 1 && at + 1 < id.len() => id.to_string(),
                 _ => return Err(bad(CLASS, "clientId", "must be apiClientName@accountName")),
             },
-            (None, Some(n), Some(a)) => [n.as_str(), "@", &a].concat(),
+            (None, Some(n), Some(a)) => [n, "@", a].concat(),
             (None, Some(_), None) => return Err(bad(
                 CLASS,
                 "accountName",

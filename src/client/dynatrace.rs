@@ -6,8 +6,8 @@ use wasm_bindgen::JsValue;
 
 use super::platform::{get, set};
 use super::{
-    check_options, client_methods, engine_settings, optional, origin_of, required, secret_for, url,
-    url_or, words,
+    check_options, client_methods, engine_settings, given, optional, origin_of, required,
+    secret_for, url, url_or, words,
 };
 use super::{Engine, Options};
 use crate::core::appdynamics::Mode;
@@ -109,8 +109,8 @@ impl DynatraceClient {
     // By reference, so that each refusal drops only what was read so far, not the configuration.
     #[inline(never)]
     fn build(config: &DynatraceConfig) -> Result<Self, Error> {
-        let o = config.options.clone();
-        check_options(CLASS, &o)?;
+        let o = &config.options;
+        check_options(CLASS, o)?;
         let platform_token = config
             .platform_token
             .as_ref()
@@ -123,7 +123,7 @@ impl DynatraceClient {
         let client_id = required(CLASS, "clientId", &config.client_id)?;
         let redirect_uri = optional(&config.redirect_uri);
         let secret = secret_for(CLASS, &config.client_secret, redirect_uri.is_some())?;
-        let api = origin_of("environmentUrl", &config.environment_url, &o)?;
+        let api = origin_of("environmentUrl", &config.environment_url, o)?;
         let host = api.as_ref().map(|a| a.host.as_str());
         let stage = dynatrace::sign_in_urls_for(host);
         let default_token_url = match &redirect_uri {
@@ -133,20 +133,20 @@ impl DynatraceClient {
         let sign_in = match &redirect_uri {
             None => None,
             Some(r) => {
-                url("redirectUri", r, &o)?;
+                url("redirectUri", r, o)?;
                 Some(super::signin::SignIn {
-                    redirect_uri: r.clone(),
+                    redirect_uri: r.to_string(),
                     authorization_url: url_or(
                         "authorizationUrl",
                         &config.authorization_url,
                         Some(stage.authorize),
-                        &o,
+                        o,
                     )?,
                     user_info_url: url_or(
                         "userInfoUrl",
                         &config.user_info_url,
                         Some(stage.user_info),
-                        &o,
+                        o,
                     )?,
                     issuer: None,
                     scope: words(&config.scope),
@@ -158,11 +158,7 @@ impl DynatraceClient {
             }
         };
         let token_url = optional(&config.token_url);
-        let token = url(
-            "tokenUrl",
-            token_url.as_deref().unwrap_or(default_token_url),
-            &o,
-        )?;
+        let token = url("tokenUrl", token_url.unwrap_or(default_token_url), o)?;
         let mut params = Vec::new();
         if let Some(scope) = words(&config.scope) {
             params.push(("scope".to_string(), scope));
@@ -170,9 +166,9 @@ impl DynatraceClient {
         if let Some(r) = optional(&config.resource) {
             // DT_ACCOUNT_ID holds the bare account UUID; SSO wants the URN.
             let urn = if r.contains(':') {
-                r
+                r.to_string()
             } else {
-                ["urn:dtaccount:", &r].concat()
+                ["urn:dtaccount:", r].concat()
             };
             params.push(("resource".to_string(), urn));
         }
@@ -195,7 +191,7 @@ impl DynatraceClient {
     fn with_platform_token(
         token: Secret,
         config: &DynatraceConfig,
-        o: Options,
+        o: &Options,
     ) -> Result<Self, Error> {
         for (name, given) in [
             (
@@ -237,11 +233,11 @@ impl DynatraceClient {
                 ));
             }
         }
-        let api = origin_of("environmentUrl", &config.environment_url, &o)?;
+        let api = origin_of("environmentUrl", &config.environment_url, o)?;
         let token_url = dynatrace::token_url_for(api.as_ref().map(|a| a.host.as_str()));
         let core = Config {
             vendor: Vendor::Dynatrace,
-            client_id: optional(&Some(config.client_id.clone())).unwrap_or_default(),
+            client_id: given(&config.client_id).unwrap_or_default().to_string(),
             secret: None,
             params: Vec::new(),
             auth: AuthMethod::Post,
@@ -251,7 +247,7 @@ impl DynatraceClient {
             CLASS,
             Vendor::Dynatrace,
             core,
-            &url("tokenUrl", token_url, &o)?,
+            &url("tokenUrl", token_url, o)?,
             api,
             o,
         );

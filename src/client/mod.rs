@@ -128,11 +128,13 @@ pub(crate) fn required(class: &str, name: &str, v: &str) -> Result<String, Error
 }
 
 /// An optional text option, trimmed; empty counts as missing.
-pub(crate) fn optional(v: &Option<String>) -> Option<String> {
-    v.as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
+pub(crate) fn optional(v: &Option<String>) -> Option<&str> {
+    v.as_deref().and_then(given)
+}
+
+/// A text option, trimmed, or `None` when it is empty.
+pub(crate) fn given(v: &str) -> Option<&str> {
+    Some(v.trim()).filter(|t| !t.is_empty())
 }
 
 /// Scope words: each item split on whitespace, joined by single spaces (OAuth scope syntax).
@@ -172,7 +174,7 @@ pub(crate) fn url_or(
     default: Option<&str>,
     o: &Options,
 ) -> Result<Option<String>, Error> {
-    match optional(v).as_deref().or(default) {
+    match optional(v).or(default) {
         Some(u) => Ok(Some(url(what, u, o)?.href())),
         None => Ok(None),
     }
@@ -185,7 +187,7 @@ pub(crate) fn origin_of(
     o: &Options,
 ) -> Result<Option<Origin>, Error> {
     match optional(v) {
-        Some(u) => Ok(Some(url(what, &u, o)?.origin)),
+        Some(u) => Ok(Some(url(what, u, o)?.origin)),
         None => Ok(None),
     }
 }
@@ -202,7 +204,7 @@ pub(crate) fn engine_settings(
     core: crate::core::config::Config,
     token: &ParsedUrl,
     api: Option<Origin>,
-    o: Options,
+    o: &Options,
 ) -> Settings {
     Settings {
         class,
@@ -213,12 +215,12 @@ pub(crate) fn engine_settings(
         api_origin: api.as_ref().map(Origin::serialize).unwrap_or_default(),
         api,
         static_token: None,
-        fetch: o.fetch,
+        fetch: o.fetch.clone(),
         timeout_ms: o.timeout_ms,
         skew_ms: o.refresh_skew_seconds * 1000.0,
         max_retries: o.max_retries,
         sign_in: None,
-        token_store: o.token_store,
+        token_store: o.token_store.clone(),
     }
 }
 

@@ -1,8 +1,8 @@
 //! A client for any OAuth 2.0 server's client-credentials grant (RFC 6749 §4.4).
 
 use super::{
-    bad, check_options, client_methods, engine_settings, optional, origin_of, required, secret_for,
-    url, url_or, words,
+    bad, check_options, client_methods, engine_settings, given, optional, origin_of, required,
+    secret_for, url, url_or, words,
 };
 use super::{Engine, Options};
 use crate::core::appdynamics::Mode;
@@ -105,18 +105,18 @@ impl OAuthClient {
     // By reference, so that each refusal drops only what was read so far, not the configuration.
     #[inline(never)]
     fn build(config: &OAuthConfig) -> Result<Self, Error> {
-        let o = config.options.clone();
-        check_options(CLASS, &o)?;
+        let o = &config.options;
+        check_options(CLASS, o)?;
         let redirect_uri = optional(&config.redirect_uri);
         let issuer = match &redirect_uri {
-            Some(_) => url_or("issuer", &config.issuer, None, &o)?,
+            Some(_) => url_or("issuer", &config.issuer, None, o)?,
             None => None,
         };
-        let token_url = optional(&Some(config.token_url.clone()));
+        let token_url = given(&config.token_url);
         let token = match (&token_url, &issuer) {
-            (Some(t), _) => url("tokenUrl", t, &o)?,
+            (Some(t), _) => url("tokenUrl", t, o)?,
             // The issuer names it; the engine reads it on first use.
-            (None, Some(i)) => url("issuer", i, &o)?,
+            (None, Some(i)) => url("issuer", i, o)?,
             (None, None) => return Err(bad(CLASS, "tokenUrl", "is required")),
         };
         let client_id = required(CLASS, "clientId", &config.client_id)?;
@@ -124,16 +124,16 @@ impl OAuthClient {
         let sign_in = match &redirect_uri {
             None => None,
             Some(r) => {
-                url("redirectUri", r, &o)?;
+                url("redirectUri", r, o)?;
                 Some(super::signin::SignIn {
-                    redirect_uri: r.clone(),
+                    redirect_uri: r.to_string(),
                     authorization_url: url_or(
                         "authorizationUrl",
                         &config.authorization_url,
                         None,
-                        &o,
+                        o,
                     )?,
-                    user_info_url: url_or("userInfoUrl", &config.user_info_url, None, &o)?,
+                    user_info_url: url_or("userInfoUrl", &config.user_info_url, None, o)?,
                     issuer: issuer.clone(),
                     scope: words(&config.scope),
                     resource: None,
@@ -152,7 +152,7 @@ impl OAuthClient {
                 "is required to sign a user in (or issuer, whose discovery document names it)",
             ));
         }
-        let api = origin_of("baseUrl", &config.base_url, &o)?;
+        let api = origin_of("baseUrl", &config.base_url, o)?;
         let mut params = Vec::new();
         if let Some(scope) = words(&config.scope) {
             params.push(("scope".to_string(), scope));
