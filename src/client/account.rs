@@ -86,7 +86,7 @@ impl DynatraceAccountClient {
         let o = &config.options;
         check_options(CLASS, o)?;
         let given = required(CLASS, "accountUuid", &config.account_uuid)?;
-        let uuid = given.strip_prefix(URN).unwrap_or(&given).to_string();
+        let uuid = given.strip_prefix(URN).unwrap_or(given);
         if uuid.is_empty() || !uuid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
             return Err(bad(
                 CLASS,
@@ -111,10 +111,10 @@ impl DynatraceAccountClient {
         if let Some(scope) = words(&config.scope) {
             params.push(("scope".to_string(), scope));
         }
-        params.push(("resource".to_string(), [URN, &uuid].concat()));
+        params.push(("resource".to_string(), [URN, uuid].concat()));
         let core = Config {
             vendor: Vendor::Dynatrace,
-            client_id,
+            client_id: client_id.to_string(),
             secret: Some(Secret::new(secret)),
             params,
             auth: config.auth_method,

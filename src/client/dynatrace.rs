@@ -174,7 +174,7 @@ impl DynatraceClient {
         }
         let core = Config {
             vendor: Vendor::Dynatrace,
-            client_id,
+            client_id: client_id.to_string(),
             secret: secret.map(Secret::new),
             params,
             auth: config.auth_method,

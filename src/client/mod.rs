@@ -118,13 +118,8 @@ pub(crate) fn bad(class: &str, name: &str, what: &str) -> Error {
 }
 
 /// A required text option, trimmed.
-pub(crate) fn required(class: &str, name: &str, v: &str) -> Result<String, Error> {
-    let t = v.trim();
-    if t.is_empty() {
-        Err(bad(class, name, "is required"))
-    } else {
-        Ok(t.to_string())
-    }
+pub(crate) fn required<'a>(class: &str, name: &str, v: &'a str) -> Result<&'a str, Error> {
+    given(v).ok_or_else(|| bad(class, name, "is required"))
 }
 
 /// An optional text option, trimmed; empty counts as missing.
@@ -153,15 +148,13 @@ pub(crate) fn words(list: &[String]) -> Option<String> {
 
 /// The client secret: required for client credentials, optional when the client signs a user in
 /// (a public client has none).
-pub(crate) fn secret_for(
+pub(crate) fn secret_for<'a>(
     class: &str,
-    secret: &Secret,
+    secret: &'a Secret,
     signs_in: bool,
-) -> Result<Option<String>, Error> {
+) -> Result<Option<&'a str>, Error> {
     if signs_in {
-        Ok(Some(secret.expose().trim())
-            .filter(|s| !s.is_empty())
-            .map(str::to_string))
+        Ok(given(secret.expose()))
     } else {
         required(class, "clientSecret", secret.expose()).map(Some)
     }

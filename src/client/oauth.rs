@@ -177,7 +177,7 @@ impl OAuthClient {
         }
         let core = Config {
             vendor: Vendor::Generic,
-            client_id,
+            client_id: client_id.to_string(),
             secret: secret.map(Secret::new),
             params,
             auth: config.auth_method,

@@ -247,8 +247,8 @@ impl Reader {
     }
 
     /// The first refusal, if any.
-    pub fn done(&self) -> Result<(), Error> {
-        match self.first.borrow_mut().take() {
+    pub fn done(self) -> Result<(), Error> {
+        match self.first.into_inner() {
             Some(e) => Err(e),
             None => Ok(()),
         }
