@@ -186,14 +186,15 @@ pub fn is_loopback(host: &str) -> bool {
     if host == "localhost" || host.ends_with(".localhost") || host == "[::1]" {
         return true;
     }
-    let parts: Vec<&str> = host.split('.').collect();
-    parts.len() == 4
-        && parts[0] == "127"
-        && parts.iter().all(|p| {
+    let mut parts = 0;
+    host.starts_with("127.")
+        && host.split('.').all(|p| {
+            parts += 1;
             (1..=3).contains(&p.len())
                 && p.bytes().all(|b| b.is_ascii_digit())
                 && p.parse::<u16>().is_ok_and(|n| n <= 255)
         })
+        && parts == 4
 }
 
 /// A configured URL (`what` names its option), checked: plain `http://` only to a loopback host
