@@ -111,13 +111,11 @@ impl DynatraceClient {
     fn build(config: &DynatraceConfig) -> Result<Self, Error> {
         let o = &config.options;
         check_options(CLASS, o)?;
-        let platform_token = config
+        if let Some(t) = config
             .platform_token
             .as_ref()
-            .map(|t| t.expose().trim())
-            .filter(|t| !t.is_empty())
-            .map(Secret::new);
-        if let Some(t) = platform_token {
+            .and_then(|t| given(t.expose()))
+        {
             return Self::with_platform_token(t, config, o);
         }
         let client_id = required(CLASS, "clientId", &config.client_id)?;
@@ -189,11 +187,11 @@ impl DynatraceClient {
 
     /// A client that sends a platform token as it is.
     fn with_platform_token(
-        token: Secret,
+        token: &str,
         config: &DynatraceConfig,
         o: &Options,
     ) -> Result<Self, Error> {
-        for (name, given) in [
+        for &(name, given) in &[
             (
                 "clientSecret",
                 !config.client_secret.expose().trim().is_empty(),
@@ -209,7 +207,7 @@ impl DynatraceClient {
             }
         }
         // Options of token requests would be silently ignored: say so instead.
-        for (name, given) in [
+        for &(name, given) in &[
             ("scope", words(&config.scope).is_some()),
             ("resource", optional(&config.resource).is_some()),
             ("tokenUrl", optional(&config.token_url).is_some()),
@@ -235,6 +233,7 @@ impl DynatraceClient {
         }
         let api = origin_of("environmentUrl", &config.environment_url, o)?;
         let token_url = dynatrace::token_url_for(api.as_ref().map(|a| a.host.as_str()));
+        let token_url = url("tokenUrl", token_url, o)?;
         let core = Config {
             vendor: Vendor::Dynatrace,
             client_id: given(&config.client_id).unwrap_or_default().to_string(),
@@ -243,15 +242,8 @@ impl DynatraceClient {
             auth: AuthMethod::Post,
             appd: Mode::default(),
         };
-        let mut settings = engine_settings(
-            CLASS,
-            Vendor::Dynatrace,
-            core,
-            &url("tokenUrl", token_url, o)?,
-            api,
-            o,
-        );
-        settings.static_token = Some(token);
+        let mut settings = engine_settings(CLASS, Vendor::Dynatrace, core, &token_url, api, o);
+        settings.static_token = Some(Secret::new(token));
         Ok(DynatraceClient {
             engine: Engine::new(settings),
         })

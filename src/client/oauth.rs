@@ -157,11 +157,11 @@ impl OAuthClient {
         if let Some(scope) = words(&config.scope) {
             params.push(("scope".to_string(), scope));
         }
-        for (name, list) in [
+        for &(name, list) in &[
             ("resource", &config.resource),
             ("audience", &config.audience),
         ] {
-            for v in list.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            for v in list.iter().filter_map(|v| given(v)) {
                 params.push((name.to_string(), v.to_string()));
             }
         }

@@ -66,7 +66,7 @@ fn new_error(e: &Error) -> JsValue {
         ("errorDescription", &e.error_description),
         ("issueId", &e.issue_id),
     ];
-    for (k, v) in text {
+    for &(k, v) in &text {
         if let Some(v) = v {
             set(&f, k, &JsValue::from_str(v));
         }
@@ -87,7 +87,7 @@ fn new_error(e: &Error) -> JsValue {
 /// client would have sent them).
 fn config_error(e: Error, options: &JsValue) -> JsValue {
     let mut forms = Vec::new();
-    for key in ["clientSecret", "accessToken", "platformToken"] {
+    for key in &["clientSecret", "accessToken", "platformToken"] {
         if let Some(raw) = get(options, key).as_string() {
             let raw = raw.trim();
             if !raw.is_empty() {
