@@ -190,22 +190,9 @@ pub fn secret_forms(client_id: &str, secret: &str, b64: &dyn Fn(&str) -> String)
     use super::encoding::{
         basic_client_auth, basic_raw, form_component, path_segment, uri_component,
     };
-    let mut form = String::new();
-    form_component(secret, &mut form);
-    let mut out = vec![
-        secret.to_string(),
-        form,
-        path_segment(secret),
-        uri_component(secret),
-    ];
-    if !client_id.is_empty() {
-        out.push(b64(&basic_client_auth(client_id, secret)));
-        out.push(b64(&basic_raw(client_id, secret)));
-    }
     // Each form once, longest first, so that a form containing another is replaced whole. (An
     // insertion, not `sort`: the slice sort costs 3 KB of wasm for six strings.)
-    let mut forms: Vec<String> = Vec::with_capacity(out.len());
-    for s in out {
+    fn add(forms: &mut Vec<String>, s: String) {
         if !forms.contains(&s) {
             let at = forms
                 .iter()
@@ -213,6 +200,17 @@ pub fn secret_forms(client_id: &str, secret: &str, b64: &dyn Fn(&str) -> String)
                 .unwrap_or(forms.len());
             forms.insert(at, s);
         }
+    }
+    let mut forms = Vec::new();
+    add(&mut forms, secret.to_string());
+    let mut form = String::new();
+    form_component(secret, &mut form);
+    add(&mut forms, form);
+    add(&mut forms, path_segment(secret));
+    add(&mut forms, uri_component(secret));
+    if !client_id.is_empty() {
+        add(&mut forms, b64(&basic_client_auth(client_id, secret)));
+        add(&mut forms, b64(&basic_raw(client_id, secret)));
     }
     forms
 }
