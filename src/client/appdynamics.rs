@@ -2,6 +2,7 @@
 //! need) or a static UI token, and REST calls that answer JSON.
 
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsCast;
 
 use super::{bad, check_options, client_methods, engine_settings, optional, url};
 use super::{Engine, Options};
@@ -252,26 +253,29 @@ impl AppDynamicsClient {
             },
         )
         .await?;
-        let list = js_sys::JSON::parse(&body)
-            .ok()
-            .filter(js_sys::Array::is_array)
-            .and_then(|v| serde_wasm_bindgen::from_value::<Vec<ApplicationEntry>>(v).ok())
-            .ok_or_else(|| {
-                Error::new(
-                    Code::InvalidResponse,
-                    "the controller's application list is not the JSON array expected",
-                )
-                .hint("is controllerUrl the controller's address?")
-            })?;
-        Ok(list
-            .into_iter()
-            .map(|a| Application {
+        applications(&body).ok_or_else(|| {
+            Error::new(
+                Code::InvalidResponse,
+                "the controller's application list is not the JSON array expected",
+            )
+            .hint("is controllerUrl the controller's address?")
+        })
+    }
+}
+
+/// The applications of a listing's text: a JSON array of `{ id, name, description? }`.
+fn applications(body: &str) -> Option<Vec<Application>> {
+    let list: js_sys::Array = js_sys::JSON::parse(body).ok()?.dyn_into().ok()?;
+    list.iter()
+        .map(|v| {
+            let a: ApplicationEntry = serde_wasm_bindgen::from_value(v).ok()?;
+            Some(Application {
                 id: a.id,
                 name: a.name,
                 description: a.description.as_str().unwrap_or_default().to_string(),
             })
-            .collect())
-    }
+        })
+        .collect()
 }
 
 client_methods!(AppDynamicsClient);
