@@ -244,24 +244,16 @@ pub(crate) fn aborted(signal: Option<&AbortSignal>) -> bool {
     signal.is_some_and(AbortSignal::aborted)
 }
 
-/// Waits `ms`, or less when `signal` fires. The timer goes inside the abort event itself, so an
-/// aborted caller leaves nothing pending.
+/// Waits `ms`, or less when `signal` fires; the timer is cleared as soon as the wait ends.
 pub(crate) async fn sleep(ms: f64, signal: &AbortSignal) {
     if signal.aborted() {
         return;
     }
     let (promise, resolve) = deferred();
-    let r = resolve.clone();
-    let timer = Rc::new(RefCell::new(Some(Timer::new(ms, move || {
-        let _ = r.call0(&JsValue::UNDEFINED);
-    }))));
-    let t = timer.clone();
-    let _listener = AbortListener::new(signal, move || {
-        t.borrow_mut().take();
+    let _timer = Timer::new(ms, move || {
         let _ = resolve.call0(&JsValue::UNDEFINED);
     });
-    let _ = JsFuture::from(promise).await;
-    timer.borrow_mut().take();
+    wait_unless_aborted(&promise, signal).await;
 }
 
 /// Waits for `promise` unless `signal` fires first: `false` when it did.
