@@ -10,7 +10,6 @@ use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, Headers};
 
 use super::platform::{self, aborted, get, set};
@@ -203,8 +202,7 @@ impl Engine {
     /// `e` with every secret this client knows removed from its texts.
     pub(crate) fn scrubbed(&self, e: Error) -> Error {
         let forms = self.secret_forms(None);
-        let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
-        e.scrub(&refs)
+        e.scrub(&forms)
     }
 
     /// The cached token while it is fresh, not counted.
@@ -240,11 +238,7 @@ impl Engine {
                 return Ok(c);
             }
             let (id, done, outcome) = self.join();
-            let waited = match signal {
-                Some(s) => platform::wait_unless_aborted(&done, s).await,
-                None => JsFuture::from(done).await.is_ok(),
-            };
-            if !waited {
+            if !platform::wait_unless_aborted(&done, signal).await {
                 self.leave(id);
                 return Err(aborted_error());
             }
@@ -467,15 +461,14 @@ impl Engine {
                             forms.extend(secret_forms(&s.core.client_id, v, &platform::base64));
                         }
                     }
-                    let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
-                    let clean = scrub_text(&body, &refs, 4);
+                    let clean = scrub_text(&body, &forms, 4);
                     let clean_json = platform::parse_json(&clean);
                     answer.body = &clean;
                     answer.json = &clean_json;
                     let e = parse_response(s.vendor, &answer, now)
                         .err()
                         .unwrap_or_else(|| Error::new(Code::InvalidResponse, ""))
-                        .scrub(&refs);
+                        .scrub(&forms);
                     tried.push(attempt);
                     if let Some(next) = appd.then(|| s.core.appd.next(attempt, status)).flatten() {
                         attempt = next;
@@ -574,9 +567,8 @@ impl Engine {
             let mut message = ["could not reach ", origin].concat();
             if let Some(detail) = platform::failure_detail(&cause) {
                 let forms = self.secret_forms(token);
-                let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
                 message.push_str(": ");
-                message.push_str(&text::snippet(&scrub_text(&detail, &refs, 4), 120));
+                message.push_str(&text::snippet(&scrub_text(&detail, &forms, 4), 120));
             }
             Error::new(Code::Network, message).hint(if platform::in_page() {
                 "in a browser this is also how a CORS refusal looks: the server must allow this page's origin, or route calls through a same-origin proxy with the fetch option"

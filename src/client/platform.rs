@@ -253,20 +253,22 @@ pub(crate) async fn sleep(ms: f64, signal: &AbortSignal) {
     let _timer = Timer::new(ms, move || {
         let _ = resolve.call0(&JsValue::UNDEFINED);
     });
-    wait_unless_aborted(&promise, signal).await;
+    wait_unless_aborted(&promise, Some(signal)).await;
 }
 
 /// Waits for `promise` unless `signal` fires first: `false` when it did.
-pub(crate) async fn wait_unless_aborted(promise: &Promise, signal: &AbortSignal) -> bool {
-    if signal.aborted() {
+pub(crate) async fn wait_unless_aborted(promise: &Promise, signal: Option<&AbortSignal>) -> bool {
+    if aborted(signal) {
         return false;
     }
     let fired = Rc::new(Cell::new(false));
     let (stop, resolve) = deferred();
     let f = fired.clone();
-    let _listener = AbortListener::new(signal, move || {
-        f.set(true);
-        let _ = resolve.call0(&JsValue::UNDEFINED);
+    let _listener = signal.map(|signal| {
+        AbortListener::new(signal, move || {
+            f.set(true);
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        })
     });
     let _ = JsFuture::from(Promise::race(&Array::of2(promise, &stop))).await;
     !fired.get()

@@ -90,8 +90,7 @@ fn config_error(e: Error, options: &JsValue) -> JsValue {
     for r in &raw {
         forms.extend(secret_forms("", r, &crate::client::platform::base64));
     }
-    let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
-    to_js(&e.scrub(&refs))
+    to_js(&e.scrub(&forms))
 }
 
 /// A promise of `f`'s value, rejected with an `ApmOAuthError` on failure.
