@@ -174,27 +174,19 @@ impl Engine {
     /// access token, `extra`) may come back in a server's text.
     fn secret_forms(&self, extra: Option<&str>) -> Vec<String> {
         let s = &self.0.s;
-        let cached = self.0.st.borrow().cache.clone();
-        let mut raw: Vec<&str> = Vec::new();
-        if let Some(secret) = &s.core.secret {
-            raw.push(secret.expose());
-        }
-        if let Some(t) = &s.static_token {
-            raw.push(t.expose());
-        }
-        if let Some(c) = &cached {
-            raw.push(c.value.expose());
-        }
-        let (refresh, id_token) = {
-            let st = self.0.st.borrow();
-            (st.refresh.clone(), st.id_token.clone())
-        };
-        raw.extend(refresh.as_ref().map(Secret::expose));
-        raw.extend(id_token.as_ref().map(Secret::expose));
-        raw.extend(extra);
+        let st = self.0.st.borrow();
+        let known = [
+            s.core.secret.as_ref(),
+            s.static_token.as_ref(),
+            st.cache.as_ref().map(|c| &c.value),
+            st.refresh.as_ref(),
+            st.id_token.as_ref(),
+        ];
         let mut out = Vec::new();
-        for r in raw.into_iter().filter(|r| !r.is_empty()) {
-            out.extend(secret_forms(&s.core.client_id, r, &platform::base64));
+        for r in known.into_iter().flatten().map(Secret::expose).chain(extra) {
+            if !r.is_empty() {
+                out.extend(secret_forms(&s.core.client_id, r, &platform::base64));
+            }
         }
         out
     }
