@@ -235,16 +235,10 @@ impl AppDynamicsClient {
 
     /// `GET /controller/rest/applications?output=JSON`: an error status is an `http_error`.
     pub async fn list_applications(&self) -> Result<Vec<Application>, Error> {
-        let engine = &self.engine;
-        let response = self
-            .fetch_js(
-                "/controller/rest/applications?output=JSON",
-                &wasm_bindgen::JsValue::UNDEFINED,
-            )
-            .await?;
-        let body = super::listing_body(
-            engine,
-            response,
+        let body = super::listing(
+            &self.engine,
+            Self::api_url_of,
+            "/controller/rest/applications?output=JSON",
             "listing applications failed: GET /controller/rest/applications",
             |status| match status {
                 401 => "the controller refused the token: check that the API client still exists and its token has not been revoked",

@@ -383,14 +383,17 @@ pub(crate) fn assign_location(url: &str) {
     }
 }
 
-/// The text of a listing's answer, or an `http_error` for an error status: "`what` answered HTTP
-/// `status`: <a short quote of the body>", with `hint(status)`.
-pub(crate) async fn listing_body(
+/// The text of a listing's answer (`GET path` with the client's `api_url`), or an `http_error`
+/// for an error status: "`what` answered HTTP `status`: <a short quote of the body>", with
+/// `hint(status)`.
+pub(crate) async fn listing(
     engine: &Engine,
-    response: web_sys::Response,
+    api_url: fn(&Engine, &str) -> Result<String, Error>,
+    path: &str,
     what: &str,
     hint: fn(u16) -> &'static str,
 ) -> Result<String, Error> {
+    let response = fetch_with(engine, api_url, path, &wasm_bindgen::JsValue::UNDEFINED).await?;
     let status = response.status();
     let body = match response.text() {
         Ok(p) => wasm_bindgen_futures::JsFuture::from(p)
