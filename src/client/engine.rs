@@ -382,16 +382,10 @@ impl Engine {
         } else {
             Attempt::default()
         });
-        let mut tried: Vec<Attempt> = Vec::new();
+        // The attempts refused so far ("; tried A, then B" ends the message when there were
+        // several).
+        let (mut refused, mut tried) = (0, String::new());
         let mut retries = 0;
-        let with_attempts = |mut e: Error, tried: &[Attempt]| {
-            if tried.len() > 1 {
-                let list: Vec<&str> = tried.iter().map(|a| appdynamics::describe(*a)).collect();
-                e.message.push_str("; tried ");
-                e.message.push_str(&list.join(", then "));
-            }
-            e
-        };
         loop {
             let req = match grant {
                 Some(g) => oauth::grant_request(&s.core, g),
@@ -417,7 +411,7 @@ impl Engine {
                 .send(&token_url, &token_origin, &init, Some(signal), true, None)
                 .await;
             // A refusal the AppDynamics fallbacks may answer, or a failure that may be retried.
-            let (e, status, after) = match reply {
+            let (mut e, status, after) = match reply {
                 Err(e) => (e, None, None),
                 Ok((response, body)) => {
                     let status = response.status();
@@ -461,7 +455,9 @@ impl Engine {
                         .err()
                         .unwrap_or_else(|| Error::new(Code::InvalidResponse, ""))
                         .scrub(&forms);
-                    tried.push(attempt);
+                    refused += 1;
+                    tried.push_str(if refused == 1 { "; tried " } else { ", then " });
+                    tried.push_str(appdynamics::describe(attempt));
                     if let Some(next) = appd.then(|| s.core.appd.next(attempt, status)).flatten() {
                         attempt = next;
                         continue;
@@ -484,7 +480,12 @@ impl Engine {
                     platform::sleep(ms, signal).await;
                     retries += 1;
                 }
-                None => return Err(with_attempts(e, &tried)),
+                None => {
+                    if refused > 1 {
+                        e.message.push_str(&tried);
+                    }
+                    return Err(e);
+                }
             }
         }
     }
