@@ -230,7 +230,7 @@ impl Engine {
                 return Ok(c);
             }
             let (id, done, outcome) = self.join();
-            if !platform::wait_unless_aborted(&done, signal).await {
+            if !platform::wait_unless_aborted(&done, signal, None).await {
                 self.leave(id);
                 return Err(aborted_error());
             }

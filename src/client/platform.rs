@@ -244,34 +244,42 @@ pub(crate) fn aborted(signal: Option<&AbortSignal>) -> bool {
     signal.is_some_and(AbortSignal::aborted)
 }
 
-/// Waits `ms`, or less when `signal` fires; the timer is cleared as soon as the wait ends.
+/// Waits `ms`, or less when `signal` fires.
 pub(crate) async fn sleep(ms: f64, signal: &AbortSignal) {
     if signal.aborted() {
         return;
     }
     let (promise, resolve) = deferred();
-    let _timer = Timer::new(ms, move || {
+    let timer = Timer::new(ms, move || {
         let _ = resolve.call0(&JsValue::UNDEFINED);
     });
-    wait_unless_aborted(&promise, Some(signal)).await;
+    wait_unless_aborted(&promise, Some(signal), Some(timer)).await;
 }
 
-/// Waits for `promise` unless `signal` fires first: `false` when it did.
-pub(crate) async fn wait_unless_aborted(promise: &Promise, signal: Option<&AbortSignal>) -> bool {
+/// Waits for `promise` unless `signal` fires first: `false` when it did. `timer` (the one that
+/// settles `promise`, if any) goes inside the abort event itself, so an aborted wait leaves
+/// nothing pending.
+pub(crate) async fn wait_unless_aborted(
+    promise: &Promise,
+    signal: Option<&AbortSignal>,
+    timer: Option<Timer>,
+) -> bool {
     if aborted(signal) {
         return false;
     }
-    let fired = Rc::new(Cell::new(false));
+    // Whether the signal fired, and the timer while it has not.
+    let state = Rc::new(RefCell::new((false, timer)));
     let (stop, resolve) = deferred();
-    let f = fired.clone();
+    let s = state.clone();
     let _listener = signal.map(|signal| {
         AbortListener::new(signal, move || {
-            f.set(true);
+            *s.borrow_mut() = (true, None);
             let _ = resolve.call0(&JsValue::UNDEFINED);
         })
     });
     let _ = JsFuture::from(Promise::race(&Array::of2(promise, &stop))).await;
-    !fired.get()
+    let fired = state.borrow().0;
+    !fired
 }
 
 /// Reads at most [`BODY_LIMIT`] bytes of a body as text, then cancels the rest.
