@@ -5,7 +5,7 @@
 //! One engine per client, shared by clones of it (`Rc`): JavaScript is single-threaded, so the
 //! state is a `RefCell` that is never borrowed across an `.await`.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise};
@@ -518,18 +518,11 @@ impl Engine {
         }
         let s = &self.0.s;
         let ctl = platform::controller();
-        let timed_out = Rc::new(Cell::new(false));
-        let timer = Rc::new(RefCell::new(Some(platform::Deadline::new(
-            s.timeout_ms,
-            &ctl,
-            timed_out.clone(),
-        ))));
+        let deadline = platform::Deadline::new(s.timeout_ms, &ctl);
         // When the caller's signal fires, the attempt's timer goes at once.
         let _listener = caller.map(|signal| {
-            let t = timer.clone();
-            platform::AbortListener::new(signal, move || {
-                t.borrow_mut().take();
-            })
+            let id = deadline.id();
+            platform::AbortListener::new(signal, move || platform::Deadline::clear(id))
         });
         set(init, "signal", &platform::combined(&ctl.signal(), caller));
         let result = async {
@@ -542,9 +535,10 @@ impl Engine {
             Ok::<_, JsValue>((response, body))
         }
         .await;
-        timer.borrow_mut().take();
+        let timed_out = deadline.fired();
+        drop(deadline);
         result.map_err(|cause| {
-            if timed_out.get() {
+            if timed_out {
                 return Error::new(
                     Code::Timeout,
                     format!(
@@ -583,30 +577,32 @@ impl Engine {
         let signal = signal.as_ref();
         let again = platform::resendable(&get(init, "body"));
         let headers = headers_of(init)?;
-        // The cached token without a detour through the token path: the common case.
-        let fresh = if aborted(signal) { None } else { self.fresh() };
-        let t = match fresh {
-            Some(t) => t,
-            None => self.token(signal).await?,
-        };
         let origin = &self.0.s.api_origin;
-        let first = self
-            .send_api(url, origin, init, &headers, &t, signal)
-            .await?;
-        if first.status() != 401 || t.gen == 0 || !again {
-            return Ok(first);
-        }
-        {
-            let mut st = self.0.st.borrow_mut();
-            if st.cache.as_ref().is_some_and(|c| c.gen == t.gen) {
-                st.cache = None;
-                st.spent = Some(t.value.clone());
+        let mut retried = false;
+        loop {
+            // The cached token without a detour through the token path: the common case.
+            let fresh = if aborted(signal) { None } else { self.fresh() };
+            let t = match fresh {
+                Some(t) => t,
+                None => self.token(signal).await?,
+            };
+            let response = self
+                .send_api(url, origin, init, &headers, &t, signal)
+                .await?;
+            if retried || response.status() != 401 || t.gen == 0 || !again {
+                return Ok(response);
             }
-            st.stats.unauthorized_retries += 1;
+            {
+                let mut st = self.0.st.borrow_mut();
+                if st.cache.as_ref().is_some_and(|c| c.gen == t.gen) {
+                    st.cache = None;
+                    st.spent = Some(t.value.clone());
+                }
+                st.stats.unauthorized_retries += 1;
+            }
+            platform::discard(&response);
+            retried = true;
         }
-        platform::discard(&first);
-        let t = self.token(signal).await?;
-        self.send_api(url, origin, init, &headers, &t, signal).await
     }
 
     /// An authenticated call to `url` on another origin of the same service (the user-info

@@ -3,7 +3,7 @@
 //! `window`: timers and abort listeners that clean up when dropped, bounded body reads, and the
 //! few conversions the platform does better than the wasm could.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
@@ -147,55 +147,79 @@ impl Drop for Timer {
     }
 }
 
-type Attempts = Vec<(u32, web_sys::AbortController, Rc<Cell<bool>>)>;
+/// An attempt whose timeout is running (or has fired: `fired`).
+struct Pending {
+    id: u32,
+    ctl: AbortController,
+    timer: JsValue,
+    fired: bool,
+}
 
 thread_local! {
     /// The attempts whose timeout is running, by id; one `setTimeout` callback serves them all
     /// (it gets the id as its argument), so an attempt creates no closure of its own.
-    static ATTEMPTS: RefCell<(u32, Attempts)> = const { RefCell::new((0, Vec::new())) };
+    static ATTEMPTS: RefCell<(u32, Vec<Pending>)> = const { RefCell::new((0, Vec::new())) };
     static ON_TIMEOUT: Closure<dyn FnMut(u32)> = Closure::new(|id: u32| {
-        let hit = ATTEMPTS.with(|a| {
+        let ctl = ATTEMPTS.with(|a| {
             let mut a = a.borrow_mut();
-            let i = a.1.iter().position(|(n, _, _)| *n == id)?;
-            Some(a.1.swap_remove(i))
+            let p = a.1.iter_mut().find(|p| p.id == id)?;
+            p.fired = true;
+            Some(p.ctl.clone())
         });
-        if let Some((_, ctl, fired)) = hit {
-            fired.set(true);
+        if let Some(ctl) = ctl {
             ctl.abort();
         }
     });
 }
 
-/// An attempt's timeout: after `ms`, `fired` is set and `ctl` aborted, unless this is dropped
-/// first (which clears the timer).
-pub(crate) struct Deadline {
-    id: u32,
-    timer: JsValue,
-}
+/// An attempt's timeout: after `ms`, `ctl` is aborted, unless this is dropped (or [`clear`]ed by
+/// its id) first, which clears the timer.
+///
+/// [`clear`]: Deadline::clear
+pub(crate) struct Deadline(u32);
 
 impl Deadline {
-    pub(crate) fn new(ms: f64, ctl: &web_sys::AbortController, fired: Rc<Cell<bool>>) -> Deadline {
-        let id = ATTEMPTS.with(|a| {
+    pub(crate) fn new(ms: f64, ctl: &AbortController) -> Deadline {
+        ATTEMPTS.with(|a| {
             let mut a = a.borrow_mut();
             a.0 = a.0.wrapping_add(1);
             let id = a.0;
-            a.1.push((id, ctl.clone(), fired));
-            id
+            let timer = ON_TIMEOUT.with(|f| set_timeout_with(f.as_ref().unchecked_ref(), ms, id));
+            a.1.push(Pending {
+                id,
+                ctl: ctl.clone(),
+                timer,
+                fired: false,
+            });
+            Deadline(id)
+        })
+    }
+
+    pub(crate) fn id(&self) -> u32 {
+        self.0
+    }
+
+    /// Whether the timeout has fired (and aborted the attempt).
+    pub(crate) fn fired(&self) -> bool {
+        ATTEMPTS.with(|a| a.borrow().1.iter().any(|p| p.id == self.0 && p.fired))
+    }
+
+    /// Clears the timeout `id`, if it is still there.
+    pub(crate) fn clear(id: u32) {
+        let gone = ATTEMPTS.with(|a| {
+            let mut a = a.borrow_mut();
+            let i = a.1.iter().position(|p| p.id == id)?;
+            Some(a.1.swap_remove(i))
         });
-        let timer = ON_TIMEOUT.with(|f| set_timeout_with(f.as_ref().unchecked_ref(), ms, id));
-        Deadline { id, timer }
+        if let Some(p) = gone {
+            clear_timeout(&p.timer);
+        }
     }
 }
 
 impl Drop for Deadline {
     fn drop(&mut self) {
-        clear_timeout(&self.timer);
-        ATTEMPTS.with(|a| {
-            let mut a = a.borrow_mut();
-            if let Some(i) = a.1.iter().position(|(n, _, _)| *n == self.id) {
-                a.1.swap_remove(i);
-            }
-        });
+        Deadline::clear(self.0);
     }
 }
 
