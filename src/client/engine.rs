@@ -628,10 +628,7 @@ impl Engine {
         token: &Cached,
         signal: Option<&AbortSignal>,
     ) -> Result<web_sys::Response, Error> {
-        let out = Object::new();
-        if init.is_object() {
-            Object::assign(&out, &Object::from(init.clone()));
-        }
+        let out = platform::copy_of(init);
         headers
             .unchecked_ref::<platform::HeadersSet>()
             .set("Authorization", &token.header);

@@ -73,6 +73,15 @@ pub(crate) fn get(target: &JsValue, key: &str) -> JsValue {
     }
 }
 
+/// A new object with the own properties of `init` (none when it is not an object).
+pub(crate) fn copy_of(init: &JsValue) -> Object {
+    let out = Object::new();
+    if init.is_object() {
+        Object::assign(&out, init.unchecked_ref());
+    }
+    out
+}
+
 /// Sets a property of a fresh object (cannot fail on one).
 pub(crate) fn set(target: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(target, &JsValue::from_str(key), value);
