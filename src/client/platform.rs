@@ -33,6 +33,13 @@ extern "C" {
     #[wasm_bindgen(js_name = atob, catch)]
     fn atob(base64: &str) -> Result<String, JsValue>;
 
+    /// The platform's UTF-8 decoder.
+    type TextDecoder;
+    #[wasm_bindgen(constructor)]
+    fn new(label: &str, options: &Object) -> TextDecoder;
+    #[wasm_bindgen(method)]
+    fn decode(this: &TextDecoder, bytes: &[u8]) -> String;
+
     /// `Headers` seen through its `set` with a value that is already a JS string (the cached
     /// `Authorization` value is never copied out of JavaScript and back).
     pub(crate) type HeadersSet;
@@ -95,6 +102,12 @@ thread_local! {
     };
     /// Whether this is a page (a refused CORS request looks like a network error there).
     static IN_PAGE: bool = get(&js_sys::global(), "document").is_object();
+    /// A UTF-8 decoder that keeps a byte order mark, as the text it decodes has it.
+    static DECODER: TextDecoder = {
+        let options = Object::new();
+        set(&options, "ignoreBOM", &JsValue::TRUE);
+        TextDecoder::new("utf-8", &options)
+    };
     /// One handler that swallows a rejection nobody needs (a cancelled body's).
     static IGNORE: Closure<dyn FnMut(JsValue)> = Closure::new(|_| {});
 }
@@ -342,7 +355,8 @@ pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String,
             break;
         }
     }
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    // Malformed sequences become U+FFFD, as `String::from_utf8_lossy` would make them.
+    Ok(DECODER.with(|d| d.decode(&bytes)))
 }
 
 /// Discards a body that will not be read, so that its connection can be reused.
