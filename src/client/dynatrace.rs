@@ -312,13 +312,11 @@ impl DynatraceClient {
         init: &JsValue,
     ) -> Result<web_sys::Response, Error> {
         let engine = &self.engine;
-        let (url, out) = self
-            .app_function_request(app_id, function_name, payload, init)
-            .map_err(|e| engine.scrubbed(e))?;
-        engine
-            .fetch(&url, &out)
-            .await
-            .map_err(|e| engine.scrubbed(e))
+        let result = match self.app_function_request(app_id, function_name, payload, init) {
+            Ok((url, out)) => engine.fetch(&url, &out).await,
+            Err(e) => Err(e),
+        };
+        result.map_err(|e| engine.scrubbed(e))
     }
 
     fn app_function_request(

@@ -234,16 +234,14 @@ impl Engine {
                 self.leave(id);
                 return Err(aborted_error());
             }
-            let result = outcome.borrow().clone();
-            match result {
-                Some(Err(e)) => return Err(e),
-                Some(Ok(gen)) => {
-                    let cache = self.0.st.borrow().cache.clone();
-                    if let Some(c) = cache.filter(|c| c.gen == gen) {
-                        return Ok(c);
-                    }
-                }
-                None => {}
+            let gen = match &*outcome.borrow() {
+                Some(Err(e)) => return Err(e.clone()),
+                Some(Ok(gen)) => *gen,
+                None => continue,
+            };
+            let cache = self.0.st.borrow().cache.clone();
+            if let Some(c) = cache.filter(|c| c.gen == gen) {
+                return Ok(c);
             }
         }
         Err(Error::new(

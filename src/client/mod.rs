@@ -245,11 +245,11 @@ pub(crate) async fn fetch_with(
     path_or_url: &str,
     init: &wasm_bindgen::JsValue,
 ) -> Result<web_sys::Response, Error> {
-    let url = api_url(engine, path_or_url).map_err(|e| engine.scrubbed(e))?;
-    engine
-        .fetch(&url, init)
-        .await
-        .map_err(|e| engine.scrubbed(e))
+    let result = match api_url(engine, path_or_url) {
+        Ok(url) => engine.fetch(&url, init).await,
+        Err(e) => Err(e),
+    };
+    result.map_err(|e| engine.scrubbed(e))
 }
 
 /// The methods every client type has, over its engine.
