@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, Headers};
 
 use super::platform::{self, aborted, get, set};
@@ -230,7 +231,7 @@ impl Engine {
                 return Ok(c);
             }
             let (id, done, outcome) = self.join();
-            if !platform::wait_unless_aborted(&done, signal, None).await {
+            if !platform::wait_unless_aborted(done, signal, None).await {
                 self.leave(id);
                 return Err(aborted_error());
             }
@@ -524,7 +525,10 @@ impl Engine {
         });
         set(init, "signal", &platform::combined(&ctl.signal(), caller));
         let result = async {
-            let response = platform::fetch(s.fetch.as_ref(), url, init).await?;
+            let response: web_sys::Response =
+                JsFuture::from(platform::fetch(s.fetch.as_ref(), url, init)?)
+                    .await?
+                    .unchecked_into();
             let body = if read_body {
                 platform::read_bounded(&response).await?
             } else {

@@ -131,19 +131,21 @@ pub(crate) fn ignore_rejection(p: &Promise) {
     });
 }
 
-/// Calls the user's `fetch` or the global one. A synchronous throw becomes the error.
-pub(crate) async fn fetch(
+/// Calls the user's `fetch` or the global one: the promise of its response. A synchronous throw
+/// becomes the error.
+pub(crate) fn fetch(
     custom: Option<&Function>,
     url: &str,
     init: &Object,
-) -> Result<web_sys::Response, JsValue> {
-    let promise = match custom {
-        Some(f) => {
-            Promise::resolve(&f.call2(&JsValue::UNDEFINED, &JsValue::from_str(url), init)?)
-        }
-        None => global_fetch(url, init)?,
-    };
-    Ok(JsFuture::from(promise).await?.unchecked_into())
+) -> Result<Promise, JsValue> {
+    match custom {
+        Some(f) => Ok(Promise::resolve(&f.call2(
+            &JsValue::UNDEFINED,
+            &JsValue::from_str(url),
+            init,
+        )?)),
+        None => global_fetch(url, init),
+    }
 }
 
 /// A `setTimeout` that is cleared when dropped, so it can never fire into freed memory.
@@ -290,23 +292,21 @@ pub(crate) fn aborted(signal: Option<&AbortSignal>) -> bool {
     signal.is_some_and(AbortSignal::aborted)
 }
 
-/// Waits `ms`, or less when `signal` fires.
-pub(crate) async fn sleep(ms: f64, signal: &AbortSignal) {
-    if signal.aborted() {
-        return;
-    }
+/// Waits `ms`, or less when `signal` fires: [`wait_unless_aborted`] on a timer's promise, not a
+/// future of its own.
+pub(crate) fn sleep(ms: f64, signal: &AbortSignal) -> impl std::future::Future<Output = bool> + '_ {
     let (promise, resolve) = deferred();
     let timer = Timer::new(ms, move || {
         let _ = resolve.call0(&JsValue::UNDEFINED);
     });
-    wait_unless_aborted(&promise, Some(signal), Some(timer)).await;
+    wait_unless_aborted(promise, Some(signal), Some(timer))
 }
 
 /// Waits for `promise` unless `signal` fires first: `false` when it did. `timer` (the one that
 /// settles `promise`, if any) goes inside the abort event itself, so an aborted wait leaves
 /// nothing pending.
 pub(crate) async fn wait_unless_aborted(
-    promise: &Promise,
+    promise: Promise,
     signal: Option<&AbortSignal>,
     timer: Option<Timer>,
 ) -> bool {
@@ -323,7 +323,7 @@ pub(crate) async fn wait_unless_aborted(
             let _ = resolve.call0(&JsValue::UNDEFINED);
         })
     });
-    let _ = JsFuture::from(Promise::race(&Array::of2(promise, &stop))).await;
+    let _ = JsFuture::from(Promise::race(&Array::of2(&promise, &stop))).await;
     let fired = state.borrow().0;
     !fired
 }
