@@ -6,6 +6,7 @@
 //! state is a `RefCell` that is never borrowed across an `.await`.
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise};
@@ -266,7 +267,9 @@ impl Engine {
             // The request runs on its own: it outlives any one caller, and it never rejects, so a
             // request nobody waits for any more cannot become an unhandled rejection.
             let done = platform::promise_of(Box::pin(async move {
-                let result = me.request(&signal).await;
+                // One token request with its retries and fallbacks (or the tokens of the store or
+                // of another tab); a new token is cached under a new generation.
+                let result = me.obtain(&signal).await.map_err(|e| me.shared_error(e));
                 *out.borrow_mut() = Some(result);
                 let mut st = me.0.st.borrow_mut();
                 if st.inflight.as_ref().is_some_and(|f| f.id == id) {
@@ -312,17 +315,11 @@ impl Engine {
         }
     }
 
-    /// One token request with its retries and fallbacks (or the tokens of the store or of another
-    /// tab); a new token is cached under a new generation.
-    async fn request(&self, signal: &AbortSignal) -> Result<u64, Error> {
-        match self.obtain(signal).await {
-            Ok(gen) => Ok(gen),
-            Err(e) => {
-                let mut e = self.scrubbed(e);
-                e.shared = Some(Rc::new(()));
-                Err(e)
-            }
-        }
+    /// A token request's failure, scrubbed and marked as shared by every caller waiting for it.
+    fn shared_error(&self, e: Error) -> Error {
+        let mut e = self.scrubbed(e);
+        e.shared = Some(Rc::new(()));
+        e
     }
 
     /// Caches a token under a new generation, with the refresh and ID tokens that came with it
@@ -407,7 +404,7 @@ impl Engine {
             set(&init, "cache", &JsValue::from_str("no-store"));
             self.0.st.borrow_mut().stats.token_requests += 1;
             let reply = self
-                .send(&token_url, &token_origin, &init, Some(signal), true, None)
+                .send(&token_url, &token_origin, init, Some(signal), true, None)
                 .await;
             // A refusal the AppDynamics fallbacks may answer, or a failure that may be retried.
             let (mut e, status, after) = match reply {
@@ -490,14 +487,14 @@ impl Engine {
     }
 
     /// One HTTP attempt whose body is read, with no token involved (discovery).
-    pub(super) async fn send_plain(
-        &self,
-        url: &str,
-        origin: &str,
+    pub(super) fn send_plain<'a>(
+        &'a self,
+        url: &'a str,
+        origin: &'a str,
         init: &Object,
-        signal: &AbortSignal,
-    ) -> Result<(web_sys::Response, String), Error> {
-        self.send(url, origin, init, Some(signal), true, None).await
+        signal: &'a AbortSignal,
+    ) -> impl Future<Output = Result<(web_sys::Response, String), Error>> + 'a {
+        self.send(url, origin, init.clone(), Some(signal), true, None)
     }
 
     /// One HTTP attempt. With `read_body` the timeout covers the body too, which is read (up to
@@ -507,7 +504,7 @@ impl Engine {
         &self,
         url: &str,
         origin: &str,
-        init: &Object,
+        init: Object,
         caller: Option<&AbortSignal>,
         read_body: bool,
         token: Option<&str>,
@@ -523,10 +520,10 @@ impl Engine {
             let id = deadline.id();
             platform::AbortListener::new(signal, move || platform::Deadline::clear(id))
         });
-        set(init, "signal", &platform::combined(&ctl.signal(), caller));
+        set(&init, "signal", &platform::combined(&ctl.signal(), caller));
         let result = async {
             let response: web_sys::Response =
-                JsFuture::from(platform::fetch(s.fetch.as_ref(), url, init)?)
+                JsFuture::from(platform::fetch(s.fetch.as_ref(), url, &init)?)
                     .await?
                     .unchecked_into();
             let body = if read_body {
@@ -588,7 +585,7 @@ impl Engine {
                 Some(t) => t,
                 None => self.token(signal).await?,
             };
-            let response = self
+            let (response, _) = self
                 .send_api(url, origin, init, &headers, &t, signal)
                 .await?;
             if retried || response.status() != 401 || t.gen == 0 || !again {
@@ -619,17 +616,20 @@ impl Engine {
         let _ = headers.set("Accept", "application/json");
         self.send_api(url, origin, &JsValue::UNDEFINED, &headers, &t, None)
             .await
+            .map(|(response, _)| response)
     }
 
-    async fn send_api(
-        &self,
-        url: &str,
-        origin: &str,
+    /// One attempt of an authenticated call: `init` with the token in `headers`; the response's
+    /// body is left to the caller.
+    fn send_api<'a>(
+        &'a self,
+        url: &'a str,
+        origin: &'a str,
         init: &JsValue,
         headers: &Headers,
-        token: &Cached,
-        signal: Option<&AbortSignal>,
-    ) -> Result<web_sys::Response, Error> {
+        token: &'a Cached,
+        signal: Option<&'a AbortSignal>,
+    ) -> impl Future<Output = Result<(web_sys::Response, String), Error>> + 'a {
         let out = platform::copy_of(init);
         headers
             .unchecked_ref::<platform::HeadersSet>()
@@ -637,10 +637,7 @@ impl Engine {
         set(&out, "headers", headers);
         // Never follow a redirect with the token: the 3xx is returned to the caller.
         set(&out, "redirect", &JsValue::from_str("manual"));
-        let (response, _) = self
-            .send(url, origin, &out, signal, false, Some(token.value.expose()))
-            .await?;
-        Ok(response)
+        self.send(url, origin, out, signal, false, Some(token.value.expose()))
     }
 }
 
