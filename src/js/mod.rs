@@ -144,9 +144,9 @@ fn auth_method(r: &Reader, v: &JsValue, default: AuthMethod, expected: &str) -> 
 fn get_token(engine: crate::client::Engine, options: JsValue) -> Promise {
     promise(async move {
         let signal = signal_of(&options);
-        Ok(token_js(
-            crate::client::token_info(&engine, signal.as_ref()).await?,
-        ))
+        let t = engine.token(signal.as_ref()).await;
+        let t = t.map_err(|e| engine.scrubbed(e))?;
+        Ok(token_js(crate::client::info_of(&t)))
     })
 }
 
