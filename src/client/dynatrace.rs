@@ -319,7 +319,7 @@ impl DynatraceClient {
         result.map_err(|e| engine.scrubbed(e))
     }
 
-    fn app_function_request(
+    pub(crate) fn app_function_request(
         &self,
         app_id: &str,
         function_name: &str,

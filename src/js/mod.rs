@@ -407,10 +407,13 @@ impl JsDynatraceClient {
                     "callAppFunction takes an app id and a function name as strings",
                 ));
             };
-            let r = c
-                .call_app_function_js(&app, &function, &payload, &init)
-                .await?;
-            Ok(r.into())
+            // call_app_function_js's steps, awaited here rather than through its future.
+            let engine = &c.engine;
+            let result = match c.app_function_request(&app, &function, &payload, &init) {
+                Ok((url, out)) => engine.fetch(&url, &out).await,
+                Err(e) => Err(e),
+            };
+            Ok(result.map_err(|e| engine.scrubbed(e))?.into())
         })
     }
 }
