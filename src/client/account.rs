@@ -161,11 +161,9 @@ impl DynatraceAccountClient {
 
     /// `GET /iam/v1/accounts/<uuid>/users`: the parsed JSON; an error status is an `http_error`.
     pub async fn list_users(&self) -> Result<JsValue, Error> {
-        let engine = &self.engine;
         let path = self.account_path("users");
-        let response = self.fetch_js(&path, &JsValue::UNDEFINED).await?;
         let what = ["listing users failed: GET ", &path].concat();
-        let body = super::listing_body(engine, response, &what, |status| match status {
+        let body = super::listing(&self.engine, Self::api_url_of, &path, &what, |status| match status {
             401 => "the account API refused the token: check the OAuth client and that the token was requested for this account",
             403 => "the OAuth client lacks the scope account-idm-read, or belongs to another account",
             404 => "check accountUuid and accountApiUrl",

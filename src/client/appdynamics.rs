@@ -2,6 +2,7 @@
 //! need) or a static UI token, and REST calls that answer JSON.
 
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsCast;
 
 use super::{bad, check_options, client_methods, engine_settings, optional, url};
 use super::{Engine, Options};
@@ -234,16 +235,10 @@ impl AppDynamicsClient {
 
     /// `GET /controller/rest/applications?output=JSON`: an error status is an `http_error`.
     pub async fn list_applications(&self) -> Result<Vec<Application>, Error> {
-        let engine = &self.engine;
-        let response = self
-            .fetch_js(
-                "/controller/rest/applications?output=JSON",
-                &wasm_bindgen::JsValue::UNDEFINED,
-            )
-            .await?;
-        let body = super::listing_body(
-            engine,
-            response,
+        let body = super::listing(
+            &self.engine,
+            Self::api_url_of,
+            "/controller/rest/applications?output=JSON",
             "listing applications failed: GET /controller/rest/applications",
             |status| match status {
                 401 => "the controller refused the token: check that the API client still exists and its token has not been revoked",
@@ -252,26 +247,29 @@ impl AppDynamicsClient {
             },
         )
         .await?;
-        let list = js_sys::JSON::parse(&body)
-            .ok()
-            .filter(js_sys::Array::is_array)
-            .and_then(|v| serde_wasm_bindgen::from_value::<Vec<ApplicationEntry>>(v).ok())
-            .ok_or_else(|| {
-                Error::new(
-                    Code::InvalidResponse,
-                    "the controller's application list is not the JSON array expected",
-                )
-                .hint("is controllerUrl the controller's address?")
-            })?;
-        Ok(list
-            .into_iter()
-            .map(|a| Application {
+        applications(&body).ok_or_else(|| {
+            Error::new(
+                Code::InvalidResponse,
+                "the controller's application list is not the JSON array expected",
+            )
+            .hint("is controllerUrl the controller's address?")
+        })
+    }
+}
+
+/// The applications of a listing's text: a JSON array of `{ id, name, description? }`.
+fn applications(body: &str) -> Option<Vec<Application>> {
+    let list: js_sys::Array = js_sys::JSON::parse(body).ok()?.dyn_into().ok()?;
+    list.iter()
+        .map(|v| {
+            let a: ApplicationEntry = serde_wasm_bindgen::from_value(v).ok()?;
+            Some(Application {
                 id: a.id,
                 name: a.name,
                 description: a.description.as_str().unwrap_or_default().to_string(),
             })
-            .collect())
-    }
+        })
+        .collect()
 }
 
 client_methods!(AppDynamicsClient);

@@ -1,7 +1,6 @@
 //! The Dynatrace client: SSO client-credentials tokens, platform API calls and AppEngine app
 //! functions on one environment.
 
-use js_sys::Object;
 use wasm_bindgen::JsValue;
 
 use super::platform::{get, set};
@@ -301,16 +300,14 @@ impl DynatraceClient {
         init: &JsValue,
     ) -> Result<web_sys::Response, Error> {
         let engine = &self.engine;
-        let (url, out) = self
-            .app_function_request(app_id, function_name, payload, init)
-            .map_err(|e| engine.scrubbed(e))?;
-        engine
-            .fetch(&url, &out)
-            .await
-            .map_err(|e| engine.scrubbed(e))
+        let result = match self.app_function_request(app_id, function_name, payload, init) {
+            Ok((url, out)) => engine.fetch(&url, &out).await,
+            Err(e) => Err(e),
+        };
+        result.map_err(|e| engine.scrubbed(e))
     }
 
-    fn app_function_request(
+    pub(crate) fn app_function_request(
         &self,
         app_id: &str,
         function_name: &str,
@@ -318,31 +315,19 @@ impl DynatraceClient {
         init: &JsValue,
     ) -> Result<(String, JsValue), Error> {
         let env = self.environment("callAppFunction")?;
-        let mut segments = Vec::new();
-        for (what, v) in [("app id", app_id), ("function name", function_name)] {
-            let t = v.trim();
-            if t.is_empty() || v == "." || v == ".." {
-                return Err(Error::new(
-                    Code::InvalidArgument,
-                    format!("callAppFunction: the {what} is empty or not a name"),
-                ));
-            }
-            segments.push(path_segment(t));
-        }
+        let app = name_segment("app id", app_id)?;
+        let function = name_segment("function name", function_name)?;
         let url = resolve_url(
             env,
             &[
                 "/platform/app-engine/app-functions/v1/apps/",
-                &segments[0],
+                &app,
                 "/api/",
-                &segments[1],
+                &function,
             ]
             .concat(),
         )?;
-        let out = Object::new();
-        if init.is_object() {
-            Object::assign(&out, &Object::from(init.clone()));
-        }
+        let out = super::platform::copy_of(init);
         if !payload.is_undefined() {
             let body = js_sys::JSON::stringify(payload)
                 .ok()
@@ -365,6 +350,18 @@ impl DynatraceClient {
         }
         Ok((url, out.into()))
     }
+}
+
+/// An app id or function name as one path segment, or why it is not a name.
+fn name_segment(what: &str, v: &str) -> Result<String, Error> {
+    let t = v.trim();
+    if t.is_empty() || v == "." || v == ".." {
+        return Err(Error::new(
+            Code::InvalidArgument,
+            format!("callAppFunction: the {what} is empty or not a name"),
+        ));
+    }
+    Ok(path_segment(t))
 }
 
 client_methods!(DynatraceClient);

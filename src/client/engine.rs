@@ -5,7 +5,8 @@
 //! One engine per client, shared by clones of it (`Rc`): JavaScript is single-threaded, so the
 //! state is a `RefCell` that is never borrowed across an `.await`.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
+use std::future::Future;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise};
@@ -175,27 +176,19 @@ impl Engine {
     /// access token, `extra`) may come back in a server's text.
     fn secret_forms(&self, extra: Option<&str>) -> Vec<String> {
         let s = &self.0.s;
-        let cached = self.0.st.borrow().cache.clone();
-        let mut raw: Vec<&str> = Vec::new();
-        if let Some(secret) = &s.core.secret {
-            raw.push(secret.expose());
-        }
-        if let Some(t) = &s.static_token {
-            raw.push(t.expose());
-        }
-        if let Some(c) = &cached {
-            raw.push(c.value.expose());
-        }
-        let (refresh, id_token) = {
-            let st = self.0.st.borrow();
-            (st.refresh.clone(), st.id_token.clone())
-        };
-        raw.extend(refresh.as_ref().map(Secret::expose));
-        raw.extend(id_token.as_ref().map(Secret::expose));
-        raw.extend(extra);
+        let st = self.0.st.borrow();
+        let known = [
+            s.core.secret.as_ref(),
+            s.static_token.as_ref(),
+            st.cache.as_ref().map(|c| &c.value),
+            st.refresh.as_ref(),
+            st.id_token.as_ref(),
+        ];
         let mut out = Vec::new();
-        for r in raw.into_iter().filter(|r| !r.is_empty()) {
-            out.extend(secret_forms(&s.core.client_id, r, &platform::base64));
+        for r in known.into_iter().flatten().map(Secret::expose).chain(extra) {
+            if !r.is_empty() {
+                out.extend(secret_forms(&s.core.client_id, r, &platform::base64));
+            }
         }
         out
     }
@@ -203,8 +196,7 @@ impl Engine {
     /// `e` with every secret this client knows removed from its texts.
     pub(crate) fn scrubbed(&self, e: Error) -> Error {
         let forms = self.secret_forms(None);
-        let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
-        e.scrub(&refs)
+        e.scrub(&forms)
     }
 
     /// The cached token while it is fresh, not counted.
@@ -240,24 +232,18 @@ impl Engine {
                 return Ok(c);
             }
             let (id, done, outcome) = self.join();
-            let waited = match signal {
-                Some(s) => platform::wait_unless_aborted(&done, s).await,
-                None => JsFuture::from(done).await.is_ok(),
-            };
-            if !waited {
+            if !platform::wait_unless_aborted(done, signal, None).await {
                 self.leave(id);
                 return Err(aborted_error());
             }
-            let result = outcome.borrow().clone();
-            match result {
-                Some(Err(e)) => return Err(e),
-                Some(Ok(gen)) => {
-                    let cache = self.0.st.borrow().cache.clone();
-                    if let Some(c) = cache.filter(|c| c.gen == gen) {
-                        return Ok(c);
-                    }
-                }
-                None => {}
+            let gen = match &*outcome.borrow() {
+                Some(Err(e)) => return Err(e.clone()),
+                Some(Ok(gen)) => *gen,
+                None => continue,
+            };
+            let cache = self.0.st.borrow().cache.clone();
+            if let Some(c) = cache.filter(|c| c.gen == gen) {
+                return Ok(c);
             }
         }
         Err(Error::new(
@@ -281,7 +267,9 @@ impl Engine {
             // The request runs on its own: it outlives any one caller, and it never rejects, so a
             // request nobody waits for any more cannot become an unhandled rejection.
             let done = platform::promise_of(Box::pin(async move {
-                let result = me.request(&signal).await;
+                // One token request with its retries and fallbacks (or the tokens of the store or
+                // of another tab); a new token is cached under a new generation.
+                let result = me.obtain(&signal).await.map_err(|e| me.shared_error(e));
                 *out.borrow_mut() = Some(result);
                 let mut st = me.0.st.borrow_mut();
                 if st.inflight.as_ref().is_some_and(|f| f.id == id) {
@@ -327,17 +315,11 @@ impl Engine {
         }
     }
 
-    /// One token request with its retries and fallbacks (or the tokens of the store or of another
-    /// tab); a new token is cached under a new generation.
-    async fn request(&self, signal: &AbortSignal) -> Result<u64, Error> {
-        match self.obtain(signal).await {
-            Ok(gen) => Ok(gen),
-            Err(e) => {
-                let mut e = self.scrubbed(e);
-                e.shared = Some(Rc::new(()));
-                Err(e)
-            }
-        }
+    /// A token request's failure, scrubbed and marked as shared by every caller waiting for it.
+    fn shared_error(&self, e: Error) -> Error {
+        let mut e = self.scrubbed(e);
+        e.shared = Some(Rc::new(()));
+        e
     }
 
     /// Caches a token under a new generation, with the refresh and ID tokens that came with it
@@ -396,16 +378,10 @@ impl Engine {
         } else {
             Attempt::default()
         });
-        let mut tried: Vec<Attempt> = Vec::new();
+        // The attempts refused so far ("; tried A, then B" ends the message when there were
+        // several).
+        let (mut refused, mut tried) = (0, String::new());
         let mut retries = 0;
-        let with_attempts = |mut e: Error, tried: &[Attempt]| {
-            if tried.len() > 1 {
-                let list: Vec<&str> = tried.iter().map(|a| appdynamics::describe(*a)).collect();
-                e.message.push_str("; tried ");
-                e.message.push_str(&list.join(", then "));
-            }
-            e
-        };
         loop {
             let req = match grant {
                 Some(g) => oauth::grant_request(&s.core, g),
@@ -428,10 +404,10 @@ impl Engine {
             set(&init, "cache", &JsValue::from_str("no-store"));
             self.0.st.borrow_mut().stats.token_requests += 1;
             let reply = self
-                .send(&token_url, &token_origin, &init, Some(signal), true, None)
+                .send(&token_url, &token_origin, init, Some(signal), true, None)
                 .await;
             // A refusal the AppDynamics fallbacks may answer, or a failure that may be retried.
-            let (e, status, after) = match reply {
+            let (mut e, status, after) = match reply {
                 Err(e) => (e, None, None),
                 Ok((response, body)) => {
                     let status = response.status();
@@ -467,16 +443,17 @@ impl Engine {
                             forms.extend(secret_forms(&s.core.client_id, v, &platform::base64));
                         }
                     }
-                    let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
-                    let clean = scrub_text(&body, &refs, 4);
+                    let clean = scrub_text(&body, &forms, 4);
                     let clean_json = platform::parse_json(&clean);
                     answer.body = &clean;
                     answer.json = &clean_json;
                     let e = parse_response(s.vendor, &answer, now)
                         .err()
                         .unwrap_or_else(|| Error::new(Code::InvalidResponse, ""))
-                        .scrub(&refs);
-                    tried.push(attempt);
+                        .scrub(&forms);
+                    refused += 1;
+                    tried.push_str(if refused == 1 { "; tried " } else { ", then " });
+                    tried.push_str(appdynamics::describe(attempt));
                     if let Some(next) = appd.then(|| s.core.appd.next(attempt, status)).flatten() {
                         attempt = next;
                         continue;
@@ -499,20 +476,25 @@ impl Engine {
                     platform::sleep(ms, signal).await;
                     retries += 1;
                 }
-                None => return Err(with_attempts(e, &tried)),
+                None => {
+                    if refused > 1 {
+                        e.message.push_str(&tried);
+                    }
+                    return Err(e);
+                }
             }
         }
     }
 
     /// One HTTP attempt whose body is read, with no token involved (discovery).
-    pub(super) async fn send_plain(
-        &self,
-        url: &str,
-        origin: &str,
+    pub(super) fn send_plain<'a>(
+        &'a self,
+        url: &'a str,
+        origin: &'a str,
         init: &Object,
-        signal: &AbortSignal,
-    ) -> Result<(web_sys::Response, String), Error> {
-        self.send(url, origin, init, Some(signal), true, None).await
+        signal: &'a AbortSignal,
+    ) -> impl Future<Output = Result<(web_sys::Response, String), Error>> + 'a {
+        self.send(url, origin, init.clone(), Some(signal), true, None)
     }
 
     /// One HTTP attempt. With `read_body` the timeout covers the body too, which is read (up to
@@ -522,7 +504,7 @@ impl Engine {
         &self,
         url: &str,
         origin: &str,
-        init: &Object,
+        init: Object,
         caller: Option<&AbortSignal>,
         read_body: bool,
         token: Option<&str>,
@@ -532,22 +514,18 @@ impl Engine {
         }
         let s = &self.0.s;
         let ctl = platform::controller();
-        let timed_out = Rc::new(Cell::new(false));
-        let timer = Rc::new(RefCell::new(Some(platform::Deadline::new(
-            s.timeout_ms,
-            &ctl,
-            timed_out.clone(),
-        ))));
+        let deadline = platform::Deadline::new(s.timeout_ms, &ctl);
         // When the caller's signal fires, the attempt's timer goes at once.
         let _listener = caller.map(|signal| {
-            let t = timer.clone();
-            platform::AbortListener::new(signal, move || {
-                t.borrow_mut().take();
-            })
+            let id = deadline.id();
+            platform::AbortListener::new(signal, move || platform::Deadline::clear(id))
         });
-        set(init, "signal", &platform::combined(&ctl.signal(), caller));
+        set(&init, "signal", &platform::combined(&ctl.signal(), caller));
         let result = async {
-            let response = platform::fetch(s.fetch.as_ref(), url, init).await?;
+            let response: web_sys::Response =
+                JsFuture::from(platform::fetch(s.fetch.as_ref(), url, &init)?)
+                    .await?
+                    .unchecked_into();
             let body = if read_body {
                 platform::read_bounded(&response).await?
             } else {
@@ -556,9 +534,10 @@ impl Engine {
             Ok::<_, JsValue>((response, body))
         }
         .await;
-        timer.borrow_mut().take();
+        let timed_out = deadline.fired();
+        drop(deadline);
         result.map_err(|cause| {
-            if timed_out.get() {
+            if timed_out {
                 return Error::new(
                     Code::Timeout,
                     format!(
@@ -574,9 +553,8 @@ impl Engine {
             let mut message = ["could not reach ", origin].concat();
             if let Some(detail) = platform::failure_detail(&cause) {
                 let forms = self.secret_forms(token);
-                let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
                 message.push_str(": ");
-                message.push_str(&text::snippet(&scrub_text(&detail, &refs, 4), 120));
+                message.push_str(&text::snippet(&scrub_text(&detail, &forms, 4), 120));
             }
             Error::new(Code::Network, message).hint(if platform::in_page() {
                 "in a browser this is also how a CORS refusal looks: the server must allow this page's origin, or route calls through a same-origin proxy with the fetch option"
@@ -598,30 +576,32 @@ impl Engine {
         let signal = signal.as_ref();
         let again = platform::resendable(&get(init, "body"));
         let headers = headers_of(init)?;
-        // The cached token without a detour through the token path: the common case.
-        let fresh = if aborted(signal) { None } else { self.fresh() };
-        let t = match fresh {
-            Some(t) => t,
-            None => self.token(signal).await?,
-        };
         let origin = &self.0.s.api_origin;
-        let first = self
-            .send_api(url, origin, init, &headers, &t, signal)
-            .await?;
-        if first.status() != 401 || t.gen == 0 || !again {
-            return Ok(first);
-        }
-        {
-            let mut st = self.0.st.borrow_mut();
-            if st.cache.as_ref().is_some_and(|c| c.gen == t.gen) {
-                st.cache = None;
-                st.spent = Some(t.value.clone());
+        let mut retried = false;
+        loop {
+            // The cached token without a detour through the token path: the common case.
+            let fresh = if aborted(signal) { None } else { self.fresh() };
+            let t = match fresh {
+                Some(t) => t,
+                None => self.token(signal).await?,
+            };
+            let (response, _) = self
+                .send_api(url, origin, init, &headers, &t, signal)
+                .await?;
+            if retried || response.status() != 401 || t.gen == 0 || !again {
+                return Ok(response);
             }
-            st.stats.unauthorized_retries += 1;
+            {
+                let mut st = self.0.st.borrow_mut();
+                if st.cache.as_ref().is_some_and(|c| c.gen == t.gen) {
+                    st.cache = None;
+                    st.spent = Some(t.value.clone());
+                }
+                st.stats.unauthorized_retries += 1;
+            }
+            platform::discard(&response);
+            retried = true;
         }
-        platform::discard(&first);
-        let t = self.token(signal).await?;
-        self.send_api(url, origin, init, &headers, &t, signal).await
     }
 
     /// An authenticated call to `url` on another origin of the same service (the user-info
@@ -636,31 +616,28 @@ impl Engine {
         let _ = headers.set("Accept", "application/json");
         self.send_api(url, origin, &JsValue::UNDEFINED, &headers, &t, None)
             .await
+            .map(|(response, _)| response)
     }
 
-    async fn send_api(
-        &self,
-        url: &str,
-        origin: &str,
+    /// One attempt of an authenticated call: `init` with the token in `headers`; the response's
+    /// body is left to the caller.
+    fn send_api<'a>(
+        &'a self,
+        url: &'a str,
+        origin: &'a str,
         init: &JsValue,
         headers: &Headers,
-        token: &Cached,
-        signal: Option<&AbortSignal>,
-    ) -> Result<web_sys::Response, Error> {
-        let out = Object::new();
-        if init.is_object() {
-            Object::assign(&out, &Object::from(init.clone()));
-        }
+        token: &'a Cached,
+        signal: Option<&'a AbortSignal>,
+    ) -> impl Future<Output = Result<(web_sys::Response, String), Error>> + 'a {
+        let out = platform::copy_of(init);
         headers
             .unchecked_ref::<platform::HeadersSet>()
             .set("Authorization", &token.header);
         set(&out, "headers", headers);
         // Never follow a redirect with the token: the 3xx is returned to the caller.
         set(&out, "redirect", &JsValue::from_str("manual"));
-        let (response, _) = self
-            .send(url, origin, &out, signal, false, Some(token.value.expose()))
-            .await?;
-        Ok(response)
+        self.send(url, origin, out, signal, false, Some(token.value.expose()))
     }
 }
 

@@ -245,11 +245,11 @@ pub(crate) async fn fetch_with(
     path_or_url: &str,
     init: &wasm_bindgen::JsValue,
 ) -> Result<web_sys::Response, Error> {
-    let url = api_url(engine, path_or_url).map_err(|e| engine.scrubbed(e))?;
-    engine
-        .fetch(&url, init)
-        .await
-        .map_err(|e| engine.scrubbed(e))
+    let result = match api_url(engine, path_or_url) {
+        Ok(url) => engine.fetch(&url, init).await,
+        Err(e) => Err(e),
+    };
+    result.map_err(|e| engine.scrubbed(e))
 }
 
 /// The methods every client type has, over its engine.
@@ -383,14 +383,17 @@ pub(crate) fn assign_location(url: &str) {
     }
 }
 
-/// The text of a listing's answer, or an `http_error` for an error status: "`what` answered HTTP
-/// `status`: <a short quote of the body>", with `hint(status)`.
-pub(crate) async fn listing_body(
+/// The text of a listing's answer (`GET path` with the client's `api_url`), or an `http_error`
+/// for an error status: "`what` answered HTTP `status`: <a short quote of the body>", with
+/// `hint(status)`.
+pub(crate) async fn listing(
     engine: &Engine,
-    response: web_sys::Response,
+    api_url: fn(&Engine, &str) -> Result<String, Error>,
+    path: &str,
     what: &str,
     hint: fn(u16) -> &'static str,
 ) -> Result<String, Error> {
+    let response = fetch_with(engine, api_url, path, &wasm_bindgen::JsValue::UNDEFINED).await?;
     let status = response.status();
     let body = match response.text() {
         Ok(p) => wasm_bindgen_futures::JsFuture::from(p)

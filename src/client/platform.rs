@@ -3,7 +3,7 @@
 //! `window`: timers and abort listeners that clean up when dropped, bounded body reads, and the
 //! few conversions the platform does better than the wasm could.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
@@ -32,6 +32,13 @@ extern "C" {
     fn btoa(latin1: &str) -> String;
     #[wasm_bindgen(js_name = atob, catch)]
     fn atob(base64: &str) -> Result<String, JsValue>;
+
+    /// The platform's UTF-8 decoder.
+    type TextDecoder;
+    #[wasm_bindgen(constructor)]
+    fn new(label: &str, options: &Object) -> TextDecoder;
+    #[wasm_bindgen(method)]
+    fn decode(this: &TextDecoder, bytes: &[u8]) -> String;
 
     /// `Headers` seen through its `set` with a value that is already a JS string (the cached
     /// `Authorization` value is never copied out of JavaScript and back).
@@ -73,6 +80,15 @@ pub(crate) fn get(target: &JsValue, key: &str) -> JsValue {
     }
 }
 
+/// A new object with the own properties of `init` (none when it is not an object).
+pub(crate) fn copy_of(init: &JsValue) -> Object {
+    let out = Object::new();
+    if init.is_object() {
+        Object::assign(&out, init.unchecked_ref());
+    }
+    out
+}
+
 /// Sets a property of a fresh object (cannot fail on one).
 pub(crate) fn set(target: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(target, &JsValue::from_str(key), value);
@@ -86,6 +102,12 @@ thread_local! {
     };
     /// Whether this is a page (a refused CORS request looks like a network error there).
     static IN_PAGE: bool = get(&js_sys::global(), "document").is_object();
+    /// A UTF-8 decoder that keeps a byte order mark, as the text it decodes has it.
+    static DECODER: TextDecoder = {
+        let options = Object::new();
+        set(&options, "ignoreBOM", &JsValue::TRUE);
+        TextDecoder::new("utf-8", &options)
+    };
     /// One handler that swallows a rejection nobody needs (a cancelled body's).
     static IGNORE: Closure<dyn FnMut(JsValue)> = Closure::new(|_| {});
 }
@@ -109,19 +131,21 @@ pub(crate) fn ignore_rejection(p: &Promise) {
     });
 }
 
-/// Calls the user's `fetch` or the global one. A synchronous throw becomes the error.
-pub(crate) async fn fetch(
+/// Calls the user's `fetch` or the global one: the promise of its response. A synchronous throw
+/// becomes the error.
+pub(crate) fn fetch(
     custom: Option<&Function>,
     url: &str,
     init: &Object,
-) -> Result<web_sys::Response, JsValue> {
-    let promise = match custom {
-        Some(f) => {
-            Promise::resolve(&f.call2(&JsValue::UNDEFINED, &JsValue::from_str(url), init)?)
-        }
-        None => global_fetch(url, init)?,
-    };
-    Ok(JsFuture::from(promise).await?.unchecked_into())
+) -> Result<Promise, JsValue> {
+    match custom {
+        Some(f) => Ok(Promise::resolve(&f.call2(
+            &JsValue::UNDEFINED,
+            &JsValue::from_str(url),
+            init,
+        )?)),
+        None => global_fetch(url, init),
+    }
 }
 
 /// A `setTimeout` that is cleared when dropped, so it can never fire into freed memory.
@@ -147,55 +171,79 @@ impl Drop for Timer {
     }
 }
 
-type Attempts = Vec<(u32, web_sys::AbortController, Rc<Cell<bool>>)>;
+/// An attempt whose timeout is running (or has fired: `fired`).
+struct Pending {
+    id: u32,
+    ctl: AbortController,
+    timer: JsValue,
+    fired: bool,
+}
 
 thread_local! {
     /// The attempts whose timeout is running, by id; one `setTimeout` callback serves them all
     /// (it gets the id as its argument), so an attempt creates no closure of its own.
-    static ATTEMPTS: RefCell<(u32, Attempts)> = const { RefCell::new((0, Vec::new())) };
+    static ATTEMPTS: RefCell<(u32, Vec<Pending>)> = const { RefCell::new((0, Vec::new())) };
     static ON_TIMEOUT: Closure<dyn FnMut(u32)> = Closure::new(|id: u32| {
-        let hit = ATTEMPTS.with(|a| {
+        let ctl = ATTEMPTS.with(|a| {
             let mut a = a.borrow_mut();
-            let i = a.1.iter().position(|(n, _, _)| *n == id)?;
-            Some(a.1.swap_remove(i))
+            let p = a.1.iter_mut().find(|p| p.id == id)?;
+            p.fired = true;
+            Some(p.ctl.clone())
         });
-        if let Some((_, ctl, fired)) = hit {
-            fired.set(true);
+        if let Some(ctl) = ctl {
             ctl.abort();
         }
     });
 }
 
-/// An attempt's timeout: after `ms`, `fired` is set and `ctl` aborted, unless this is dropped
-/// first (which clears the timer).
-pub(crate) struct Deadline {
-    id: u32,
-    timer: JsValue,
-}
+/// An attempt's timeout: after `ms`, `ctl` is aborted, unless this is dropped (or [`clear`]ed by
+/// its id) first, which clears the timer.
+///
+/// [`clear`]: Deadline::clear
+pub(crate) struct Deadline(u32);
 
 impl Deadline {
-    pub(crate) fn new(ms: f64, ctl: &web_sys::AbortController, fired: Rc<Cell<bool>>) -> Deadline {
-        let id = ATTEMPTS.with(|a| {
+    pub(crate) fn new(ms: f64, ctl: &AbortController) -> Deadline {
+        ATTEMPTS.with(|a| {
             let mut a = a.borrow_mut();
             a.0 = a.0.wrapping_add(1);
             let id = a.0;
-            a.1.push((id, ctl.clone(), fired));
-            id
+            let timer = ON_TIMEOUT.with(|f| set_timeout_with(f.as_ref().unchecked_ref(), ms, id));
+            a.1.push(Pending {
+                id,
+                ctl: ctl.clone(),
+                timer,
+                fired: false,
+            });
+            Deadline(id)
+        })
+    }
+
+    pub(crate) fn id(&self) -> u32 {
+        self.0
+    }
+
+    /// Whether the timeout has fired (and aborted the attempt).
+    pub(crate) fn fired(&self) -> bool {
+        ATTEMPTS.with(|a| a.borrow().1.iter().any(|p| p.id == self.0 && p.fired))
+    }
+
+    /// Clears the timeout `id`, if it is still there.
+    pub(crate) fn clear(id: u32) {
+        let gone = ATTEMPTS.with(|a| {
+            let mut a = a.borrow_mut();
+            let i = a.1.iter().position(|p| p.id == id)?;
+            Some(a.1.swap_remove(i))
         });
-        let timer = ON_TIMEOUT.with(|f| set_timeout_with(f.as_ref().unchecked_ref(), ms, id));
-        Deadline { id, timer }
+        if let Some(p) = gone {
+            clear_timeout(&p.timer);
+        }
     }
 }
 
 impl Drop for Deadline {
     fn drop(&mut self) {
-        clear_timeout(&self.timer);
-        ATTEMPTS.with(|a| {
-            let mut a = a.borrow_mut();
-            if let Some(i) = a.1.iter().position(|(n, _, _)| *n == self.id) {
-                a.1.swap_remove(i);
-            }
-        });
+        Deadline::clear(self.0);
     }
 }
 
@@ -244,40 +292,40 @@ pub(crate) fn aborted(signal: Option<&AbortSignal>) -> bool {
     signal.is_some_and(AbortSignal::aborted)
 }
 
-/// Waits `ms`, or less when `signal` fires. The timer goes inside the abort event itself, so an
-/// aborted caller leaves nothing pending.
-pub(crate) async fn sleep(ms: f64, signal: &AbortSignal) {
-    if signal.aborted() {
-        return;
-    }
+/// Waits `ms`, or less when `signal` fires: [`wait_unless_aborted`] on a timer's promise, not a
+/// future of its own.
+pub(crate) fn sleep(ms: f64, signal: &AbortSignal) -> impl std::future::Future<Output = bool> + '_ {
     let (promise, resolve) = deferred();
-    let r = resolve.clone();
-    let timer = Rc::new(RefCell::new(Some(Timer::new(ms, move || {
-        let _ = r.call0(&JsValue::UNDEFINED);
-    }))));
-    let t = timer.clone();
-    let _listener = AbortListener::new(signal, move || {
-        t.borrow_mut().take();
+    let timer = Timer::new(ms, move || {
         let _ = resolve.call0(&JsValue::UNDEFINED);
     });
-    let _ = JsFuture::from(promise).await;
-    timer.borrow_mut().take();
+    wait_unless_aborted(promise, Some(signal), Some(timer))
 }
 
-/// Waits for `promise` unless `signal` fires first: `false` when it did.
-pub(crate) async fn wait_unless_aborted(promise: &Promise, signal: &AbortSignal) -> bool {
-    if signal.aborted() {
+/// Waits for `promise` unless `signal` fires first: `false` when it did. `timer` (the one that
+/// settles `promise`, if any) goes inside the abort event itself, so an aborted wait leaves
+/// nothing pending.
+pub(crate) async fn wait_unless_aborted(
+    promise: Promise,
+    signal: Option<&AbortSignal>,
+    timer: Option<Timer>,
+) -> bool {
+    if aborted(signal) {
         return false;
     }
-    let fired = Rc::new(Cell::new(false));
+    // Whether the signal fired, and the timer while it has not.
+    let state = Rc::new(RefCell::new((false, timer)));
     let (stop, resolve) = deferred();
-    let f = fired.clone();
-    let _listener = AbortListener::new(signal, move || {
-        f.set(true);
-        let _ = resolve.call0(&JsValue::UNDEFINED);
+    let s = state.clone();
+    let _listener = signal.map(|signal| {
+        AbortListener::new(signal, move || {
+            *s.borrow_mut() = (true, None);
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        })
     });
-    let _ = JsFuture::from(Promise::race(&Array::of2(promise, &stop))).await;
-    !fired.get()
+    let _ = JsFuture::from(Promise::race(&Array::of2(&promise, &stop))).await;
+    let fired = state.borrow().0;
+    !fired
 }
 
 /// Reads at most [`BODY_LIMIT`] bytes of a body as text, then cancels the rest.
@@ -307,7 +355,8 @@ pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String,
             break;
         }
     }
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    // Malformed sequences become U+FFFD, as `String::from_utf8_lossy` would make them.
+    Ok(DECODER.with(|d| d.decode(&bytes)))
 }
 
 /// Discards a body that will not be read, so that its connection can be reused.

@@ -149,7 +149,7 @@ impl Error {
     /// Removes every occurrence of the given secrets from every text the error carries. The
     /// server's `error_description` is quoted to the caller, and a broken or hostile server may
     /// echo what it was sent.
-    pub fn scrub(mut self, secrets: &[&str]) -> Self {
+    pub fn scrub<S: AsRef<str>>(mut self, secrets: &[S]) -> Self {
         // Our own wording holds no secret; this pass catches what came from elsewhere. Secrets
         // shorter than a real one (test values such as "wrong") are left, so that they cannot
         // garble the message's own words; server text was already scrubbed of them.
@@ -172,9 +172,10 @@ impl Error {
 /// Replaces every occurrence of each secret at least `min_len` bytes long by `[redacted]`.
 /// Server text is scrubbed before anything quotes or shortens it, so that no cut can leave part
 /// of a secret behind.
-pub fn scrub_text(text: &str, secrets: &[&str], min_len: usize) -> String {
+pub fn scrub_text<S: AsRef<str>>(text: &str, secrets: &[S], min_len: usize) -> String {
     let mut out = text.to_string();
     for secret in secrets {
+        let secret = secret.as_ref();
         if secret.len() >= min_len.max(1) && out.contains(secret) {
             out = out.replace(secret, "[redacted]");
         }

@@ -95,8 +95,7 @@ fn config_error(e: Error, options: &JsValue) -> JsValue {
             }
         }
     }
-    let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
-    to_js(&e.scrub(&refs))
+    to_js(&e.scrub(&forms))
 }
 
 /// A promise of `f`'s value, rejected with an `ApmOAuthError` on failure.
@@ -150,9 +149,9 @@ fn auth_method(r: &Reader, v: &JsValue, default: AuthMethod, expected: &str) -> 
 fn get_token(engine: crate::client::Engine, options: JsValue) -> Promise {
     promise(async move {
         let signal = signal_of(&options);
-        Ok(token_js(
-            crate::client::token_info(&engine, signal.as_ref()).await?,
-        ))
+        let t = engine.token(signal.as_ref()).await;
+        let t = t.map_err(|e| engine.scrubbed(e))?;
+        Ok(token_js(crate::client::info_of(&t)))
     })
 }
 
@@ -430,10 +429,13 @@ impl JsDynatraceClient {
                     "callAppFunction takes an app id and a function name as strings",
                 ));
             };
-            let r = c
-                .call_app_function_js(&app, &function, &payload, &init)
-                .await?;
-            Ok(r.into())
+            // call_app_function_js's steps, awaited here rather than through its future.
+            let engine = &c.engine;
+            let result = match c.app_function_request(&app, &function, &payload, &init) {
+                Ok((url, out)) => engine.fetch(&url, &out).await,
+                Err(e) => Err(e),
+            };
+            Ok(result.map_err(|e| engine.scrubbed(e))?.into())
         })
     }
 }
