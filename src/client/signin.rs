@@ -632,24 +632,23 @@ impl Engine {
         let verifier = random(32)?;
         let challenge = challenge(&verifier).await?;
         self.0.states.put(&self.state_key(&state), &verifier).await;
-        let p = |k: &str, v: &str| (k.to_string(), v.to_string());
         let mut params = vec![
-            p("response_type", "code"),
-            p("client_id", &s.core.client_id),
-            p("redirect_uri", &si.redirect_uri),
+            ("response_type", "code"),
+            ("client_id", &s.core.client_id),
+            ("redirect_uri", &si.redirect_uri),
         ];
         if let Some(scope) = &si.scope {
-            params.push(p("scope", scope));
+            params.push(("scope", scope));
         }
-        params.push(p("state", &state));
-        params.push(p("code_challenge", &challenge));
-        params.push(p("code_challenge_method", "S256"));
+        params.push(("state", &state));
+        params.push(("code_challenge", &challenge));
+        params.push(("code_challenge_method", "S256"));
         if let Some(r) = &si.resource {
-            params.push(p("resource", r));
+            params.push(("resource", r));
         }
         for (k, v) in &si.params {
             if !params.iter().any(|(n, _)| n == k) {
-                params.push((k.clone(), v.clone()));
+                params.push((k, v));
             }
         }
         Ok(authorize_url(authorize, &params))

@@ -11,13 +11,9 @@ pub type Param = (String, String);
 
 /// The authorize URL: `endpoint` with `params` appended to its query (a query the endpoint already
 /// has is kept, RFC 6749 §3.1; a fragment is dropped, as the endpoint must not have one).
-pub fn authorize_url(endpoint: &str, params: &[Param]) -> String {
+pub fn authorize_url(endpoint: &str, params: &[(&str, &str)]) -> String {
     let base = endpoint.split('#').next().unwrap_or(endpoint);
-    let pairs: Vec<(&str, &str)> = params
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let query = form_encode(&pairs);
+    let query = form_encode(params);
     let sep = match base.find('?') {
         None => "?",
         Some(i) if i + 1 == base.len() || base.ends_with('&') => "",
@@ -143,15 +139,11 @@ pub fn login_required(why: &str) -> Error {
 mod tests {
     use super::*;
 
-    fn p(k: &str, v: &str) -> Param {
-        (k.to_string(), v.to_string())
-    }
-
     #[test]
     fn authorize_url_keeps_the_endpoint_query() {
         let params = [
-            p("response_type", "code"),
-            p("scope", "openid storage:logs:read"),
+            ("response_type", "code"),
+            ("scope", "openid storage:logs:read"),
         ];
         assert_eq!(
             authorize_url("https://sso.example/oauth2/authorize", &params),
