@@ -74,25 +74,6 @@ impl StateStore {
         }
     }
 
-    async fn call(&self, method: &str, args: &[&JsValue]) -> JsValue {
-        let StateStore::Js(store) = self else {
-            return JsValue::UNDEFINED;
-        };
-        let Ok(f) = get(store, method).dyn_into::<Function>() else {
-            return JsValue::UNDEFINED;
-        };
-        let array = Array::new();
-        for a in args {
-            array.push(a);
-        }
-        match f.apply(store, &array) {
-            Ok(v) => JsFuture::from(Promise::resolve(&v))
-                .await
-                .unwrap_or(JsValue::UNDEFINED),
-            Err(_) => JsValue::UNDEFINED,
-        }
-    }
-
     async fn take(&self, key: &str) -> Option<String> {
         match self {
             StateStore::None => None,
@@ -101,11 +82,11 @@ impl StateStore {
                 let i = m.iter().position(|(k, _)| k == key)?;
                 Some(m.remove(i).1)
             }
-            StateStore::Js(_) => {
+            StateStore::Js(store) => {
                 let k = JsValue::from_str(key);
-                let v = self.call("getItem", &[&k]).await.as_string();
-                self.call("removeItem", &[&k]).await;
-                v
+                let v = call_method(store, "getItem", &[&k]).await;
+                let _ = call_method(store, "removeItem", &[&k]).await;
+                v.ok().and_then(|v| v.as_string())
             }
         }
     }
@@ -114,9 +95,9 @@ impl StateStore {
         match self {
             StateStore::None => {}
             StateStore::Memory(m) => m.borrow_mut().push((key.to_string(), value.to_string())),
-            StateStore::Js(_) => {
+            StateStore::Js(store) => {
                 let (k, v) = (JsValue::from_str(key), JsValue::from_str(value));
-                self.call("setItem", &[&k, &v]).await;
+                let _ = call_method(store, "setItem", &[&k, &v]).await;
             }
         }
     }
@@ -757,18 +738,25 @@ impl Engine {
 
 /// The store's tokens, when it holds usable ones (a store that fails is a store without tokens).
 async fn read_store(store: &JsValue) -> Option<Stored> {
-    let get_fn = get(store, "get").dyn_into::<Function>().ok()?;
-    let v = get_fn.call0(store).ok()?;
-    let v = JsFuture::from(Promise::resolve(&v)).await.ok()?;
+    let v = call_method(store, "get", &[]).await.ok()?;
     stored_from(&v)
 }
 
 async fn write_store(store: &JsValue, tokens: &JsValue) {
-    if let Ok(set_fn) = get(store, "set").dyn_into::<Function>() {
-        if let Ok(v) = set_fn.call1(store, tokens) {
-            let _ = JsFuture::from(Promise::resolve(&v)).await;
+    let _ = call_method(store, "set", &[tokens]).await;
+}
+
+/// `method` of a storage object called with `args`, as a future of its promise's value (of
+/// `undefined` when there is no such method or it throws).
+fn call_method(target: &JsValue, method: &str, args: &[&JsValue]) -> JsFuture {
+    let value = get(target, method).dyn_into::<Function>().and_then(|f| {
+        let array = Array::new();
+        for a in args {
+            array.push(a);
         }
-    }
+        f.apply(target, &array)
+    });
+    JsFuture::from(Promise::resolve(&value.unwrap_or(JsValue::UNDEFINED)))
 }
 
 /// Removes the redirect's parameters from the address bar, where there is one, so that a reload
