@@ -504,21 +504,10 @@ impl Engine {
         }
     }
 
-    /// One HTTP attempt whose body is read, with no token involved (discovery).
-    pub(super) async fn send_plain(
-        &self,
-        url: &str,
-        origin: &str,
-        init: &Object,
-        signal: &AbortSignal,
-    ) -> Result<(web_sys::Response, String), Error> {
-        self.send(url, origin, init, Some(signal), true, None).await
-    }
-
     /// One HTTP attempt. With `read_body` the timeout covers the body too, which is read (up to
     /// the limit) and returned; without, it ends with the response headers and the caller owns
     /// the body.
-    async fn send(
+    pub(super) async fn send(
         &self,
         url: &str,
         origin: &str,
@@ -624,21 +613,7 @@ impl Engine {
         self.send_api(url, origin, init, &headers, &t, signal).await
     }
 
-    /// An authenticated call to `url` on another origin of the same service (the user-info
-    /// endpoint): the token in `Authorization`, no retry.
-    pub(super) async fn fetch_at(
-        &self,
-        url: &str,
-        origin: &str,
-    ) -> Result<web_sys::Response, Error> {
-        let t = self.token(None).await?;
-        let headers = Headers::new().map_err(|_| Error::new(Code::Network, "no Headers"))?;
-        let _ = headers.set("Accept", "application/json");
-        self.send_api(url, origin, &JsValue::UNDEFINED, &headers, &t, None)
-            .await
-    }
-
-    async fn send_api(
+    pub(super) async fn send_api(
         &self,
         url: &str,
         origin: &str,

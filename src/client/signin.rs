@@ -10,7 +10,7 @@ use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::AbortSignal;
+use web_sys::{AbortSignal, Headers};
 
 use super::engine::{Engine, Inner};
 use super::platform::{self, get, set};
@@ -331,7 +331,7 @@ impl Engine {
         });
         let signal = platform::controller().signal();
         let (response, body) = self
-            .send_plain(&url, &origin, &init, &signal)
+            .send(&url, &origin, &init, Some(&signal), true, None)
             .await
             .map_err(|e| failed(&e.message))?;
         if !(200..300).contains(&response.status()) {
@@ -538,7 +538,7 @@ impl Engine {
             tabs.post(&stored_to_js("tokens", &cur));
         }
         if let Some(store) = &self.0.s.token_store {
-            write_store(store, &stored_to_js("", &cur).into()).await;
+            let _ = call_method(store, "set", &[&stored_to_js("", &cur)]).await;
         }
     }
 
@@ -550,7 +550,7 @@ impl Engine {
             tabs.post(&o);
         }
         if let Some(store) = &self.0.s.token_store {
-            write_store(store, &JsValue::NULL).await;
+            let _ = call_method(store, "set", &[&JsValue::NULL]).await;
         }
     }
 
@@ -701,7 +701,13 @@ impl Engine {
             .as_ref()
             .ok_or_else(|| needs(s.class, "userInfo", "userInfoUrl"))?;
         let origin = config_url("userInfoUrl", url, true)?.origin.serialize();
-        let response = self.fetch_at(url, &origin).await?;
+        // The token in `Authorization`, no retry.
+        let t = self.token(None).await?;
+        let headers = Headers::new().map_err(|_| Error::new(Code::Network, "no Headers"))?;
+        let _ = headers.set("Accept", "application/json");
+        let response = self
+            .send_api(url, &origin, &JsValue::UNDEFINED, &headers, &t, None)
+            .await?;
         let status = response.status();
         let body = match response.json() {
             Ok(p) => JsFuture::from(p).await.ok(),
@@ -740,10 +746,6 @@ impl Engine {
 async fn read_store(store: &JsValue) -> Option<Stored> {
     let v = call_method(store, "get", &[]).await.ok()?;
     stored_from(&v)
-}
-
-async fn write_store(store: &JsValue, tokens: &JsValue) {
-    let _ = call_method(store, "set", &[tokens]).await;
 }
 
 /// `method` of a storage object called with `args`, as a future of its promise's value (of
