@@ -17,7 +17,7 @@ use super::platform::{self, get, set};
 use crate::core::oauth::Grant;
 use crate::core::signin::{
     authorize_url, base64url, code_exchange_error, login_required, redirect_outcome,
-    refresh_refused, Param, Redirect,
+    refresh_refused, refresh_refused_error, Param, Redirect,
 };
 use crate::core::token::Token;
 use crate::core::url::config_url;
@@ -488,15 +488,7 @@ impl Engine {
             Err(e) if refresh_refused(&e) => {
                 self.forget();
                 self.share_sign_out().await;
-                let mut out = login_required(&format!(
-                    "the refresh token was refused, so the user must sign in again: {}",
-                    e.message
-                ));
-                out.status = e.status;
-                out.error = e.error;
-                out.error_description = e.error_description;
-                out.issue_id = e.issue_id;
-                Err(out)
+                Err(refresh_refused_error(e))
             }
             Err(e) => Err(e),
         }
