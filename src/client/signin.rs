@@ -73,34 +73,6 @@ impl StateStore {
             _ => StateStore::Memory(RefCell::new(Vec::new())),
         }
     }
-
-    async fn take(&self, key: &str) -> Option<String> {
-        match self {
-            StateStore::None => None,
-            StateStore::Memory(m) => {
-                let mut m = m.borrow_mut();
-                let i = m.iter().position(|(k, _)| k == key)?;
-                Some(m.remove(i).1)
-            }
-            StateStore::Js(store) => {
-                let k = JsValue::from_str(key);
-                let v = call_method(store, "getItem", &[&k]).await;
-                let _ = call_method(store, "removeItem", &[&k]).await;
-                v.ok().and_then(|v| v.as_string())
-            }
-        }
-    }
-
-    async fn put(&self, key: &str, value: &str) {
-        match self {
-            StateStore::None => {}
-            StateStore::Memory(m) => m.borrow_mut().push((key.to_string(), value.to_string())),
-            StateStore::Js(store) => {
-                let (k, v) = (JsValue::from_str(key), JsValue::from_str(value));
-                let _ = call_method(store, "setItem", &[&k, &v]).await;
-            }
-        }
-    }
 }
 
 /// Tokens as a token store and other tabs hold them.
@@ -221,7 +193,7 @@ impl Tabs {
             arrived: Rc::new(RefCell::new(None)),
         };
         // A starting tab asks its peers for the current tokens.
-        tabs.post(&hello());
+        tabs.post(&message("hello"));
         *engine.0.tabs.borrow_mut() = Some(tabs);
     }
 
@@ -232,9 +204,10 @@ impl Tabs {
     }
 }
 
-fn hello() -> JsValue {
+/// A message to the other tabs that carries nothing but its type.
+fn message(kind: &str) -> JsValue {
     let o = Object::new();
-    set(&o, "type", &JsValue::from_str("hello"));
+    set(&o, "type", &JsValue::from_str(kind));
     o.into()
 }
 
@@ -455,7 +428,7 @@ impl Engine {
             let p = Promise::new(&mut |res, _| resolve = Some(res));
             let resolve = resolve?;
             *tabs.arrived.borrow_mut() = Some(resolve.clone());
-            tabs.post(&hello());
+            tabs.post(&message("hello"));
             (p, resolve)
         };
         let r = resolve.clone();
@@ -537,9 +510,7 @@ impl Engine {
     /// Tells the store and the other tabs that the user is signed out.
     async fn share_sign_out(&self) {
         if let Some(tabs) = self.0.tabs.borrow().as_ref() {
-            let o = Object::new();
-            set(&o, "type", &JsValue::from_str("signout"));
-            tabs.post(&o);
+            tabs.post(&message("signout"));
         }
         if let Some(store) = &self.0.s.token_store {
             let _ = call_method(store, "set", &[&JsValue::NULL]).await;
@@ -604,7 +575,16 @@ impl Engine {
         let state = random(16)?;
         let verifier = random(32)?;
         let challenge = challenge(&verifier).await?;
-        self.0.states.put(&self.state_key(&state), &verifier).await;
+        // The verifier waits for the redirect in the state storage, under the state.
+        let key = self.state_key(&state);
+        match &self.0.states {
+            StateStore::None => {}
+            StateStore::Memory(m) => m.borrow_mut().push((key, verifier.clone())),
+            StateStore::Js(store) => {
+                let (k, v) = (JsValue::from_str(&key), JsValue::from_str(&verifier));
+                let _ = call_method(store, "setItem", &[&k, &v]).await;
+            }
+        }
         let mut params = vec![
             ("response_type", "code"),
             ("client_id", &s.core.client_id),
@@ -659,9 +639,20 @@ impl Engine {
             return Ok(None);
         }
         clean_address_bar();
-        let verifier = match &redirect.state {
-            Some(state) => self.0.states.take(&self.state_key(state)).await,
-            None => None,
+        // The verifier kept for the state, taken out of the state storage (read, then removed).
+        let verifier = match (&redirect.state, &self.0.states) {
+            (None, _) | (_, StateStore::None) => None,
+            (Some(state), StateStore::Memory(m)) => {
+                let key = self.state_key(state);
+                let mut m = m.borrow_mut();
+                m.iter().position(|(k, _)| *k == key).map(|i| m.remove(i).1)
+            }
+            (Some(state), StateStore::Js(store)) => {
+                let k = JsValue::from_str(&self.state_key(state));
+                let v = call_method(store, "getItem", &[&k]).await;
+                let _ = call_method(store, "removeItem", &[&k]).await;
+                v.ok().and_then(|v| v.as_string())
+            }
         };
         let expected = verifier.as_ref().and(redirect.state.as_deref());
         let Some(code) = redirect_outcome(&redirect, expected)? else {
@@ -781,6 +772,6 @@ fn clean_address_bar() {
         &history,
         &get(&history, "state"),
         &JsValue::from_str(""),
-        &JsValue::from_str(&url.href()),
+        &get(&url, "href"),
     );
 }
