@@ -367,7 +367,7 @@ macro_rules! signin_methods {
             /// Forgets the tokens here, in the token store and in the other tabs (no single
             /// logout at the authorization server).
             pub async fn sign_out(&self) {
-                self.engine.sign_out().await
+                let _ = self.engine.sign_out().await;
             }
         }
     };

@@ -460,7 +460,7 @@ impl Engine {
             Ok(t) => Ok(t),
             Err(e) if refresh_refused(&e) => {
                 self.forget();
-                self.share_sign_out().await;
+                let _ = self.publish(None).await;
                 Err(refresh_refused_error(e))
             }
             Err(e) => Err(e),
@@ -496,25 +496,28 @@ impl Engine {
 
     /// Hands the current tokens to the store and to the other tabs.
     async fn share(&self) {
-        let Some(cur) = self.current() else {
-            return;
-        };
-        if let Some(tabs) = self.0.tabs.borrow().as_ref() {
-            tabs.post(&stored_to_js("tokens", &cur));
-        }
-        if let Some(store) = &self.0.s.token_store {
-            let _ = call_method(store, "set", &[&stored_to_js("", &cur)]).await;
+        if let Some(cur) = self.current() {
+            let _ = self.publish(Some(&cur)).await;
         }
     }
 
-    /// Tells the store and the other tabs that the user is signed out.
-    async fn share_sign_out(&self) {
+    /// Hands `tokens` to the other tabs and to the store (`None`: the user is signed out); the
+    /// store's answer.
+    fn publish(&self, tokens: Option<&Stored>) -> JsFuture {
         if let Some(tabs) = self.0.tabs.borrow().as_ref() {
-            tabs.post(&message("signout"));
+            tabs.post(&match tokens {
+                Some(t) => stored_to_js("tokens", t).into(),
+                None => message("signout"),
+            });
         }
-        if let Some(store) = &self.0.s.token_store {
-            let _ = call_method(store, "set", &[&JsValue::NULL]).await;
-        }
+        let Some(store) = &self.0.s.token_store else {
+            return JsFuture::from(Promise::resolve(&JsValue::UNDEFINED));
+        };
+        let value = match tokens {
+            Some(t) => stored_to_js("", t).into(),
+            None => JsValue::NULL,
+        };
+        call_method(store, "set", &[&value])
     }
 
     /// A message from another tab of this client.
@@ -717,11 +720,11 @@ impl Engine {
         st.cache.is_some() || st.refresh.is_some()
     }
 
-    /// Forgets the user's tokens here, in the store and in the other tabs.
-    pub(crate) async fn sign_out(&self) {
+    /// Forgets the user's tokens here, in the store and in the other tabs; the store's answer.
+    pub(crate) fn sign_out(&self) -> JsFuture {
         self.abort_inflight();
         self.forget();
-        self.share_sign_out().await;
+        self.publish(None)
     }
 }
 

@@ -279,7 +279,7 @@ fn user_info(engine: crate::client::Engine) -> Promise {
 /// Every sign-in class's `signOut`.
 fn sign_out(engine: crate::client::Engine) -> Promise {
     promise(async move {
-        engine.sign_out().await;
+        let _ = engine.sign_out().await;
         Ok(JsValue::UNDEFINED)
     })
 }
