@@ -376,11 +376,12 @@ pub(crate) use signin_methods;
 
 /// Sends the page to `url` where there is a page.
 pub(crate) fn assign_location(url: &str) {
-    use wasm_bindgen::JsCast;
     let location = platform::get(&js_sys::global(), "location");
-    if let Ok(assign) = platform::get(&location, "assign").dyn_into::<js_sys::Function>() {
-        let _ = assign.call1(&location, &wasm_bindgen::JsValue::from_str(url));
-    }
+    let _ = signin::invoke(
+        &location,
+        "assign",
+        &[&wasm_bindgen::JsValue::from_str(url)],
+    );
 }
 
 /// The text of a listing's answer, or an `http_error` for an error status: "`what` answered HTTP

@@ -67,10 +67,12 @@ impl StateStore {
         if let Some(s) = &si.state_storage {
             return StateStore::Js(s.clone());
         }
-        // Reading `sessionStorage` throws where storage is blocked (sandboxed frames).
-        match Reflect::get(&js_sys::global(), &JsValue::from_str("sessionStorage")) {
-            Ok(s) if s.is_object() => StateStore::Js(s),
-            _ => StateStore::Memory(RefCell::new(Vec::new())),
+        // Reading `sessionStorage` throws where storage is blocked (sandboxed frames): no object.
+        let session = get(&js_sys::global(), "sessionStorage");
+        if session.is_object() {
+            StateStore::Js(session)
+        } else {
+            StateStore::Memory(RefCell::new(Vec::new()))
         }
     }
 }
@@ -138,16 +140,14 @@ pub(crate) struct Tabs {
     lock_name: JsValue,
     _on_message: Closure<dyn FnMut(JsValue)>,
     /// Whether another tab has spoken: only then is it worth asking them before a refresh.
-    peers: Rc<Cell<bool>>,
+    peers: Cell<bool>,
     /// Wakes a refresh that waits for another tab's tokens.
-    arrived: Rc<RefCell<Option<Function>>>,
+    arrived: RefCell<Option<Function>>,
 }
 
 impl Drop for Tabs {
     fn drop(&mut self) {
-        if let Ok(close) = get(&self.channel, "close").dyn_into::<Function>() {
-            let _ = close.call0(&self.channel);
-        }
+        let _ = invoke(&self.channel, "close", &[]);
     }
 }
 
@@ -189,8 +189,8 @@ impl Tabs {
             channel,
             lock_name: name,
             _on_message: on_message,
-            peers: Rc::new(Cell::new(false)),
-            arrived: Rc::new(RefCell::new(None)),
+            peers: Cell::new(false),
+            arrived: RefCell::new(None),
         };
         // A starting tab asks its peers for the current tokens.
         tabs.post(&message("hello"));
@@ -198,9 +198,7 @@ impl Tabs {
     }
 
     fn post(&self, message: &JsValue) {
-        if let Ok(post) = get(&self.channel, "postMessage").dyn_into::<Function>() {
-            let _ = post.call1(&self.channel, message);
-        }
+        let _ = invoke(&self.channel, "postMessage", &[message]);
     }
 }
 
@@ -215,10 +213,7 @@ fn message(kind: &str) -> JsValue {
 fn random(count: u32) -> Result<String, Error> {
     let crypto = get(&js_sys::global(), "crypto");
     let bytes = Uint8Array::new_with_length(count);
-    get(&crypto, "getRandomValues")
-        .dyn_into::<Function>()
-        .and_then(|f| f.call1(&crypto, &bytes))
-        .map_err(|_| no_crypto())?;
+    invoke(&crypto, "getRandomValues", &[&bytes]).map_err(|_| no_crypto())?;
     Ok(base64url(&platform::base64_bytes(&bytes.to_vec())))
 }
 
@@ -233,12 +228,8 @@ fn no_crypto() -> Error {
 /// The PKCE S256 challenge of a verifier, through WebCrypto.
 async fn challenge(verifier: &str) -> Result<String, Error> {
     let subtle = get(&get(&js_sys::global(), "crypto"), "subtle");
-    let digest = get(&subtle, "digest")
-        .dyn_into::<Function>()
-        .map_err(|_| no_crypto())?;
     let data = Uint8Array::from(verifier.as_bytes());
-    let promise = digest
-        .call2(&subtle, &JsValue::from_str("SHA-256"), &data)
+    let promise = invoke(&subtle, "digest", &[&JsValue::from_str("SHA-256"), &data])
         .map_err(|_| no_crypto())?;
     let buffer = JsFuture::from(Promise::resolve(&promise))
         .await
@@ -356,11 +347,10 @@ impl Engine {
             .into()
         });
         let locks = get(&get(&js_sys::global(), "navigator"), "locks");
-        let request = get(&locks, "request").unchecked_into::<Function>();
         // The wait for the lock ends with the request (when its last caller has gone).
         let options = Object::new();
         set(&options, "signal", signal);
-        match request.call3(&locks, &name, &options, &callback) {
+        match invoke(&locks, "request", &[&name, &options, &callback]) {
             Ok(p) => {
                 let _ = JsFuture::from(Promise::resolve(&p)).await;
             }
@@ -431,15 +421,13 @@ impl Engine {
             tabs.post(&message("hello"));
             (p, resolve)
         };
-        let r = resolve.clone();
         let _timer = platform::Timer::new(150.0, move || {
-            let _ = r.call0(&JsValue::UNDEFINED);
+            let _ = resolve.call0(&JsValue::UNDEFINED);
         });
         let _ = JsFuture::from(wait).await;
         if let Some(t) = self.0.tabs.borrow().as_ref() {
             t.arrived.borrow_mut().take();
         }
-        drop(resolve);
         self.peek_fresh().map(|c| c.gen)
     }
 
@@ -737,14 +725,22 @@ async fn read_store(store: &JsValue) -> Option<Stored> {
 /// `method` of a storage object called with `args`, as a future of its promise's value (of
 /// `undefined` when there is no such method or it throws).
 fn call_method(target: &JsValue, method: &str, args: &[&JsValue]) -> JsFuture {
-    let value = get(target, method).dyn_into::<Function>().and_then(|f| {
-        let array = Array::new();
-        for a in args {
-            array.push(a);
-        }
-        f.apply(target, &array)
-    });
-    JsFuture::from(Promise::resolve(&value.unwrap_or(JsValue::UNDEFINED)))
+    let value = invoke(target, method, args).unwrap_or(JsValue::UNDEFINED);
+    JsFuture::from(Promise::resolve(&value))
+}
+
+/// `method` of `target` called with `args`; an error when it is no function or throws.
+pub(super) fn invoke(
+    target: &JsValue,
+    method: &str,
+    args: &[&JsValue],
+) -> Result<JsValue, JsValue> {
+    let f = get(target, method).dyn_into::<Function>()?;
+    let array = Array::new();
+    for a in args {
+        array.push(a);
+    }
+    f.apply(target, &array)
 }
 
 /// Removes the redirect's parameters from the address bar, where there is one, so that a reload
@@ -752,9 +748,7 @@ fn call_method(target: &JsValue, method: &str, args: &[&JsValue]) -> JsFuture {
 fn clean_address_bar() {
     let global = js_sys::global();
     let history = get(&global, "history");
-    let href = get(&get(&global, "location"), "href").as_string();
-    let (Some(href), Ok(replace)) = (href, get(&history, "replaceState").dyn_into::<Function>())
-    else {
+    let Some(href) = get(&get(&global, "location"), "href").as_string() else {
         return;
     };
     let Ok(url) = web_sys::Url::new(&href) else {
@@ -771,10 +765,10 @@ fn clean_address_bar() {
     ] {
         q.delete(name);
     }
-    let _ = replace.call3(
+    let state = get(&history, "state");
+    let _ = invoke(
         &history,
-        &get(&history, "state"),
-        &JsValue::from_str(""),
-        &get(&url, "href"),
+        "replaceState",
+        &[&state, &JsValue::from_str(""), &get(&url, "href")],
     );
 }
