@@ -376,7 +376,7 @@ pub(crate) use signin_methods;
 
 /// Sends the page to `url` where there is a page.
 pub(crate) fn assign_location(url: &str) {
-    let location = platform::get(&js_sys::global(), "location");
+    let location = signin::global("location");
     let _ = signin::invoke(
         &location,
         "assign",

@@ -68,7 +68,7 @@ impl StateStore {
             return StateStore::Js(s.clone());
         }
         // Reading `sessionStorage` throws where storage is blocked (sandboxed frames): no object.
-        let session = get(&js_sys::global(), "sessionStorage");
+        let session = global("sessionStorage");
         if session.is_object() {
             StateStore::Js(session)
         } else {
@@ -99,18 +99,19 @@ impl Stored {
 }
 
 fn stored_from(v: &JsValue) -> Option<Stored> {
-    let access = get(v, "accessToken")
-        .as_string()
-        .filter(|s| !s.is_empty())?;
-    let expires_at = get(v, "expiresAt").as_f64().filter(|n| !n.is_nan())?;
-    Some(Stored {
-        access: Secret::new(access),
-        expires_at,
-        obtained_at: get(v, "obtainedAt").as_f64().filter(|n| n.is_finite()),
-        refresh: get(v, "refreshToken")
+    let secret = |key| {
+        get(v, key)
             .as_string()
             .filter(|s| !s.is_empty())
-            .map(Secret::new),
+            .map(Secret::new)
+    };
+    let access = secret("accessToken")?;
+    let expires_at = get(v, "expiresAt").as_f64().filter(|n| !n.is_nan())?;
+    Some(Stored {
+        access,
+        expires_at,
+        obtained_at: get(v, "obtainedAt").as_f64().filter(|n| n.is_finite()),
+        refresh: secret("refreshToken"),
         scope: get(v, "scope").as_string(),
     })
 }
@@ -156,9 +157,8 @@ impl Tabs {
     /// perhaps Node one day) has both APIs too, but there the clients of one process may act for
     /// different users, who must never share tokens.
     pub(crate) fn join(engine: &Engine) {
-        let global = js_sys::global();
-        let channel_class = get(&global, "BroadcastChannel");
-        let locks = get(&get(&global, "navigator"), "locks");
+        let channel_class = global("BroadcastChannel");
+        let locks = get(&global("navigator"), "locks");
         if !platform::in_page()
             || !channel_class.is_function()
             || !get(&locks, "request").is_function()
@@ -211,10 +211,15 @@ fn message(kind: &str) -> JsValue {
 
 /// `count` random bytes from `crypto.getRandomValues`, as base64url.
 fn random(count: u32) -> Result<String, Error> {
-    let crypto = get(&js_sys::global(), "crypto");
+    let crypto = global("crypto");
     let bytes = Uint8Array::new_with_length(count);
     invoke(&crypto, "getRandomValues", &[&bytes]).map_err(|_| no_crypto())?;
-    Ok(base64url(&platform::base64_bytes(&bytes.to_vec())))
+    Ok(base64url_of(&bytes))
+}
+
+/// Bytes as base64url without padding.
+fn base64url_of(bytes: &Uint8Array) -> String {
+    base64url(&platform::base64_bytes(&bytes.to_vec()))
 }
 
 fn no_crypto() -> Error {
@@ -227,15 +232,14 @@ fn no_crypto() -> Error {
 
 /// The PKCE S256 challenge of a verifier, through WebCrypto.
 async fn challenge(verifier: &str) -> Result<String, Error> {
-    let subtle = get(&get(&js_sys::global(), "crypto"), "subtle");
+    let subtle = get(&global("crypto"), "subtle");
     let data = Uint8Array::from(verifier.as_bytes());
     let promise = invoke(&subtle, "digest", &[&JsValue::from_str("SHA-256"), &data])
         .map_err(|_| no_crypto())?;
     let buffer = JsFuture::from(Promise::resolve(&promise))
         .await
         .map_err(|_| no_crypto())?;
-    let hash = Uint8Array::new(&buffer).to_vec();
-    Ok(base64url(&platform::base64_bytes(&hash)))
+    Ok(base64url_of(&Uint8Array::new(&buffer)))
 }
 
 fn needs(class: &str, method: &str, option: &str) -> Error {
@@ -346,7 +350,7 @@ impl Engine {
             }))
             .into()
         });
-        let locks = get(&get(&js_sys::global(), "navigator"), "locks");
+        let locks = get(&global("navigator"), "locks");
         // The wait for the lock ends with the request (when its last caller has gone).
         let options = Object::new();
         set(&options, "signal", signal);
@@ -729,6 +733,11 @@ fn call_method(target: &JsValue, method: &str, args: &[&JsValue]) -> JsFuture {
     JsFuture::from(Promise::resolve(&value))
 }
 
+/// A property of the global object.
+pub(super) fn global(name: &str) -> JsValue {
+    get(&js_sys::global(), name)
+}
+
 /// `method` of `target` called with `args`; an error when it is no function or throws.
 pub(super) fn invoke(
     target: &JsValue,
@@ -746,9 +755,8 @@ pub(super) fn invoke(
 /// Removes the redirect's parameters from the address bar, where there is one, so that a reload
 /// or a bookmark never replays a used code.
 fn clean_address_bar() {
-    let global = js_sys::global();
-    let history = get(&global, "history");
-    let Some(href) = get(&get(&global, "location"), "href").as_string() else {
+    let history = global("history");
+    let Some(href) = get(&global("location"), "href").as_string() else {
         return;
     };
     let Ok(url) = web_sys::Url::new(&href) else {
