@@ -687,10 +687,7 @@ impl Engine {
             .send_api(url, &origin, &JsValue::UNDEFINED, &headers, &t, None)
             .await?;
         let status = response.status();
-        let body = match response.json() {
-            Ok(p) => JsFuture::from(p).await.ok(),
-            Err(_) => None,
-        };
+        let body = call_method(&response, "json", &[]).await.ok();
         match body {
             Some(v) if (200..300).contains(&status) && v.is_object() => Ok(v),
             _ => Err(Error::new(
@@ -726,8 +723,8 @@ async fn read_store(store: &JsValue) -> Option<Stored> {
     stored_from(&v)
 }
 
-/// `method` of a storage object called with `args`, as a future of its promise's value (of
-/// `undefined` when there is no such method or it throws).
+/// `method` of `target` (a storage, a response) called with `args`, as a future of its
+/// promise's value (of `undefined` when there is no such method or it throws).
 fn call_method(target: &JsValue, method: &str, args: &[&JsValue]) -> JsFuture {
     let value = invoke(target, method, args).unwrap_or(JsValue::UNDEFINED);
     JsFuture::from(Promise::resolve(&value))
@@ -763,7 +760,7 @@ fn clean_address_bar() {
         return;
     };
     let q = url.search_params();
-    for name in [
+    for name in &[
         "code",
         "state",
         "session_state",
