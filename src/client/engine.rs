@@ -486,21 +486,10 @@ impl Engine {
         }
     }
 
-    /// One HTTP attempt whose body is read, with no token involved (discovery).
-    pub(super) fn send_plain<'a>(
-        &'a self,
-        url: &'a str,
-        origin: &'a str,
-        init: &Object,
-        signal: &'a AbortSignal,
-    ) -> impl Future<Output = Result<(web_sys::Response, String), Error>> + 'a {
-        self.send(url, origin, init.clone(), Some(signal), true, None)
-    }
-
     /// One HTTP attempt. With `read_body` the timeout covers the body too, which is read (up to
     /// the limit) and returned; without, it ends with the response headers and the caller owns
     /// the body.
-    async fn send(
+    pub(super) async fn send(
         &self,
         url: &str,
         origin: &str,
@@ -604,24 +593,9 @@ impl Engine {
         }
     }
 
-    /// An authenticated call to `url` on another origin of the same service (the user-info
-    /// endpoint): the token in `Authorization`, no retry.
-    pub(super) async fn fetch_at(
-        &self,
-        url: &str,
-        origin: &str,
-    ) -> Result<web_sys::Response, Error> {
-        let t = self.token(None).await?;
-        let headers = Headers::new().map_err(|_| Error::new(Code::Network, "no Headers"))?;
-        let _ = headers.set("Accept", "application/json");
-        self.send_api(url, origin, &JsValue::UNDEFINED, &headers, &t, None)
-            .await
-            .map(|(response, _)| response)
-    }
-
     /// One attempt of an authenticated call: `init` with the token in `headers`; the response's
     /// body is left to the caller.
-    fn send_api<'a>(
+    pub(super) fn send_api<'a>(
         &'a self,
         url: &'a str,
         origin: &'a str,

@@ -367,7 +367,7 @@ macro_rules! signin_methods {
             /// Forgets the tokens here, in the token store and in the other tabs (no single
             /// logout at the authorization server).
             pub async fn sign_out(&self) {
-                self.engine.sign_out().await
+                let _ = self.engine.sign_out().await;
             }
         }
     };
@@ -376,11 +376,12 @@ pub(crate) use signin_methods;
 
 /// Sends the page to `url` where there is a page.
 pub(crate) fn assign_location(url: &str) {
-    use wasm_bindgen::JsCast;
-    let location = platform::get(&js_sys::global(), "location");
-    if let Ok(assign) = platform::get(&location, "assign").dyn_into::<js_sys::Function>() {
-        let _ = assign.call1(&location, &wasm_bindgen::JsValue::from_str(url));
-    }
+    let location = signin::global("location");
+    let _ = signin::invoke(
+        &location,
+        "assign",
+        &[&wasm_bindgen::JsValue::from_str(url)],
+    );
 }
 
 /// The text of a listing's answer (`GET path` with the client's `api_url`), or an `http_error`

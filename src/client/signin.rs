@@ -10,14 +10,14 @@ use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::AbortSignal;
+use web_sys::{AbortSignal, Headers};
 
 use super::engine::{Engine, Inner};
 use super::platform::{self, get, set};
 use crate::core::oauth::Grant;
 use crate::core::signin::{
     authorize_url, base64url, code_exchange_error, login_required, redirect_outcome,
-    refresh_refused, Param, Redirect,
+    refresh_refused, refresh_refused_error, Param, Redirect,
 };
 use crate::core::token::Token;
 use crate::core::url::config_url;
@@ -67,57 +67,12 @@ impl StateStore {
         if let Some(s) = &si.state_storage {
             return StateStore::Js(s.clone());
         }
-        // Reading `sessionStorage` throws where storage is blocked (sandboxed frames).
-        match Reflect::get(&js_sys::global(), &JsValue::from_str("sessionStorage")) {
-            Ok(s) if s.is_object() => StateStore::Js(s),
-            _ => StateStore::Memory(RefCell::new(Vec::new())),
-        }
-    }
-
-    async fn call(&self, method: &str, args: &[&JsValue]) -> JsValue {
-        let StateStore::Js(store) = self else {
-            return JsValue::UNDEFINED;
-        };
-        let Ok(f) = get(store, method).dyn_into::<Function>() else {
-            return JsValue::UNDEFINED;
-        };
-        let array = Array::new();
-        for a in args {
-            array.push(a);
-        }
-        match f.apply(store, &array) {
-            Ok(v) => JsFuture::from(Promise::resolve(&v))
-                .await
-                .unwrap_or(JsValue::UNDEFINED),
-            Err(_) => JsValue::UNDEFINED,
-        }
-    }
-
-    async fn take(&self, key: &str) -> Option<String> {
-        match self {
-            StateStore::None => None,
-            StateStore::Memory(m) => {
-                let mut m = m.borrow_mut();
-                let i = m.iter().position(|(k, _)| k == key)?;
-                Some(m.remove(i).1)
-            }
-            StateStore::Js(_) => {
-                let k = JsValue::from_str(key);
-                let v = self.call("getItem", &[&k]).await.as_string();
-                self.call("removeItem", &[&k]).await;
-                v
-            }
-        }
-    }
-
-    async fn put(&self, key: &str, value: &str) {
-        match self {
-            StateStore::None => {}
-            StateStore::Memory(m) => m.borrow_mut().push((key.to_string(), value.to_string())),
-            StateStore::Js(_) => {
-                let (k, v) = (JsValue::from_str(key), JsValue::from_str(value));
-                self.call("setItem", &[&k, &v]).await;
-            }
+        // Reading `sessionStorage` throws where storage is blocked (sandboxed frames): no object.
+        let session = global("sessionStorage");
+        if session.is_object() {
+            StateStore::Js(session)
+        } else {
+            StateStore::Memory(RefCell::new(Vec::new()))
         }
     }
 }
@@ -144,18 +99,19 @@ impl Stored {
 }
 
 fn stored_from(v: &JsValue) -> Option<Stored> {
-    let access = get(v, "accessToken")
-        .as_string()
-        .filter(|s| !s.is_empty())?;
-    let expires_at = get(v, "expiresAt").as_f64().filter(|n| !n.is_nan())?;
-    Some(Stored {
-        access: Secret::new(access),
-        expires_at,
-        obtained_at: get(v, "obtainedAt").as_f64().filter(|n| n.is_finite()),
-        refresh: get(v, "refreshToken")
+    let secret = |key| {
+        get(v, key)
             .as_string()
             .filter(|s| !s.is_empty())
-            .map(Secret::new),
+            .map(Secret::new)
+    };
+    let access = secret("accessToken")?;
+    let expires_at = get(v, "expiresAt").as_f64().filter(|n| !n.is_nan())?;
+    Some(Stored {
+        access,
+        expires_at,
+        obtained_at: get(v, "obtainedAt").as_f64().filter(|n| n.is_finite()),
+        refresh: secret("refreshToken"),
         scope: get(v, "scope").as_string(),
     })
 }
@@ -185,16 +141,14 @@ pub(crate) struct Tabs {
     lock_name: JsValue,
     _on_message: Closure<dyn FnMut(JsValue)>,
     /// Whether another tab has spoken: only then is it worth asking them before a refresh.
-    peers: Rc<Cell<bool>>,
+    peers: Cell<bool>,
     /// Wakes a refresh that waits for another tab's tokens.
-    arrived: Rc<RefCell<Option<Function>>>,
+    arrived: RefCell<Option<Function>>,
 }
 
 impl Drop for Tabs {
     fn drop(&mut self) {
-        if let Ok(close) = get(&self.channel, "close").dyn_into::<Function>() {
-            let _ = close.call0(&self.channel);
-        }
+        let _ = invoke(&self.channel, "close", &[]);
     }
 }
 
@@ -203,9 +157,8 @@ impl Tabs {
     /// perhaps Node one day) has both APIs too, but there the clients of one process may act for
     /// different users, who must never share tokens.
     pub(crate) fn join(engine: &Engine) {
-        let global = js_sys::global();
-        let channel_class = get(&global, "BroadcastChannel");
-        let locks = get(&get(&global, "navigator"), "locks");
+        let channel_class = global("BroadcastChannel");
+        let locks = get(&global("navigator"), "locks");
         if !platform::in_page()
             || !channel_class.is_function()
             || !get(&locks, "request").is_function()
@@ -236,36 +189,37 @@ impl Tabs {
             channel,
             lock_name: name,
             _on_message: on_message,
-            peers: Rc::new(Cell::new(false)),
-            arrived: Rc::new(RefCell::new(None)),
+            peers: Cell::new(false),
+            arrived: RefCell::new(None),
         };
         // A starting tab asks its peers for the current tokens.
-        tabs.post(&hello());
+        tabs.post(&message("hello"));
         *engine.0.tabs.borrow_mut() = Some(tabs);
     }
 
     fn post(&self, message: &JsValue) {
-        if let Ok(post) = get(&self.channel, "postMessage").dyn_into::<Function>() {
-            let _ = post.call1(&self.channel, message);
-        }
+        let _ = invoke(&self.channel, "postMessage", &[message]);
     }
 }
 
-fn hello() -> JsValue {
+/// A message to the other tabs that carries nothing but its type.
+fn message(kind: &str) -> JsValue {
     let o = Object::new();
-    set(&o, "type", &JsValue::from_str("hello"));
+    set(&o, "type", &JsValue::from_str(kind));
     o.into()
 }
 
 /// `count` random bytes from `crypto.getRandomValues`, as base64url.
 fn random(count: u32) -> Result<String, Error> {
-    let crypto = get(&js_sys::global(), "crypto");
+    let crypto = global("crypto");
     let bytes = Uint8Array::new_with_length(count);
-    get(&crypto, "getRandomValues")
-        .dyn_into::<Function>()
-        .and_then(|f| f.call1(&crypto, &bytes))
-        .map_err(|_| no_crypto())?;
-    Ok(base64url(&platform::base64_bytes(&bytes.to_vec())))
+    invoke(&crypto, "getRandomValues", &[&bytes]).map_err(|_| no_crypto())?;
+    Ok(base64url_of(&bytes))
+}
+
+/// Bytes as base64url without padding.
+fn base64url_of(bytes: &Uint8Array) -> String {
+    base64url(&platform::base64_bytes(&bytes.to_vec()))
 }
 
 fn no_crypto() -> Error {
@@ -278,19 +232,14 @@ fn no_crypto() -> Error {
 
 /// The PKCE S256 challenge of a verifier, through WebCrypto.
 async fn challenge(verifier: &str) -> Result<String, Error> {
-    let subtle = get(&get(&js_sys::global(), "crypto"), "subtle");
-    let digest = get(&subtle, "digest")
-        .dyn_into::<Function>()
-        .map_err(|_| no_crypto())?;
+    let subtle = get(&global("crypto"), "subtle");
     let data = Uint8Array::from(verifier.as_bytes());
-    let promise = digest
-        .call2(&subtle, &JsValue::from_str("SHA-256"), &data)
+    let promise = invoke(&subtle, "digest", &[&JsValue::from_str("SHA-256"), &data])
         .map_err(|_| no_crypto())?;
     let buffer = JsFuture::from(Promise::resolve(&promise))
         .await
         .map_err(|_| no_crypto())?;
-    let hash = Uint8Array::new(&buffer).to_vec();
-    Ok(base64url(&platform::base64_bytes(&hash)))
+    Ok(base64url_of(&Uint8Array::new(&buffer)))
 }
 
 fn needs(class: &str, method: &str, option: &str) -> Error {
@@ -350,7 +299,7 @@ impl Engine {
         });
         let signal = platform::controller().signal();
         let (response, body) = self
-            .send_plain(&url, &origin, &init, &signal)
+            .send(&url, &origin, init, Some(&signal), true, None)
             .await
             .map_err(|e| failed(&e.message))?;
         if !(200..300).contains(&response.status()) {
@@ -401,12 +350,11 @@ impl Engine {
             }))
             .into()
         });
-        let locks = get(&get(&js_sys::global(), "navigator"), "locks");
-        let request = get(&locks, "request").unchecked_into::<Function>();
+        let locks = get(&global("navigator"), "locks");
         // The wait for the lock ends with the request (when its last caller has gone).
         let options = Object::new();
         set(&options, "signal", signal);
-        match request.call3(&locks, &name, &options, &callback) {
+        match invoke(&locks, "request", &[&name, &options, &callback]) {
             Ok(p) => {
                 let _ = JsFuture::from(Promise::resolve(&p)).await;
             }
@@ -474,18 +422,16 @@ impl Engine {
             let p = Promise::new(&mut |res, _| resolve = Some(res));
             let resolve = resolve?;
             *tabs.arrived.borrow_mut() = Some(resolve.clone());
-            tabs.post(&hello());
+            tabs.post(&message("hello"));
             (p, resolve)
         };
-        let r = resolve.clone();
         let _timer = platform::Timer::new(150.0, move || {
-            let _ = r.call0(&JsValue::UNDEFINED);
+            let _ = resolve.call0(&JsValue::UNDEFINED);
         });
         let _ = JsFuture::from(wait).await;
         if let Some(t) = self.0.tabs.borrow().as_ref() {
             t.arrived.borrow_mut().take();
         }
-        drop(resolve);
         self.peek_fresh().map(|c| c.gen)
     }
 
@@ -506,16 +452,8 @@ impl Engine {
             Ok(t) => Ok(t),
             Err(e) if refresh_refused(&e) => {
                 self.forget();
-                self.share_sign_out().await;
-                let mut out = login_required(&format!(
-                    "the refresh token was refused, so the user must sign in again: {}",
-                    e.message
-                ));
-                out.status = e.status;
-                out.error = e.error;
-                out.error_description = e.error_description;
-                out.issue_id = e.issue_id;
-                Err(out)
+                let _ = self.publish(None).await;
+                Err(refresh_refused_error(e))
             }
             Err(e) => Err(e),
         }
@@ -550,27 +488,28 @@ impl Engine {
 
     /// Hands the current tokens to the store and to the other tabs.
     async fn share(&self) {
-        let Some(cur) = self.current() else {
-            return;
-        };
-        if let Some(tabs) = self.0.tabs.borrow().as_ref() {
-            tabs.post(&stored_to_js("tokens", &cur));
-        }
-        if let Some(store) = &self.0.s.token_store {
-            write_store(store, &stored_to_js("", &cur).into()).await;
+        if let Some(cur) = self.current() {
+            let _ = self.publish(Some(&cur)).await;
         }
     }
 
-    /// Tells the store and the other tabs that the user is signed out.
-    async fn share_sign_out(&self) {
+    /// Hands `tokens` to the other tabs and to the store (`None`: the user is signed out); the
+    /// store's answer.
+    fn publish(&self, tokens: Option<&Stored>) -> JsFuture {
         if let Some(tabs) = self.0.tabs.borrow().as_ref() {
-            let o = Object::new();
-            set(&o, "type", &JsValue::from_str("signout"));
-            tabs.post(&o);
+            tabs.post(&match tokens {
+                Some(t) => stored_to_js("tokens", t).into(),
+                None => message("signout"),
+            });
         }
-        if let Some(store) = &self.0.s.token_store {
-            write_store(store, &JsValue::NULL).await;
-        }
+        let Some(store) = &self.0.s.token_store else {
+            return JsFuture::from(Promise::resolve(&JsValue::UNDEFINED));
+        };
+        let value = match tokens {
+            Some(t) => stored_to_js("", t).into(),
+            None => JsValue::NULL,
+        };
+        call_method(store, "set", &[&value])
     }
 
     /// A message from another tab of this client.
@@ -631,25 +570,33 @@ impl Engine {
         let state = random(16)?;
         let verifier = random(32)?;
         let challenge = challenge(&verifier).await?;
-        self.0.states.put(&self.state_key(&state), &verifier).await;
-        let p = |k: &str, v: &str| (k.to_string(), v.to_string());
+        // The verifier waits for the redirect in the state storage, under the state.
+        let key = self.state_key(&state);
+        match &self.0.states {
+            StateStore::None => {}
+            StateStore::Memory(m) => m.borrow_mut().push((key, verifier.clone())),
+            StateStore::Js(store) => {
+                let (k, v) = (JsValue::from_str(&key), JsValue::from_str(&verifier));
+                let _ = call_method(store, "setItem", &[&k, &v]).await;
+            }
+        }
         let mut params = vec![
-            p("response_type", "code"),
-            p("client_id", &s.core.client_id),
-            p("redirect_uri", &si.redirect_uri),
+            ("response_type", "code"),
+            ("client_id", &s.core.client_id),
+            ("redirect_uri", &si.redirect_uri),
         ];
         if let Some(scope) = &si.scope {
-            params.push(p("scope", scope));
+            params.push(("scope", scope));
         }
-        params.push(p("state", &state));
-        params.push(p("code_challenge", &challenge));
-        params.push(p("code_challenge_method", "S256"));
+        params.push(("state", &state));
+        params.push(("code_challenge", &challenge));
+        params.push(("code_challenge_method", "S256"));
         if let Some(r) = &si.resource {
-            params.push(p("resource", r));
+            params.push(("resource", r));
         }
         for (k, v) in &si.params {
             if !params.iter().any(|(n, _)| n == k) {
-                params.push((k.clone(), v.clone()));
+                params.push((k, v));
             }
         }
         Ok(authorize_url(authorize, &params))
@@ -687,9 +634,20 @@ impl Engine {
             return Ok(None);
         }
         clean_address_bar();
-        let verifier = match &redirect.state {
-            Some(state) => self.0.states.take(&self.state_key(state)).await,
-            None => None,
+        // The verifier kept for the state, taken out of the state storage (read, then removed).
+        let verifier = match (&redirect.state, &self.0.states) {
+            (None, _) | (_, StateStore::None) => None,
+            (Some(state), StateStore::Memory(m)) => {
+                let key = self.state_key(state);
+                let mut m = m.borrow_mut();
+                m.iter().position(|(k, _)| *k == key).map(|i| m.remove(i).1)
+            }
+            (Some(state), StateStore::Js(store)) => {
+                let k = JsValue::from_str(&self.state_key(state));
+                let v = call_method(store, "getItem", &[&k]).await;
+                let _ = call_method(store, "removeItem", &[&k]).await;
+                v.ok().and_then(|v| v.as_string())
+            }
         };
         let expected = verifier.as_ref().and(redirect.state.as_deref());
         let Some(code) = redirect_outcome(&redirect, expected)? else {
@@ -721,12 +679,15 @@ impl Engine {
             .as_ref()
             .ok_or_else(|| needs(s.class, "userInfo", "userInfoUrl"))?;
         let origin = config_url("userInfoUrl", url, true)?.origin.serialize();
-        let response = self.fetch_at(url, &origin).await?;
+        // The token in `Authorization`, no retry.
+        let t = self.token(None).await?;
+        let headers = Headers::new().map_err(|_| Error::new(Code::Network, "no Headers"))?;
+        let _ = headers.set("Accept", "application/json");
+        let (response, _) = self
+            .send_api(url, &origin, &JsValue::UNDEFINED, &headers, &t, None)
+            .await?;
         let status = response.status();
-        let body = match response.json() {
-            Ok(p) => JsFuture::from(p).await.ok(),
-            Err(_) => None,
-        };
+        let body = call_method(&response, "json", &[]).await.ok();
         match body {
             Some(v) if (200..300).contains(&status) && v.is_object() => Ok(v),
             _ => Err(Error::new(
@@ -748,45 +709,58 @@ impl Engine {
         st.cache.is_some() || st.refresh.is_some()
     }
 
-    /// Forgets the user's tokens here, in the store and in the other tabs.
-    pub(crate) async fn sign_out(&self) {
+    /// Forgets the user's tokens here, in the store and in the other tabs; the store's answer.
+    pub(crate) fn sign_out(&self) -> JsFuture {
         self.abort_inflight();
         self.forget();
-        self.share_sign_out().await;
+        self.publish(None)
     }
 }
 
 /// The store's tokens, when it holds usable ones (a store that fails is a store without tokens).
 async fn read_store(store: &JsValue) -> Option<Stored> {
-    let get_fn = get(store, "get").dyn_into::<Function>().ok()?;
-    let v = get_fn.call0(store).ok()?;
-    let v = JsFuture::from(Promise::resolve(&v)).await.ok()?;
+    let v = call_method(store, "get", &[]).await.ok()?;
     stored_from(&v)
 }
 
-async fn write_store(store: &JsValue, tokens: &JsValue) {
-    if let Ok(set_fn) = get(store, "set").dyn_into::<Function>() {
-        if let Ok(v) = set_fn.call1(store, tokens) {
-            let _ = JsFuture::from(Promise::resolve(&v)).await;
-        }
+/// `method` of `target` (a storage, a response) called with `args`, as a future of its
+/// promise's value (of `undefined` when there is no such method or it throws).
+fn call_method(target: &JsValue, method: &str, args: &[&JsValue]) -> JsFuture {
+    let value = invoke(target, method, args).unwrap_or(JsValue::UNDEFINED);
+    JsFuture::from(Promise::resolve(&value))
+}
+
+/// A property of the global object.
+pub(super) fn global(name: &str) -> JsValue {
+    get(&js_sys::global(), name)
+}
+
+/// `method` of `target` called with `args`; an error when it is no function or throws.
+pub(super) fn invoke(
+    target: &JsValue,
+    method: &str,
+    args: &[&JsValue],
+) -> Result<JsValue, JsValue> {
+    let f = get(target, method).dyn_into::<Function>()?;
+    let array = Array::new();
+    for a in args {
+        array.push(a);
     }
+    f.apply(target, &array)
 }
 
 /// Removes the redirect's parameters from the address bar, where there is one, so that a reload
 /// or a bookmark never replays a used code.
 fn clean_address_bar() {
-    let global = js_sys::global();
-    let history = get(&global, "history");
-    let href = get(&get(&global, "location"), "href").as_string();
-    let (Some(href), Ok(replace)) = (href, get(&history, "replaceState").dyn_into::<Function>())
-    else {
+    let history = global("history");
+    let Some(href) = get(&global("location"), "href").as_string() else {
         return;
     };
     let Ok(url) = web_sys::Url::new(&href) else {
         return;
     };
     let q = url.search_params();
-    for name in [
+    for name in &[
         "code",
         "state",
         "session_state",
@@ -796,10 +770,10 @@ fn clean_address_bar() {
     ] {
         q.delete(name);
     }
-    let _ = replace.call3(
+    let state = get(&history, "state");
+    let _ = invoke(
         &history,
-        &get(&history, "state"),
-        &JsValue::from_str(""),
-        &JsValue::from_str(&url.href()),
+        "replaceState",
+        &[&state, &JsValue::from_str(""), &get(&url, "href")],
     );
 }

@@ -11,13 +11,9 @@ pub type Param = (String, String);
 
 /// The authorize URL: `endpoint` with `params` appended to its query (a query the endpoint already
 /// has is kept, RFC 6749 §3.1; a fragment is dropped, as the endpoint must not have one).
-pub fn authorize_url(endpoint: &str, params: &[Param]) -> String {
+pub fn authorize_url(endpoint: &str, params: &[(&str, &str)]) -> String {
     let base = endpoint.split('#').next().unwrap_or(endpoint);
-    let pairs: Vec<(&str, &str)> = params
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let query = form_encode(&pairs);
+    let query = form_encode(params);
     let sep = match base.find('?') {
         None => "?",
         Some(i) if i + 1 == base.len() || base.ends_with('&') => "",
@@ -110,16 +106,34 @@ pub fn code_exchange_error(e: Error) -> Error {
     ) {
         return e;
     }
-    let mut out = Error::new(
+    reworded(
+        e,
         Code::AuthorizationError,
-        format!("the authorization code was refused: {}", e.message),
+        "the authorization code was refused: ",
+        "the code expired or was used already: sign in again with signIn()",
     )
-    .hint("the code expired or was used already: sign in again with signIn()");
-    out.status = e.status;
-    out.error = e.error;
-    out.error_description = e.error_description;
-    out.issue_id = e.issue_id;
-    out
+}
+
+/// The error for a refresh token the token endpoint refused (see [`refresh_refused`]): the user
+/// must sign in again.
+pub fn refresh_refused_error(e: Error) -> Error {
+    reworded(
+        e,
+        Code::LoginRequired,
+        "the refresh token was refused, so the user must sign in again: ",
+        LOGIN_HINT,
+    )
+}
+
+/// The token endpoint's error `e` under a new code, its message after `prefix` and a new hint;
+/// the server's fields (status, `error`, `error_description`, `issueId`) kept.
+fn reworded(mut e: Error, code: Code, prefix: &str, hint: &str) -> Error {
+    e.code = code;
+    e.message = [prefix, &e.message].concat();
+    e.hint = Some(hint.to_string());
+    e.retry_after = None;
+    e.shared = None;
+    e
 }
 
 /// Whether a refresh grant's error means the refresh token is no good any more (the user must sign
@@ -133,25 +147,22 @@ pub fn refresh_refused(e: &Error) -> bool {
         .is_some_and(|s| (400..500).contains(&s) && s != 404 && s != 405)
 }
 
+const LOGIN_HINT: &str = "call signIn() to sign the user in (again)";
+
 /// `login_required`: no usable token, with why.
 pub fn login_required(why: &str) -> Error {
-    Error::new(Code::LoginRequired, why.to_string())
-        .hint("call signIn() to sign the user in (again)")
+    Error::new(Code::LoginRequired, why.to_string()).hint(LOGIN_HINT)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn p(k: &str, v: &str) -> Param {
-        (k.to_string(), v.to_string())
-    }
-
     #[test]
     fn authorize_url_keeps_the_endpoint_query() {
         let params = [
-            p("response_type", "code"),
-            p("scope", "openid storage:logs:read"),
+            ("response_type", "code"),
+            ("scope", "openid storage:logs:read"),
         ];
         assert_eq!(
             authorize_url("https://sso.example/oauth2/authorize", &params),
@@ -215,6 +226,16 @@ mod tests {
         assert_eq!(
             (x.code, x.status, x.error.as_deref()),
             (Code::AuthorizationError, Some(400), Some("invalid_grant"))
+        );
+        let x = refresh_refused_error(e.clone());
+        assert_eq!(
+            (x.code, x.status, x.error.as_deref(), x.message.as_str()),
+            (
+                Code::LoginRequired,
+                Some(400),
+                Some("invalid_grant"),
+                "the refresh token was refused, so the user must sign in again: refused"
+            )
         );
         assert!(!refresh_refused(
             &Error::new(Code::ServerError, "down").status(503)

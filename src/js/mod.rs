@@ -239,6 +239,55 @@ macro_rules! js_class {
     };
 }
 
+/// Every sign-in class's `buildAuthorizationUrl`, and with `assign` its `signIn`.
+fn authorization_url(engine: crate::client::Engine, assign: bool) -> Promise {
+    promise(async move {
+        let url = engine
+            .build_authorization_url()
+            .await
+            .map_err(|x| engine.scrubbed(x))?;
+        if assign {
+            crate::client::assign_location(&url);
+        }
+        Ok(JsValue::from_str(&url))
+    })
+}
+
+/// Every sign-in class's `handleRedirect`.
+fn handle_redirect(engine: crate::client::Engine, href: JsValue) -> Promise {
+    promise(async move {
+        let href = href_of(&href)
+            .or_else(|| href_of(&get(&js_sys::global(), "location")))
+            .ok_or_else(|| {
+                Error::new(
+                    Code::InvalidArgument,
+                    "handleRedirect takes the URL the user came back to (e.g. location.href)",
+                )
+            })?;
+        let t = engine
+            .handle_redirect(&href)
+            .await
+            .map_err(|x| engine.scrubbed(x))?;
+        Ok(match t {
+            Some(t) => token_js(crate::client::info_of(&t)),
+            None => JsValue::NULL,
+        })
+    })
+}
+
+/// Every sign-in class's `userInfo`.
+fn user_info(engine: crate::client::Engine) -> Promise {
+    promise(async move { engine.user_info().await.map_err(|x| engine.scrubbed(x)) })
+}
+
+/// Every sign-in class's `signOut`.
+fn sign_out(engine: crate::client::Engine) -> Promise {
+    promise(async move {
+        let _ = engine.sign_out().await;
+        Ok(JsValue::UNDEFINED)
+    })
+}
+
 macro_rules! js_signin {
     ($js:ident, $name:literal) => {
         #[wasm_bindgen(js_class = $name)]
@@ -246,43 +295,26 @@ macro_rules! js_signin {
             /// The authorize URL for a new sign-in (fresh state and PKCE challenge).
             #[wasm_bindgen(js_name = buildAuthorizationUrl)]
             pub fn build_authorization_url(&self) -> Promise {
-                let c = self.inner.clone();
-                promise(async move { Ok(JsValue::from_str(&c.build_authorization_url().await?)) })
+                authorization_url(self.inner.engine.clone(), false)
             }
 
             /// Sends the page to the authorize URL (browsers); resolves to the URL.
             #[wasm_bindgen(js_name = signIn)]
             pub fn sign_in(&self) -> Promise {
-                let c = self.inner.clone();
-                promise(async move { Ok(JsValue::from_str(&c.sign_in().await?)) })
+                authorization_url(self.inner.engine.clone(), true)
             }
 
             /// On the callback: the token after the code exchange, or null for a URL that is no
             /// redirect back.
             #[wasm_bindgen(js_name = handleRedirect)]
             pub fn handle_redirect(&self, href: JsValue) -> Promise {
-                let c = self.inner.clone();
-                promise(async move {
-                    let href = href_of(&href)
-                        .or_else(|| href_of(&get(&js_sys::global(), "location")))
-                        .ok_or_else(|| {
-                            Error::new(
-                                Code::InvalidArgument,
-                                "handleRedirect takes the URL the user came back to (e.g. location.href)",
-                            )
-                        })?;
-                    Ok(match c.handle_redirect(&href).await? {
-                        Some(t) => token_js(t),
-                        None => JsValue::NULL,
-                    })
-                })
+                handle_redirect(self.inner.engine.clone(), href)
             }
 
             /// The signed-in user's claims from the user-info endpoint.
             #[wasm_bindgen(js_name = userInfo)]
             pub fn user_info(&self) -> Promise {
-                let c = self.inner.clone();
-                promise(async move { c.user_info().await })
+                user_info(self.inner.engine.clone())
             }
 
             /// Whether this client holds a token or a refresh token now.
@@ -294,11 +326,7 @@ macro_rules! js_signin {
             /// Forgets the tokens here, in the token store and in the other tabs.
             #[wasm_bindgen(js_name = signOut)]
             pub fn sign_out(&self) -> Promise {
-                let c = self.inner.clone();
-                promise(async move {
-                    c.sign_out().await;
-                    Ok(JsValue::UNDEFINED)
-                })
+                sign_out(self.inner.engine.clone())
             }
         }
     };
