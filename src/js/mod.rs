@@ -113,8 +113,18 @@ fn boxed_promise(
     crate::client::platform::promise_of(Box::pin(async move { f.await.map_err(|e| to_js(&e)) }))
 }
 
+/// A token as JavaScript sees it: `{ accessToken, tokenType, expiresAt, scope?, resource? }`.
 fn token_js(t: TokenInfo) -> JsValue {
-    serde_wasm_bindgen::to_value(&t).unwrap_or(JsValue::UNDEFINED)
+    let out = Object::new();
+    set(&out, "accessToken", &JsValue::from_str(&t.access_token));
+    set(&out, "tokenType", &JsValue::from_str(t.token_type));
+    set(&out, "expiresAt", &JsValue::from_f64(t.expires_at));
+    for &(k, v) in &[("scope", &t.scope), ("resource", &t.resource)] {
+        if let Some(v) = v {
+            set(&out, k, &JsValue::from_str(v));
+        }
+    }
+    out.into()
 }
 
 /// `fetch`'s first argument: a path or URL string, or a URL object.
@@ -170,6 +180,22 @@ fn fetch(
     })
 }
 
+/// Every class's `stats()`: the counters as a plain object.
+fn stats(engine: &crate::client::Engine) -> JsValue {
+    let s = engine.stats();
+    let out = Object::new();
+    for &(k, v) in &[
+        ("tokenRequests", s.token_requests),
+        ("cacheHits", s.cache_hits),
+        ("refreshes", s.refreshes),
+        ("unauthorizedRetries", s.unauthorized_retries),
+        ("refreshTokenGrants", s.refresh_token_grants),
+    ] {
+        set(&out, k, &JsValue::from(v));
+    }
+    out.into()
+}
+
 /// What `toJSON` shows: the class, the client id, the token URL and the API origin, never a
 /// credential.
 fn describe(class: &str, engine: &crate::client::Engine, origin_key: &str) -> JsValue {
@@ -215,7 +241,7 @@ macro_rules! js_class {
 
             /// Counters of token requests, cache hits, early refreshes and 401 retries.
             pub fn stats(&self) -> JsValue {
-                serde_wasm_bindgen::to_value(&self.inner.stats()).unwrap_or(JsValue::UNDEFINED)
+                stats(&self.inner.engine)
             }
 
             /// What the client is, without any credential.
