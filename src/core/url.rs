@@ -19,10 +19,12 @@ pub struct Origin {
 impl Origin {
     /// `scheme://host[:port]`.
     pub fn serialize(&self) -> String {
-        match &self.port {
-            Some(p) => format!("{}://{}:{p}", self.scheme, self.host),
-            None => format!("{}://{}", self.scheme, self.host),
+        let mut s = [&self.scheme, "://", &self.host].concat();
+        if let Some(p) = &self.port {
+            s.push(':');
+            s.push_str(p);
         }
+        s
     }
 }
 
@@ -100,67 +102,49 @@ fn has_scheme(s: &str) -> bool {
 /// trailing ASCII whitespace is ignored, as a WHATWG parser ignores it.
 pub fn parse_url(input: &str) -> Result<ParsedUrl, UrlProblem> {
     let s = input.trim_matches(|c| matches!(c, '\t' | '\n' | '\u{c}' | '\r' | ' '));
-    if s.is_empty() || has_control(s) || s.contains([' ', '\\']) {
+    if s.is_empty() || s.chars().any(|c| is_control(c) || c == ' ' || c == '\\') {
         return Err(UrlProblem::Malformed);
     }
-    if !has_scheme(s) {
-        return Err(UrlProblem::Scheme);
-    }
-    let colon = s.find(':').unwrap_or(0);
-    let scheme = s.get(..colon).unwrap_or("").to_ascii_lowercase();
-    if (scheme != "https" && scheme != "http")
-        || !s.get(colon + 1..).unwrap_or("").starts_with("//")
-    {
-        return Err(UrlProblem::Scheme);
-    }
-    let after = s.get(colon + 3..).unwrap_or("");
-    let end = after.find(['/', '?', '#']).unwrap_or(after.len());
-    let authority = after.get(..end).unwrap_or("");
-    let tail = after.get(end..).unwrap_or("");
-    let rest = if tail.starts_with('/') {
-        tail.to_string()
-    } else {
-        format!("/{tail}")
+    let (scheme, after) = match s.split_once(':') {
+        Some((scheme, after)) if has_scheme(s) => (scheme.to_ascii_lowercase(), after),
+        _ => return Err(UrlProblem::Scheme),
     };
+    let after = match after.strip_prefix("//") {
+        Some(after) if scheme == "https" || scheme == "http" => after,
+        _ => return Err(UrlProblem::Scheme),
+    };
+    let (authority, tail) = after.split_at(after.find(['/', '?', '#']).unwrap_or(after.len()));
     if authority.contains('@') {
         return Err(UrlProblem::Userinfo);
     }
     let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
-        let close = inner.find(']').ok_or(UrlProblem::Host)?;
-        let addr = inner.get(..close).unwrap_or("");
+        let (addr, tail) = inner.split_once(']').ok_or(UrlProblem::Host)?;
+        let port = match tail.strip_prefix(':') {
+            Some(port) => port,
+            None if tail.is_empty() => "",
+            None => return Err(UrlProblem::Host),
+        };
         if addr.is_empty()
             || !addr
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
         {
             return Err(UrlProblem::Host);
         }
-        let tail = inner.get(close + 1..).unwrap_or("");
-        if !tail.is_empty() && !tail.starts_with(':') {
-            return Err(UrlProblem::Host);
-        }
-        (
-            format!("[{}]", addr.to_ascii_lowercase()),
-            tail.get(1..).unwrap_or(""),
-        )
+        // The address in its brackets.
+        (&authority[..addr.len() + 2], port)
     } else {
-        let (host, port) = match authority.rfind(':') {
-            Some(i) => (
-                authority.get(..i).unwrap_or(""),
-                authority.get(i + 1..).unwrap_or(""),
-            ),
-            None => (authority, ""),
-        };
+        let (host, port) = authority.rsplit_once(':').unwrap_or((authority, ""));
         if host.is_empty()
             || host.starts_with('.')
             || host.contains("..")
             || !host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
         {
             return Err(UrlProblem::Host);
         }
-        (host.to_ascii_lowercase(), port)
+        (host, port)
     };
     let port = if port.is_empty() {
         None
@@ -168,16 +152,21 @@ pub fn parse_url(input: &str) -> Result<ParsedUrl, UrlProblem> {
         if port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
             return Err(UrlProblem::Port);
         }
-        let n: u32 = port.parse().map_err(|_| UrlProblem::Port)?;
+        let n = port.bytes().fold(0, |n, b| n * 10 + u32::from(b - b'0'));
         if n > 65535 {
             return Err(UrlProblem::Port);
         }
         let default = if scheme == "https" { 443 } else { 80 };
         (n != default).then(|| n.to_string())
     };
+    let sep = if tail.starts_with('/') { "" } else { "/" };
     Ok(ParsedUrl {
-        origin: Origin { scheme, host, port },
-        rest,
+        origin: Origin {
+            scheme,
+            host: host.to_ascii_lowercase(),
+            port,
+        },
+        rest: [sep, tail].concat(),
     })
 }
 
@@ -267,8 +256,12 @@ pub fn resolve_url(base: &Origin, input: &str) -> Result<String, Error> {
         }
         return Ok(base.serialize() + &p.rest);
     }
-    let sep = if input.starts_with('/') { "" } else { "/" };
-    Ok(format!("{}{sep}{input}", base.serialize()))
+    let mut url = base.serialize();
+    if !input.starts_with('/') {
+        url.push('/');
+    }
+    url.push_str(input);
+    Ok(url)
 }
 
 /// `url` with `name=value` in its query unless a `name` is already there.
