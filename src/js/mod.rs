@@ -450,17 +450,10 @@ impl JsDynatraceClient {
     /// `<environmentUrl>/platform/<apiPath>`.
     #[wasm_bindgen(js_name = platformUrl)]
     pub fn platform_url(&self, api_path: JsValue) -> Result<String, JsValue> {
-        let engine = &self.inner.engine;
-        let result = match api_path.as_string() {
-            Some(p) => self.inner.platform_url(&p),
-            None => self.inner.platform_url("").and_then(|_| {
-                Err(Error::new(
-                    Code::InvalidArgument,
-                    "platformUrl takes the API path as a string",
-                ))
-            }),
-        };
-        result.map_err(|e| to_js(&engine.scrubbed(e)))
+        // A path that is no string reads as none: the missing environment, else the empty path.
+        self.inner
+            .platform_url(&api_path.as_string().unwrap_or_default())
+            .map_err(|e| to_js(&self.inner.engine.scrubbed(e)))
     }
 
     /// Calls an AppEngine app function: POST with a JSON body when `payload` is given, else GET.

@@ -254,9 +254,9 @@ impl Reader {
         }
     }
 
-    fn want<T: Default>(&self, name: &str, want: &str, v: &Val) -> T {
+    /// Refuses option `name` for holding `v` where `want` was expected.
+    fn want(&self, name: &str, want: &str, v: &Val) {
         self.bad(name, &format!("must be {want}, not {}", v.kind()));
-        T::default()
     }
 
     /// A non-empty string without its surrounding whitespace, or `None` when missing.
@@ -268,7 +268,10 @@ impl Reader {
                 None
             }
             Val::Str(s) => Some(s.trim().to_string()),
-            v => self.want(name, "a string", v),
+            v => {
+                self.want(name, "a string", v);
+                None
+            }
         }
     }
 
@@ -286,7 +289,10 @@ impl Reader {
             Val::Missing => Vec::new(),
             Val::Str(s) => vec![s],
             Val::List(l) => l,
-            v => self.want(name, "a string or an array of strings", &v),
+            v => {
+                self.want(name, "a string or an array of strings", &v);
+                Vec::new()
+            }
         }
     }
 
@@ -294,7 +300,10 @@ impl Reader {
         match Val::of(v) {
             Val::Missing => default,
             Val::Bool(b) => b,
-            v => self.want(name, "true or false", &v),
+            v => {
+                self.want(name, "true or false", &v);
+                false
+            }
         }
     }
 
@@ -302,7 +311,10 @@ impl Reader {
         match Val::of(v) {
             Val::Missing => default,
             Val::Num(n) => n,
-            v => self.want(name, "a number", &v),
+            v => {
+                self.want(name, "a number", &v);
+                0.0
+            }
         }
     }
 
@@ -310,7 +322,10 @@ impl Reader {
         match Val::of(v) {
             Val::Missing => Vec::new(),
             Val::Map(m) => m,
-            v => self.want(name, "an object of string values", &v),
+            v => {
+                self.want(name, "an object of string values", &v);
+                Vec::new()
+            }
         }
     }
 
