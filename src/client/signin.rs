@@ -381,8 +381,10 @@ impl Engine {
             }
         }
         let skew = self.0.s.skew_ms;
-        if let Some(store) = self.0.s.token_store.clone() {
-            if let Some(stored) = read_store(&store).await {
+        if let Some(store) = &self.0.s.token_store {
+            // A store that fails is a store without tokens.
+            let v = call_method(store, "get", &[]).await.ok();
+            if let Some(stored) = v.as_ref().and_then(stored_from) {
                 let now = platform::now();
                 // The token this client has just found stale (or given up) is not taken back.
                 let known = {
@@ -399,13 +401,32 @@ impl Engine {
                 }
             }
         }
-        let token = if self.0.s.sign_in.is_some() {
-            self.refresh(signal).await?
+        // A signed-in user's token comes from the refresh token; a refused refresh token signs
+        // the user out (here, in the store and in the other tabs).
+        let refresh = if self.0.s.sign_in.is_some() {
+            let rt = self.0.st.borrow().refresh.clone();
+            let Some(rt) = rt else {
+                return Err(login_required(
+                    "no user is signed in: this client holds no token and no refresh token",
+                ));
+            };
+            self.count_refresh_grant();
+            Some(rt)
         } else {
-            self.fetch_token(signal, None).await?
+            None
+        };
+        let grant = refresh.as_ref().map(|rt| Grant::RefreshToken(rt.expose()));
+        let token = match self.fetch_token(signal, grant).await {
+            Ok(t) => t,
+            Err(e) if grant.is_some() && refresh_refused(&e) => {
+                self.forget();
+                let _ = self.publish(None).await;
+                return Err(refresh_refused_error(e));
+            }
+            Err(e) => return Err(e),
         };
         let gen = self.install(token);
-        self.share().await;
+        let _ = self.share().await;
         Ok(gen)
     }
 
@@ -435,30 +456,6 @@ impl Engine {
         self.peek_fresh().map(|c| c.gen)
     }
 
-    /// A signed-in user's new token from the refresh token; a refused refresh token signs the user
-    /// out (here, in the store and in the other tabs).
-    async fn refresh(&self, signal: &AbortSignal) -> Result<Token, Error> {
-        let rt = self.0.st.borrow().refresh.clone();
-        let Some(rt) = rt else {
-            return Err(login_required(
-                "no user is signed in: this client holds no token and no refresh token",
-            ));
-        };
-        self.count_refresh_grant();
-        match self
-            .fetch_token(signal, Some(Grant::RefreshToken(rt.expose())))
-            .await
-        {
-            Ok(t) => Ok(t),
-            Err(e) if refresh_refused(&e) => {
-                self.forget();
-                let _ = self.publish(None).await;
-                Err(refresh_refused_error(e))
-            }
-            Err(e) => Err(e),
-        }
-    }
-
     /// Tokens from the store or another tab, cached under a new generation.
     fn adopt(&self, s: Stored) -> u64 {
         let now = platform::now();
@@ -486,11 +483,10 @@ impl Engine {
         })
     }
 
-    /// Hands the current tokens to the store and to the other tabs.
-    async fn share(&self) {
-        if let Some(cur) = self.current() {
-            let _ = self.publish(Some(&cur)).await;
-        }
+    /// Hands the current tokens to the store and to the other tabs (none: the user is signed
+    /// out); the store's answer.
+    fn share(&self) -> JsFuture {
+        self.publish(self.current().as_ref())
     }
 
     /// Hands `tokens` to the other tabs and to the store (`None`: the user is signed out); the
@@ -665,7 +661,7 @@ impl Engine {
             .await
             .map_err(code_exchange_error)?;
         self.install(token);
-        self.share().await;
+        let _ = self.share().await;
         let cached = self.0.st.borrow().cache.clone();
         Ok(cached)
     }
@@ -715,12 +711,6 @@ impl Engine {
         self.forget();
         self.publish(None)
     }
-}
-
-/// The store's tokens, when it holds usable ones (a store that fails is a store without tokens).
-async fn read_store(store: &JsValue) -> Option<Stored> {
-    let v = call_method(store, "get", &[]).await.ok()?;
-    stored_from(&v)
 }
 
 /// `method` of `target` (a storage, a response) called with `args`, as a future of its
