@@ -273,7 +273,7 @@ impl Drop for AbortListener {
 }
 
 /// A promise and the function that resolves it.
-fn deferred() -> (Promise, Function) {
+pub(crate) fn deferred() -> (Promise, Function) {
     let mut resolve = None;
     let promise = Promise::new(&mut |res, _| resolve = Some(res));
     (

@@ -52,28 +52,27 @@ pub(crate) struct Endpoints {
 }
 
 /// Where the state and the PKCE verifier wait for the redirect back: the `stateStorage` option,
-/// else `sessionStorage` where there is one (the page is left and loaded again), else memory.
-pub(crate) enum StateStore {
-    None,
-    Js(JsValue),
-    Memory(RefCell<Vec<(String, String)>>),
-}
+/// else `sessionStorage` where there is one (the page is left and loaded again), else a `Map` in
+/// memory; with the names of its get, set and remove methods. None for a client that signs no
+/// user in.
+pub(crate) struct StateStore(Option<(JsValue, [&'static str; 3])>);
 
 impl StateStore {
     pub(crate) fn new(sign_in: Option<&SignIn>) -> StateStore {
-        let Some(si) = sign_in else {
-            return StateStore::None;
-        };
-        if let Some(s) = &si.state_storage {
-            return StateStore::Js(s.clone());
-        }
-        // Reading `sessionStorage` throws where storage is blocked (sandboxed frames): no object.
-        let session = global("sessionStorage");
-        if session.is_object() {
-            StateStore::Js(session)
-        } else {
-            StateStore::Memory(RefCell::new(Vec::new()))
-        }
+        const STORAGE: [&str; 3] = ["getItem", "setItem", "removeItem"];
+        StateStore(sign_in.map(|si| {
+            if let Some(s) = &si.state_storage {
+                return (s.clone(), STORAGE);
+            }
+            // Reading `sessionStorage` throws where storage is blocked (sandboxed frames): no
+            // object.
+            let session = global("sessionStorage");
+            if session.is_object() {
+                (session, STORAGE)
+            } else {
+                (js_sys::Map::new().into(), ["get", "set", "delete"])
+            }
+        }))
     }
 }
 
@@ -230,16 +229,13 @@ fn no_crypto() -> Error {
     .hint("use Node 20 or later, Deno or a current browser")
 }
 
-/// The PKCE S256 challenge of a verifier, through WebCrypto.
-async fn challenge(verifier: &str) -> Result<String, Error> {
+/// The SHA-256 digest of a PKCE verifier, through WebCrypto: a future of its `ArrayBuffer`.
+fn digest(verifier: &str) -> Result<JsFuture, Error> {
     let subtle = get(&global("crypto"), "subtle");
     let data = Uint8Array::from(verifier.as_bytes());
     let promise = invoke(&subtle, "digest", &[&JsValue::from_str("SHA-256"), &data])
         .map_err(|_| no_crypto())?;
-    let buffer = JsFuture::from(Promise::resolve(&promise))
-        .await
-        .map_err(|_| no_crypto())?;
-    Ok(base64url_of(&Uint8Array::new(&buffer)))
+    Ok(JsFuture::from(Promise::resolve(&promise)))
 }
 
 fn needs(class: &str, method: &str, option: &str) -> Error {
@@ -297,16 +293,15 @@ impl Engine {
             set(&h, "Accept", &JsValue::from_str("application/json"));
             h.into()
         });
-        let signal = platform::controller().signal();
         let (response, body) = self
-            .send(&url, &origin, init, Some(&signal), true, None)
+            .send(&url, &origin, init, None, true, None)
             .await
             .map_err(|e| failed(&e.message))?;
         if !(200..300).contains(&response.status()) {
             return Err(failed(&format!("HTTP {}", response.status())));
         }
         let doc = js_sys::JSON::parse(&body).map_err(|_| failed("not JSON"))?;
-        let allow = s.sign_in.is_some() && issuer.starts_with("http://");
+        let allow = issuer.starts_with("http://");
         let endpoint = |name: &str| -> Result<Option<String>, Error> {
             match get(&doc, name).as_string() {
                 None => Ok(None),
@@ -439,9 +434,7 @@ impl Engine {
             if !tabs.peers.get() {
                 return None;
             }
-            let mut resolve = None;
-            let p = Promise::new(&mut |res, _| resolve = Some(res));
-            let resolve = resolve?;
+            let (p, resolve) = platform::deferred();
             *tabs.arrived.borrow_mut() = Some(resolve.clone());
             tabs.post(&message("hello"));
             (p, resolve)
@@ -565,16 +558,13 @@ impl Engine {
             .ok_or_else(|| needs(s.class, "buildAuthorizationUrl", "authorizationUrl"))?;
         let state = random(16)?;
         let verifier = random(32)?;
-        let challenge = challenge(&verifier).await?;
+        // The PKCE S256 challenge.
+        let hash = digest(&verifier)?.await.map_err(|_| no_crypto())?;
+        let challenge = base64url_of(&Uint8Array::new(&hash));
         // The verifier waits for the redirect in the state storage, under the state.
-        let key = self.state_key(&state);
-        match &self.0.states {
-            StateStore::None => {}
-            StateStore::Memory(m) => m.borrow_mut().push((key, verifier.clone())),
-            StateStore::Js(store) => {
-                let (k, v) = (JsValue::from_str(&key), JsValue::from_str(&verifier));
-                let _ = call_method(store, "setItem", &[&k, &v]).await;
-            }
+        if let Some((store, [_, set, _])) = &self.0.states.0 {
+            let (k, v) = (self.state_key(&state), JsValue::from_str(&verifier));
+            let _ = call_method(store, set, &[&k, &v]).await;
         }
         let mut params = vec![
             ("response_type", "code"),
@@ -598,8 +588,9 @@ impl Engine {
         Ok(authorize_url(authorize, &params))
     }
 
-    fn state_key(&self, state: &str) -> String {
-        ["apm-oauth:", &self.0.s.core.client_id, ":", state].concat()
+    /// The state storage's key for `state`.
+    fn state_key(&self, state: &str) -> JsValue {
+        JsValue::from_str(&["apm-oauth:", &self.0.s.core.client_id, ":", state].concat())
     }
 
     /// Handles the redirect back: checks the state, exchanges the code with its verifier and
@@ -631,19 +622,14 @@ impl Engine {
         }
         clean_address_bar();
         // The verifier kept for the state, taken out of the state storage (read, then removed).
-        let verifier = match (&redirect.state, &self.0.states) {
-            (None, _) | (_, StateStore::None) => None,
-            (Some(state), StateStore::Memory(m)) => {
-                let key = self.state_key(state);
-                let mut m = m.borrow_mut();
-                m.iter().position(|(k, _)| *k == key).map(|i| m.remove(i).1)
-            }
-            (Some(state), StateStore::Js(store)) => {
-                let k = JsValue::from_str(&self.state_key(state));
-                let v = call_method(store, "getItem", &[&k]).await;
-                let _ = call_method(store, "removeItem", &[&k]).await;
+        let verifier = match (&redirect.state, &self.0.states.0) {
+            (Some(state), Some((store, [get, _, remove]))) => {
+                let k = self.state_key(state);
+                let v = call_method(store, get, &[&k]).await;
+                let _ = call_method(store, remove, &[&k]).await;
                 v.ok().and_then(|v| v.as_string())
             }
+            _ => None,
         };
         let expected = verifier.as_ref().and(redirect.state.as_deref());
         let Some(code) = redirect_outcome(&redirect, expected)? else {
