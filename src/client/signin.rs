@@ -10,7 +10,7 @@ use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Headers};
+use web_sys::AbortSignal;
 
 use super::engine::{Engine, Inner};
 use super::platform::{self, get, set};
@@ -113,25 +113,6 @@ fn stored_from(v: &JsValue) -> Option<Stored> {
         refresh: secret("refreshToken"),
         scope: get(v, "scope").as_string(),
     })
-}
-
-fn stored_to_js(kind: &str, s: &Stored) -> Object {
-    let o = Object::new();
-    if !kind.is_empty() {
-        set(&o, "type", &JsValue::from_str(kind));
-    }
-    set(&o, "accessToken", &JsValue::from_str(s.access.expose()));
-    set(&o, "expiresAt", &JsValue::from_f64(s.expires_at));
-    if let Some(at) = s.obtained_at {
-        set(&o, "obtainedAt", &JsValue::from_f64(at));
-    }
-    if let Some(r) = &s.refresh {
-        set(&o, "refreshToken", &JsValue::from_str(r.expose()));
-    }
-    if let Some(sc) = &s.scope {
-        set(&o, "scope", &JsValue::from_str(sc));
-    }
-    o
 }
 
 /// The other tabs of this client (browsers: `BroadcastChannel` and `navigator.locks`).
@@ -331,30 +312,29 @@ impl Engine {
     /// A new token for the calls that wait for one: another tab's, the store's, or a grant's.
     pub(super) async fn obtain(&self, signal: &AbortSignal) -> Result<u64, Error> {
         let lock = self.0.tabs.borrow().as_ref().map(|t| t.lock_name.clone());
-        let Some(name) = lock else {
+        // Only the tab holding the lock refreshes; the others find its tokens when they get it.
+        let request = lock.and_then(|name| {
+            let out: Rc<RefCell<Option<Result<u64, Error>>>> = Rc::default();
+            let (me, sig, slot) = (self.clone(), signal.clone(), out.clone());
+            let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+                platform::promise_of(Box::pin(async move {
+                    let r = me.obtain_here(&sig, true).await;
+                    *slot.borrow_mut() = Some(r);
+                    Ok(JsValue::UNDEFINED)
+                }))
+                .into()
+            });
+            let locks = get(&global("navigator"), "locks");
+            // The wait for the lock ends with the request (when its last caller has gone).
+            let options = Object::new();
+            set(&options, "signal", signal);
+            let p = invoke(&locks, "request", &[&name, &options, &callback]).ok()?;
+            Some((p, out))
+        });
+        let Some((p, out)) = request else {
             return self.obtain_here(signal, false).await;
         };
-        // Only the tab holding the lock refreshes; the others find its tokens when they get it.
-        let out: Rc<RefCell<Option<Result<u64, Error>>>> = Rc::default();
-        let (me, sig, slot) = (self.clone(), signal.clone(), out.clone());
-        let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
-            platform::promise_of(Box::pin(async move {
-                let r = me.obtain_here(&sig, true).await;
-                *slot.borrow_mut() = Some(r);
-                Ok(JsValue::UNDEFINED)
-            }))
-            .into()
-        });
-        let locks = get(&global("navigator"), "locks");
-        // The wait for the lock ends with the request (when its last caller has gone).
-        let options = Object::new();
-        set(&options, "signal", signal);
-        match invoke(&locks, "request", &[&name, &options, &callback]) {
-            Ok(p) => {
-                let _ = JsFuture::from(Promise::resolve(&p)).await;
-            }
-            Err(_) => return self.obtain_here(signal, false).await,
-        }
+        let _ = JsFuture::from(Promise::resolve(&p)).await;
         let result = out.borrow_mut().take();
         match result {
             Some(r) => r,
@@ -415,34 +395,34 @@ impl Engine {
             Ok(t) => t,
             Err(e) if grant.is_some() && refresh_refused(&e) => {
                 self.forget();
-                let _ = self.publish(None).await;
+                let _ = self.publish().await;
                 return Err(refresh_refused_error(e));
             }
             Err(e) => return Err(e),
         };
         let gen = self.install(token);
-        let _ = self.share().await;
+        let _ = self.publish().await;
         Ok(gen)
     }
 
     /// Asks the other tabs for their tokens and waits a moment for an answer (only when there are
     /// other tabs): the token `gen` when one arrived fresh.
     async fn ask_tabs(&self) -> Option<u64> {
-        let (wait, resolve) = {
+        let (wait, timer) = {
             let tabs = self.0.tabs.borrow();
             let tabs = tabs.as_ref()?;
             if !tabs.peers.get() {
                 return None;
             }
             let (p, resolve) = platform::deferred();
-            *tabs.arrived.borrow_mut() = Some(resolve.clone());
+            // The wait ends when tokens arrive or after 150 ms, whichever comes first.
+            let timer = platform::set_timeout(&resolve, 150.0);
+            *tabs.arrived.borrow_mut() = Some(resolve);
             tabs.post(&message("hello"));
-            (p, resolve)
+            (p, timer)
         };
-        let _timer = platform::Timer::new(150.0, move || {
-            let _ = resolve.call0(&JsValue::UNDEFINED);
-        });
         let _ = JsFuture::from(wait).await;
+        platform::clear_timeout(&timer);
         if let Some(t) = self.0.tabs.borrow().as_ref() {
             t.arrived.borrow_mut().take();
         }
@@ -464,38 +444,41 @@ impl Engine {
         })
     }
 
-    fn current(&self) -> Option<Stored> {
+    /// The tokens this client holds, as the store and the other tabs take them (with `type`
+    /// `kind` when it is not empty); `None` when it holds no access token.
+    fn current_js(&self, kind: &str) -> Option<Object> {
         let st = self.0.st.borrow();
         let c = st.cache.as_ref()?;
-        Some(Stored {
-            access: c.value.clone(),
-            expires_at: c.expires_at,
-            obtained_at: Some(c.obtained_at),
-            refresh: st.refresh.clone(),
-            scope: c.scope.clone(),
-        })
+        let o = Object::new();
+        if !kind.is_empty() {
+            set(&o, "type", &JsValue::from_str(kind));
+        }
+        set(&o, "accessToken", &JsValue::from_str(c.value.expose()));
+        set(&o, "expiresAt", &JsValue::from_f64(c.expires_at));
+        set(&o, "obtainedAt", &JsValue::from_f64(c.obtained_at));
+        if let Some(r) = &st.refresh {
+            set(&o, "refreshToken", &JsValue::from_str(r.expose()));
+        }
+        if let Some(sc) = &c.scope {
+            set(&o, "scope", &JsValue::from_str(sc));
+        }
+        Some(o)
     }
 
-    /// Hands the current tokens to the store and to the other tabs (none: the user is signed
+    /// Hands the current tokens to the other tabs and to the store (none: the user is signed
     /// out); the store's answer.
-    fn share(&self) -> JsFuture {
-        self.publish(self.current().as_ref())
-    }
-
-    /// Hands `tokens` to the other tabs and to the store (`None`: the user is signed out); the
-    /// store's answer.
-    fn publish(&self, tokens: Option<&Stored>) -> JsFuture {
+    fn publish(&self) -> JsFuture {
         if let Some(tabs) = self.0.tabs.borrow().as_ref() {
-            tabs.post(&match tokens {
-                Some(t) => stored_to_js("tokens", t).into(),
+            tabs.post(&match self.current_js("tokens") {
+                Some(t) => t.into(),
                 None => message("signout"),
             });
         }
         let Some(store) = &self.0.s.token_store else {
             return JsFuture::from(Promise::resolve(&JsValue::UNDEFINED));
         };
-        let value = match tokens {
-            Some(t) => stored_to_js("", t).into(),
+        let value = match self.current_js("") {
+            Some(t) => t.into(),
             None => JsValue::NULL,
         };
         call_method(store, "set", &[&value])
@@ -511,8 +494,8 @@ impl Engine {
         tabs.peers.set(true);
         match kind.as_str() {
             "hello" => {
-                if let Some(cur) = self.current() {
-                    tabs.post(&stored_to_js("tokens", &cur));
+                if let Some(cur) = self.current_js("tokens") {
+                    tabs.post(&cur);
                 }
             }
             "tokens" => {
@@ -647,7 +630,7 @@ impl Engine {
             .await
             .map_err(code_exchange_error)?;
         self.install(token);
-        let _ = self.share().await;
+        let _ = self.publish().await;
         let cached = self.0.st.borrow().cache.clone();
         Ok(cached)
     }
@@ -663,7 +646,7 @@ impl Engine {
         let origin = config_url("userInfoUrl", url, true)?.origin.serialize();
         // The token in `Authorization`, no retry.
         let t = self.token(None).await?;
-        let headers = Headers::new().map_err(|_| Error::new(Code::Network, "no Headers"))?;
+        let headers = super::engine::headers_of(&JsValue::UNDEFINED)?;
         let _ = headers.set("Accept", "application/json");
         let (response, _) = self
             .send_api(url, &origin, &JsValue::UNDEFINED, &headers, &t, None)
@@ -695,7 +678,7 @@ impl Engine {
     pub(crate) fn sign_out(&self) -> JsFuture {
         self.abort_inflight();
         self.forget();
-        self.publish(None)
+        self.publish()
     }
 }
 
