@@ -219,6 +219,11 @@ fn digest(verifier: &str) -> Result<JsFuture, Error> {
     Ok(JsFuture::from(Promise::resolve(&promise)))
 }
 
+/// The origin of a URL sign-in calls (`what`, for a refusal's message).
+fn origin_of(what: &str, url: &str, allow_http: bool) -> Result<String, Error> {
+    Ok(config_url(what, url, allow_http)?.origin.serialize())
+}
+
 fn needs(class: &str, method: &str, option: &str) -> Error {
     Error::new(
         Code::InvalidConfig,
@@ -259,7 +264,7 @@ impl Engine {
             "/.well-known/openid-configuration",
         ]
         .concat();
-        let origin = config_url("issuer", issuer, true)?.origin.serialize();
+        let origin = origin_of("issuer", issuer, true)?;
         let failed = |why: &str| {
             Error::new(
                 Code::InvalidConfig,
@@ -293,9 +298,7 @@ impl Engine {
             }
         };
         let token_url = endpoint("token_endpoint")?.ok_or_else(|| failed("no token_endpoint"))?;
-        let token_origin = config_url("token_endpoint", &token_url, allow)?
-            .origin
-            .serialize();
+        let token_origin = origin_of("token_endpoint", &token_url, allow)?;
         let e = Rc::new(Endpoints {
             authorize: si
                 .authorization_url
@@ -643,7 +646,7 @@ impl Engine {
             .user_info
             .as_ref()
             .ok_or_else(|| needs(s.class, "userInfo", "userInfoUrl"))?;
-        let origin = config_url("userInfoUrl", url, true)?.origin.serialize();
+        let origin = origin_of("userInfoUrl", url, true)?;
         // The token in `Authorization`, no retry.
         let t = self.token(None).await?;
         let headers = super::engine::headers_of(&JsValue::UNDEFINED)?;
