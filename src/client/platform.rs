@@ -55,7 +55,7 @@ pub(crate) fn now() -> f64 {
 /// The base64 form of `s`'s UTF-8 bytes, through the platform's `btoa` (which takes one char per
 /// byte).
 pub(crate) fn base64(s: &str) -> String {
-    btoa(&s.bytes().map(char::from).collect::<String>())
+    base64_bytes(s.as_bytes())
 }
 
 /// The base64 form of `bytes`, through the platform's `btoa`.

@@ -189,12 +189,12 @@ fn message(kind: &str) -> JsValue {
     o.into()
 }
 
-/// `count` random bytes from `crypto.getRandomValues`, as base64url.
-fn random(count: u32) -> Result<String, Error> {
+/// `count` random bytes from `crypto.getRandomValues`, as base64url (none without WebCrypto).
+fn random(count: u32) -> Option<String> {
     let crypto = global("crypto");
     let bytes = Uint8Array::new_with_length(count);
-    invoke(&crypto, "getRandomValues", &[&bytes]).map_err(|_| no_crypto())?;
-    Ok(base64url_of(&bytes))
+    invoke(&crypto, "getRandomValues", &[&bytes]).ok()?;
+    Some(base64url_of(&bytes))
 }
 
 /// Bytes as base64url without padding.
@@ -210,13 +210,13 @@ fn no_crypto() -> Error {
     .hint("use Node 20 or later, Deno or a current browser")
 }
 
-/// The SHA-256 digest of a PKCE verifier, through WebCrypto: a future of its `ArrayBuffer`.
-fn digest(verifier: &str) -> Result<JsFuture, Error> {
+/// The SHA-256 digest of a PKCE verifier, through WebCrypto: a future of its `ArrayBuffer`
+/// (none without WebCrypto).
+fn digest(verifier: &str) -> Option<JsFuture> {
     let subtle = get(&global("crypto"), "subtle");
     let data = Uint8Array::from(verifier.as_bytes());
-    let promise = invoke(&subtle, "digest", &[&JsValue::from_str("SHA-256"), &data])
-        .map_err(|_| no_crypto())?;
-    Ok(JsFuture::from(Promise::resolve(&promise)))
+    let promise = invoke(&subtle, "digest", &[&JsValue::from_str("SHA-256"), &data]).ok()?;
+    Some(JsFuture::from(Promise::resolve(&promise)))
 }
 
 /// The origin of a URL sign-in calls (`what`, for a refusal's message).
@@ -542,10 +542,17 @@ impl Engine {
             .authorize
             .as_ref()
             .ok_or_else(|| needs(s.class, "buildAuthorizationUrl", "authorizationUrl"))?;
-        let state = random(16)?;
-        let verifier = random(32)?;
+        let (Some(state), Some(verifier)) = (random(16), random(32)) else {
+            return Err(no_crypto());
+        };
         // The PKCE S256 challenge.
-        let hash = digest(&verifier)?.await.map_err(|_| no_crypto())?;
+        let hash = match digest(&verifier) {
+            Some(f) => f.await.ok(),
+            None => None,
+        };
+        let Some(hash) = hash else {
+            return Err(no_crypto());
+        };
         let challenge = base64url_of(&Uint8Array::new(&hash));
         // The verifier waits for the redirect in the state storage, under the state.
         if let Some((store, [_, set, _])) = &self.0.states.0 {
@@ -596,32 +603,36 @@ impl Engine {
                 "handleRedirect takes the URL the user came back to (e.g. location.href)",
             )
         })?;
-        let q = url.search_params();
-        let redirect = Redirect {
-            code: q.get("code"),
-            state: q.get("state"),
-            error: q.get("error"),
-            error_description: q.get("error_description"),
-        };
-        if redirect.code.is_none() && redirect.error.is_none() {
-            return Ok(None);
-        }
-        clean_address_bar();
-        // The verifier kept for the state, taken out of the state storage (read, then removed).
-        let verifier = match (&redirect.state, &self.0.states.0) {
-            (Some(state), Some((store, [get, _, remove]))) => {
-                let k = self.state_key(state);
-                let v = call_method(store, get, &[&k]).await;
-                let _ = call_method(store, remove, &[&k]).await;
-                v.ok().and_then(|v| v.as_string())
+        // The code and the verifier kept for the state; the redirect's parameters are dropped
+        // before the exchange.
+        let (code, verifier) = {
+            let q = url.search_params();
+            let redirect = Redirect {
+                code: q.get("code"),
+                state: q.get("state"),
+                error: q.get("error"),
+                error_description: q.get("error_description"),
+            };
+            if redirect.code.is_none() && redirect.error.is_none() {
+                return Ok(None);
             }
-            _ => None,
+            clean_address_bar();
+            // Taken out of the state storage (read, then removed).
+            let verifier = match (&redirect.state, &self.0.states.0) {
+                (Some(state), Some((store, [get, _, remove]))) => {
+                    let k = self.state_key(state);
+                    let v = call_method(store, get, &[&k]).await;
+                    let _ = call_method(store, remove, &[&k]).await;
+                    v.ok().and_then(|v| v.as_string())
+                }
+                _ => None,
+            };
+            let expected = verifier.as_ref().and(redirect.state.as_deref());
+            let Some(code) = redirect_outcome(&redirect, expected)? else {
+                return Ok(None);
+            };
+            (code, verifier.unwrap_or_default())
         };
-        let expected = verifier.as_ref().and(redirect.state.as_deref());
-        let Some(code) = redirect_outcome(&redirect, expected)? else {
-            return Ok(None);
-        };
-        let verifier = verifier.unwrap_or_default();
         let signal = platform::controller().signal();
         let grant = Grant::AuthorizationCode {
             code: &code,
