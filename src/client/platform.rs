@@ -23,9 +23,9 @@ extern "C" {
     #[wasm_bindgen(js_name = fetch, catch)]
     fn global_fetch(input: &str, init: &Object) -> Result<Promise, JsValue>;
     #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(f: &Function, ms: f64) -> JsValue;
+    pub(crate) fn set_timeout(f: &Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(id: &JsValue);
+    pub(crate) fn clear_timeout(id: &JsValue);
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout_with(f: &Function, ms: f64, arg: u32) -> JsValue;
     #[wasm_bindgen(js_name = btoa)]
@@ -55,7 +55,7 @@ pub(crate) fn now() -> f64 {
 /// The base64 form of `s`'s UTF-8 bytes, through the platform's `btoa` (which takes one char per
 /// byte).
 pub(crate) fn base64(s: &str) -> String {
-    btoa(&s.bytes().map(char::from).collect::<String>())
+    base64_bytes(s.as_bytes())
 }
 
 /// The base64 form of `bytes`, through the platform's `btoa`.
@@ -273,7 +273,7 @@ impl Drop for AbortListener {
 }
 
 /// A promise and the function that resolves it.
-fn deferred() -> (Promise, Function) {
+pub(crate) fn deferred() -> (Promise, Function) {
     let mut resolve = None;
     let promise = Promise::new(&mut |res, _| resolve = Some(res));
     (

@@ -10,7 +10,7 @@ use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Headers};
+use web_sys::AbortSignal;
 
 use super::engine::{Engine, Inner};
 use super::platform::{self, get, set};
@@ -52,28 +52,27 @@ pub(crate) struct Endpoints {
 }
 
 /// Where the state and the PKCE verifier wait for the redirect back: the `stateStorage` option,
-/// else `sessionStorage` where there is one (the page is left and loaded again), else memory.
-pub(crate) enum StateStore {
-    None,
-    Js(JsValue),
-    Memory(RefCell<Vec<(String, String)>>),
-}
+/// else `sessionStorage` where there is one (the page is left and loaded again), else a `Map` in
+/// memory; with the names of its get, set and remove methods. None for a client that signs no
+/// user in.
+pub(crate) struct StateStore(Option<(JsValue, [&'static str; 3])>);
 
 impl StateStore {
     pub(crate) fn new(sign_in: Option<&SignIn>) -> StateStore {
-        let Some(si) = sign_in else {
-            return StateStore::None;
-        };
-        if let Some(s) = &si.state_storage {
-            return StateStore::Js(s.clone());
-        }
-        // Reading `sessionStorage` throws where storage is blocked (sandboxed frames): no object.
-        let session = global("sessionStorage");
-        if session.is_object() {
-            StateStore::Js(session)
-        } else {
-            StateStore::Memory(RefCell::new(Vec::new()))
-        }
+        const STORAGE: [&str; 3] = ["getItem", "setItem", "removeItem"];
+        StateStore(sign_in.map(|si| {
+            if let Some(s) = &si.state_storage {
+                return (s.clone(), STORAGE);
+            }
+            // Reading `sessionStorage` throws where storage is blocked (sandboxed frames): no
+            // object.
+            let session = global("sessionStorage");
+            if session.is_object() {
+                (session, STORAGE)
+            } else {
+                (js_sys::Map::new().into(), ["get", "set", "delete"])
+            }
+        }))
     }
 }
 
@@ -114,25 +113,6 @@ fn stored_from(v: &JsValue) -> Option<Stored> {
         refresh: secret("refreshToken"),
         scope: get(v, "scope").as_string(),
     })
-}
-
-fn stored_to_js(kind: &str, s: &Stored) -> Object {
-    let o = Object::new();
-    if !kind.is_empty() {
-        set(&o, "type", &JsValue::from_str(kind));
-    }
-    set(&o, "accessToken", &JsValue::from_str(s.access.expose()));
-    set(&o, "expiresAt", &JsValue::from_f64(s.expires_at));
-    if let Some(at) = s.obtained_at {
-        set(&o, "obtainedAt", &JsValue::from_f64(at));
-    }
-    if let Some(r) = &s.refresh {
-        set(&o, "refreshToken", &JsValue::from_str(r.expose()));
-    }
-    if let Some(sc) = &s.scope {
-        set(&o, "scope", &JsValue::from_str(sc));
-    }
-    o
 }
 
 /// The other tabs of this client (browsers: `BroadcastChannel` and `navigator.locks`).
@@ -209,12 +189,12 @@ fn message(kind: &str) -> JsValue {
     o.into()
 }
 
-/// `count` random bytes from `crypto.getRandomValues`, as base64url.
-fn random(count: u32) -> Result<String, Error> {
+/// `count` random bytes from `crypto.getRandomValues`, as base64url (none without WebCrypto).
+fn random(count: u32) -> Option<String> {
     let crypto = global("crypto");
     let bytes = Uint8Array::new_with_length(count);
-    invoke(&crypto, "getRandomValues", &[&bytes]).map_err(|_| no_crypto())?;
-    Ok(base64url_of(&bytes))
+    invoke(&crypto, "getRandomValues", &[&bytes]).ok()?;
+    Some(base64url_of(&bytes))
 }
 
 /// Bytes as base64url without padding.
@@ -230,16 +210,18 @@ fn no_crypto() -> Error {
     .hint("use Node 20 or later, Deno or a current browser")
 }
 
-/// The PKCE S256 challenge of a verifier, through WebCrypto.
-async fn challenge(verifier: &str) -> Result<String, Error> {
+/// The SHA-256 digest of a PKCE verifier, through WebCrypto: a future of its `ArrayBuffer`
+/// (none without WebCrypto).
+fn digest(verifier: &str) -> Option<JsFuture> {
     let subtle = get(&global("crypto"), "subtle");
     let data = Uint8Array::from(verifier.as_bytes());
-    let promise = invoke(&subtle, "digest", &[&JsValue::from_str("SHA-256"), &data])
-        .map_err(|_| no_crypto())?;
-    let buffer = JsFuture::from(Promise::resolve(&promise))
-        .await
-        .map_err(|_| no_crypto())?;
-    Ok(base64url_of(&Uint8Array::new(&buffer)))
+    let promise = invoke(&subtle, "digest", &[&JsValue::from_str("SHA-256"), &data]).ok()?;
+    Some(JsFuture::from(Promise::resolve(&promise)))
+}
+
+/// The origin of a URL sign-in calls (`what`, for a refusal's message).
+fn origin_of(what: &str, url: &str, allow_http: bool) -> Result<String, Error> {
+    Ok(config_url(what, url, allow_http)?.origin.serialize())
 }
 
 fn needs(class: &str, method: &str, option: &str) -> Error {
@@ -282,7 +264,7 @@ impl Engine {
             "/.well-known/openid-configuration",
         ]
         .concat();
-        let origin = config_url("issuer", issuer, true)?.origin.serialize();
+        let origin = origin_of("issuer", issuer, true)?;
         let failed = |why: &str| {
             Error::new(
                 Code::InvalidConfig,
@@ -297,16 +279,15 @@ impl Engine {
             set(&h, "Accept", &JsValue::from_str("application/json"));
             h.into()
         });
-        let signal = platform::controller().signal();
         let (response, body) = self
-            .send(&url, &origin, init, Some(&signal), true, None)
+            .send(&url, &origin, init, None, true, None)
             .await
             .map_err(|e| failed(&e.message))?;
         if !(200..300).contains(&response.status()) {
             return Err(failed(&format!("HTTP {}", response.status())));
         }
         let doc = js_sys::JSON::parse(&body).map_err(|_| failed("not JSON"))?;
-        let allow = s.sign_in.is_some() && issuer.starts_with("http://");
+        let allow = issuer.starts_with("http://");
         let endpoint = |name: &str| -> Result<Option<String>, Error> {
             match get(&doc, name).as_string() {
                 None => Ok(None),
@@ -317,9 +298,7 @@ impl Engine {
             }
         };
         let token_url = endpoint("token_endpoint")?.ok_or_else(|| failed("no token_endpoint"))?;
-        let token_origin = config_url("token_endpoint", &token_url, allow)?
-            .origin
-            .serialize();
+        let token_origin = origin_of("token_endpoint", &token_url, allow)?;
         let e = Rc::new(Endpoints {
             authorize: si
                 .authorization_url
@@ -336,30 +315,29 @@ impl Engine {
     /// A new token for the calls that wait for one: another tab's, the store's, or a grant's.
     pub(super) async fn obtain(&self, signal: &AbortSignal) -> Result<u64, Error> {
         let lock = self.0.tabs.borrow().as_ref().map(|t| t.lock_name.clone());
-        let Some(name) = lock else {
+        // Only the tab holding the lock refreshes; the others find its tokens when they get it.
+        let request = lock.and_then(|name| {
+            let out: Rc<RefCell<Option<Result<u64, Error>>>> = Rc::default();
+            let (me, sig, slot) = (self.clone(), signal.clone(), out.clone());
+            let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+                platform::promise_of(Box::pin(async move {
+                    let r = me.obtain_here(&sig, true).await;
+                    *slot.borrow_mut() = Some(r);
+                    Ok(JsValue::UNDEFINED)
+                }))
+                .into()
+            });
+            let locks = get(&global("navigator"), "locks");
+            // The wait for the lock ends with the request (when its last caller has gone).
+            let options = Object::new();
+            set(&options, "signal", signal);
+            let p = invoke(&locks, "request", &[&name, &options, &callback]).ok()?;
+            Some((p, out))
+        });
+        let Some((p, out)) = request else {
             return self.obtain_here(signal, false).await;
         };
-        // Only the tab holding the lock refreshes; the others find its tokens when they get it.
-        let out: Rc<RefCell<Option<Result<u64, Error>>>> = Rc::default();
-        let (me, sig, slot) = (self.clone(), signal.clone(), out.clone());
-        let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
-            platform::promise_of(Box::pin(async move {
-                let r = me.obtain_here(&sig, true).await;
-                *slot.borrow_mut() = Some(r);
-                Ok(JsValue::UNDEFINED)
-            }))
-            .into()
-        });
-        let locks = get(&global("navigator"), "locks");
-        // The wait for the lock ends with the request (when its last caller has gone).
-        let options = Object::new();
-        set(&options, "signal", signal);
-        match invoke(&locks, "request", &[&name, &options, &callback]) {
-            Ok(p) => {
-                let _ = JsFuture::from(Promise::resolve(&p)).await;
-            }
-            Err(_) => return self.obtain_here(signal, false).await,
-        }
+        let _ = JsFuture::from(Promise::resolve(&p)).await;
         let result = out.borrow_mut().take();
         match result {
             Some(r) => r,
@@ -381,8 +359,10 @@ impl Engine {
             }
         }
         let skew = self.0.s.skew_ms;
-        if let Some(store) = self.0.s.token_store.clone() {
-            if let Some(stored) = read_store(&store).await {
+        if let Some(store) = &self.0.s.token_store {
+            // A store that fails is a store without tokens.
+            let v = call_method(store, "get", &[]).await.ok();
+            if let Some(stored) = v.as_ref().and_then(stored_from) {
                 let now = platform::now();
                 // The token this client has just found stale (or given up) is not taken back.
                 let known = {
@@ -399,64 +379,57 @@ impl Engine {
                 }
             }
         }
-        let token = if self.0.s.sign_in.is_some() {
-            self.refresh(signal).await?
+        // A signed-in user's token comes from the refresh token; a refused refresh token signs
+        // the user out (here, in the store and in the other tabs).
+        let refresh = if self.0.s.sign_in.is_some() {
+            let rt = self.0.st.borrow().refresh.clone();
+            let Some(rt) = rt else {
+                return Err(login_required(
+                    "no user is signed in: this client holds no token and no refresh token",
+                ));
+            };
+            self.count_refresh_grant();
+            Some(rt)
         } else {
-            self.fetch_token(signal, None).await?
+            None
+        };
+        let grant = refresh.as_ref().map(|rt| Grant::RefreshToken(rt.expose()));
+        let token = match self.fetch_token(signal, grant).await {
+            Ok(t) => t,
+            Err(e) if grant.is_some() && refresh_refused(&e) => {
+                self.forget();
+                let _ = self.publish().await;
+                return Err(refresh_refused_error(e));
+            }
+            Err(e) => return Err(e),
         };
         let gen = self.install(token);
-        self.share().await;
+        let _ = self.publish().await;
         Ok(gen)
     }
 
     /// Asks the other tabs for their tokens and waits a moment for an answer (only when there are
     /// other tabs): the token `gen` when one arrived fresh.
     async fn ask_tabs(&self) -> Option<u64> {
-        let (wait, resolve) = {
+        let (wait, timer) = {
             let tabs = self.0.tabs.borrow();
             let tabs = tabs.as_ref()?;
             if !tabs.peers.get() {
                 return None;
             }
-            let mut resolve = None;
-            let p = Promise::new(&mut |res, _| resolve = Some(res));
-            let resolve = resolve?;
-            *tabs.arrived.borrow_mut() = Some(resolve.clone());
+            let (p, resolve) = platform::deferred();
+            // The wait ends when tokens arrive or after 150 ms, whichever comes first.
+            let timer = platform::set_timeout(&resolve, 150.0);
+            *tabs.arrived.borrow_mut() = Some(resolve);
             tabs.post(&message("hello"));
-            (p, resolve)
+            (p, timer)
         };
-        let _timer = platform::Timer::new(150.0, move || {
-            let _ = resolve.call0(&JsValue::UNDEFINED);
-        });
         let _ = JsFuture::from(wait).await;
+        platform::clear_timeout(&timer);
         if let Some(t) = self.0.tabs.borrow().as_ref() {
             t.arrived.borrow_mut().take();
         }
         self.peek_fresh().map(|c| c.gen)
-    }
-
-    /// A signed-in user's new token from the refresh token; a refused refresh token signs the user
-    /// out (here, in the store and in the other tabs).
-    async fn refresh(&self, signal: &AbortSignal) -> Result<Token, Error> {
-        let rt = self.0.st.borrow().refresh.clone();
-        let Some(rt) = rt else {
-            return Err(login_required(
-                "no user is signed in: this client holds no token and no refresh token",
-            ));
-        };
-        self.count_refresh_grant();
-        match self
-            .fetch_token(signal, Some(Grant::RefreshToken(rt.expose())))
-            .await
-        {
-            Ok(t) => Ok(t),
-            Err(e) if refresh_refused(&e) => {
-                self.forget();
-                let _ = self.publish(None).await;
-                Err(refresh_refused_error(e))
-            }
-            Err(e) => Err(e),
-        }
     }
 
     /// Tokens from the store or another tab, cached under a new generation.
@@ -474,39 +447,41 @@ impl Engine {
         })
     }
 
-    fn current(&self) -> Option<Stored> {
+    /// The tokens this client holds, as the store and the other tabs take them (with `type`
+    /// `kind` when it is not empty); `None` when it holds no access token.
+    fn current_js(&self, kind: &str) -> Option<Object> {
         let st = self.0.st.borrow();
         let c = st.cache.as_ref()?;
-        Some(Stored {
-            access: c.value.clone(),
-            expires_at: c.expires_at,
-            obtained_at: Some(c.obtained_at),
-            refresh: st.refresh.clone(),
-            scope: c.scope.clone(),
-        })
-    }
-
-    /// Hands the current tokens to the store and to the other tabs.
-    async fn share(&self) {
-        if let Some(cur) = self.current() {
-            let _ = self.publish(Some(&cur)).await;
+        let o = Object::new();
+        if !kind.is_empty() {
+            set(&o, "type", &JsValue::from_str(kind));
         }
+        set(&o, "accessToken", &JsValue::from_str(c.value.expose()));
+        set(&o, "expiresAt", &JsValue::from_f64(c.expires_at));
+        set(&o, "obtainedAt", &JsValue::from_f64(c.obtained_at));
+        if let Some(r) = &st.refresh {
+            set(&o, "refreshToken", &JsValue::from_str(r.expose()));
+        }
+        if let Some(sc) = &c.scope {
+            set(&o, "scope", &JsValue::from_str(sc));
+        }
+        Some(o)
     }
 
-    /// Hands `tokens` to the other tabs and to the store (`None`: the user is signed out); the
-    /// store's answer.
-    fn publish(&self, tokens: Option<&Stored>) -> JsFuture {
+    /// Hands the current tokens to the other tabs and to the store (none: the user is signed
+    /// out); the store's answer.
+    fn publish(&self) -> JsFuture {
         if let Some(tabs) = self.0.tabs.borrow().as_ref() {
-            tabs.post(&match tokens {
-                Some(t) => stored_to_js("tokens", t).into(),
+            tabs.post(&match self.current_js("tokens") {
+                Some(t) => t.into(),
                 None => message("signout"),
             });
         }
         let Some(store) = &self.0.s.token_store else {
             return JsFuture::from(Promise::resolve(&JsValue::UNDEFINED));
         };
-        let value = match tokens {
-            Some(t) => stored_to_js("", t).into(),
+        let value = match self.current_js("") {
+            Some(t) => t.into(),
             None => JsValue::NULL,
         };
         call_method(store, "set", &[&value])
@@ -522,8 +497,8 @@ impl Engine {
         tabs.peers.set(true);
         match kind.as_str() {
             "hello" => {
-                if let Some(cur) = self.current() {
-                    tabs.post(&stored_to_js("tokens", &cur));
+                if let Some(cur) = self.current_js("tokens") {
+                    tabs.post(&cur);
                 }
             }
             "tokens" => {
@@ -567,18 +542,22 @@ impl Engine {
             .authorize
             .as_ref()
             .ok_or_else(|| needs(s.class, "buildAuthorizationUrl", "authorizationUrl"))?;
-        let state = random(16)?;
-        let verifier = random(32)?;
-        let challenge = challenge(&verifier).await?;
+        let (Some(state), Some(verifier)) = (random(16), random(32)) else {
+            return Err(no_crypto());
+        };
+        // The PKCE S256 challenge.
+        let hash = match digest(&verifier) {
+            Some(f) => f.await.ok(),
+            None => None,
+        };
+        let Some(hash) = hash else {
+            return Err(no_crypto());
+        };
+        let challenge = base64url_of(&Uint8Array::new(&hash));
         // The verifier waits for the redirect in the state storage, under the state.
-        let key = self.state_key(&state);
-        match &self.0.states {
-            StateStore::None => {}
-            StateStore::Memory(m) => m.borrow_mut().push((key, verifier.clone())),
-            StateStore::Js(store) => {
-                let (k, v) = (JsValue::from_str(&key), JsValue::from_str(&verifier));
-                let _ = call_method(store, "setItem", &[&k, &v]).await;
-            }
+        if let Some((store, [_, set, _])) = &self.0.states.0 {
+            let (k, v) = (self.state_key(&state), JsValue::from_str(&verifier));
+            let _ = call_method(store, set, &[&k, &v]).await;
         }
         let mut params = vec![
             ("response_type", "code"),
@@ -602,8 +581,9 @@ impl Engine {
         Ok(authorize_url(authorize, &params))
     }
 
-    fn state_key(&self, state: &str) -> String {
-        ["apm-oauth:", &self.0.s.core.client_id, ":", state].concat()
+    /// The state storage's key for `state`.
+    fn state_key(&self, state: &str) -> JsValue {
+        JsValue::from_str(&["apm-oauth:", &self.0.s.core.client_id, ":", state].concat())
     }
 
     /// Handles the redirect back: checks the state, exchanges the code with its verifier and
@@ -623,37 +603,36 @@ impl Engine {
                 "handleRedirect takes the URL the user came back to (e.g. location.href)",
             )
         })?;
-        let q = url.search_params();
-        let redirect = Redirect {
-            code: q.get("code"),
-            state: q.get("state"),
-            error: q.get("error"),
-            error_description: q.get("error_description"),
-        };
-        if redirect.code.is_none() && redirect.error.is_none() {
-            return Ok(None);
-        }
-        clean_address_bar();
-        // The verifier kept for the state, taken out of the state storage (read, then removed).
-        let verifier = match (&redirect.state, &self.0.states) {
-            (None, _) | (_, StateStore::None) => None,
-            (Some(state), StateStore::Memory(m)) => {
-                let key = self.state_key(state);
-                let mut m = m.borrow_mut();
-                m.iter().position(|(k, _)| *k == key).map(|i| m.remove(i).1)
+        // The code and the verifier kept for the state; the redirect's parameters are dropped
+        // before the exchange.
+        let (code, verifier) = {
+            let q = url.search_params();
+            let redirect = Redirect {
+                code: q.get("code"),
+                state: q.get("state"),
+                error: q.get("error"),
+                error_description: q.get("error_description"),
+            };
+            if redirect.code.is_none() && redirect.error.is_none() {
+                return Ok(None);
             }
-            (Some(state), StateStore::Js(store)) => {
-                let k = JsValue::from_str(&self.state_key(state));
-                let v = call_method(store, "getItem", &[&k]).await;
-                let _ = call_method(store, "removeItem", &[&k]).await;
-                v.ok().and_then(|v| v.as_string())
-            }
+            clean_address_bar();
+            // Taken out of the state storage (read, then removed).
+            let verifier = match (&redirect.state, &self.0.states.0) {
+                (Some(state), Some((store, [get, _, remove]))) => {
+                    let k = self.state_key(state);
+                    let v = call_method(store, get, &[&k]).await;
+                    let _ = call_method(store, remove, &[&k]).await;
+                    v.ok().and_then(|v| v.as_string())
+                }
+                _ => None,
+            };
+            let expected = verifier.as_ref().and(redirect.state.as_deref());
+            let Some(code) = redirect_outcome(&redirect, expected)? else {
+                return Ok(None);
+            };
+            (code, verifier.unwrap_or_default())
         };
-        let expected = verifier.as_ref().and(redirect.state.as_deref());
-        let Some(code) = redirect_outcome(&redirect, expected)? else {
-            return Ok(None);
-        };
-        let verifier = verifier.unwrap_or_default();
         let signal = platform::controller().signal();
         let grant = Grant::AuthorizationCode {
             code: &code,
@@ -665,7 +644,7 @@ impl Engine {
             .await
             .map_err(code_exchange_error)?;
         self.install(token);
-        self.share().await;
+        let _ = self.publish().await;
         let cached = self.0.st.borrow().cache.clone();
         Ok(cached)
     }
@@ -678,10 +657,10 @@ impl Engine {
             .user_info
             .as_ref()
             .ok_or_else(|| needs(s.class, "userInfo", "userInfoUrl"))?;
-        let origin = config_url("userInfoUrl", url, true)?.origin.serialize();
+        let origin = origin_of("userInfoUrl", url, true)?;
         // The token in `Authorization`, no retry.
         let t = self.token(None).await?;
-        let headers = Headers::new().map_err(|_| Error::new(Code::Network, "no Headers"))?;
+        let headers = super::engine::headers_of(&JsValue::UNDEFINED)?;
         let _ = headers.set("Accept", "application/json");
         let (response, _) = self
             .send_api(url, &origin, &JsValue::UNDEFINED, &headers, &t, None)
@@ -713,14 +692,8 @@ impl Engine {
     pub(crate) fn sign_out(&self) -> JsFuture {
         self.abort_inflight();
         self.forget();
-        self.publish(None)
+        self.publish()
     }
-}
-
-/// The store's tokens, when it holds usable ones (a store that fails is a store without tokens).
-async fn read_store(store: &JsValue) -> Option<Stored> {
-    let v = call_method(store, "get", &[]).await.ok()?;
-    stored_from(&v)
 }
 
 /// `method` of `target` (a storage, a response) called with `args`, as a future of its

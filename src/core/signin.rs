@@ -24,15 +24,16 @@ pub fn authorize_url(endpoint: &str, params: &[(&str, &str)]) -> String {
 
 /// base64url without padding (RFC 7636 §4.1) from standard padded base64.
 pub fn base64url(standard: &str) -> String {
-    standard
-        .chars()
-        .filter(|c| *c != '=')
-        .map(|c| match c {
+    let mut out = String::new();
+    for c in standard.chars() {
+        out.push(match c {
             '+' => '-',
             '/' => '_',
+            '=' => continue,
             c => c,
-        })
-        .collect()
+        });
+    }
+    out
 }
 
 /// The parameters of a redirect back from the authorize endpoint.
