@@ -2,12 +2,12 @@
 //! need) or a static UI token, and REST calls that answer JSON.
 
 use serde::{Deserialize, Serialize};
+use serde_wasm_bindgen::preserve;
 use wasm_bindgen::JsCast;
 
 use super::{bad, check_options, client_methods, engine_settings, optional, url};
 use super::{Engine, Options};
 use crate::core::appdynamics::{BasicChoice, ContentChoice, Mode, TOKEN_PATH};
-use crate::core::body::Field;
 use crate::core::config::{AuthMethod, Config, Vendor};
 use crate::core::url::{ensure_query_param, resolve_url, ParsedUrl};
 use crate::core::{Code, Error, Secret};
@@ -76,8 +76,8 @@ pub struct Application {
 struct ApplicationEntry {
     id: f64,
     name: String,
-    #[serde(default)]
-    description: Field,
+    #[serde(default, deserialize_with = "preserve::deserialize")]
+    description: wasm_bindgen::JsValue,
 }
 
 /// An AppDynamics client.
@@ -266,7 +266,7 @@ fn applications(body: &str) -> Option<Vec<Application>> {
             Some(Application {
                 id: a.id,
                 name: a.name,
-                description: a.description.as_str().unwrap_or_default().to_string(),
+                description: a.description.as_string().unwrap_or_default(),
             })
         })
         .collect()
