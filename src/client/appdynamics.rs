@@ -260,16 +260,16 @@ impl AppDynamicsClient {
 /// The applications of a listing's text: a JSON array of `{ id, name, description? }`.
 fn applications(body: &str) -> Option<Vec<Application>> {
     let list: js_sys::Array = js_sys::JSON::parse(body).ok()?.dyn_into().ok()?;
-    list.iter()
-        .map(|v| {
-            let a: ApplicationEntry = serde_wasm_bindgen::from_value(v).ok()?;
-            Some(Application {
-                id: a.id,
-                name: a.name,
-                description: a.description.as_string().unwrap_or_default(),
-            })
-        })
-        .collect()
+    let mut out = Vec::new();
+    for v in list.iter() {
+        let a: ApplicationEntry = serde_wasm_bindgen::from_value(v).ok()?;
+        out.push(Application {
+            id: a.id,
+            name: a.name,
+            description: a.description.as_string().unwrap_or_default(),
+        });
+    }
+    Some(out)
 }
 
 client_methods!(AppDynamicsClient);
