@@ -72,10 +72,14 @@ pub struct Application {
     pub description: String,
 }
 
+/// An entry of the controller's list as serde-wasm-bindgen reads it: each member kept as
+/// JavaScript holds it and checked where the [`Application`] is made.
 #[derive(Deserialize)]
 struct ApplicationEntry {
-    id: f64,
-    name: String,
+    #[serde(deserialize_with = "preserve::deserialize")]
+    id: wasm_bindgen::JsValue,
+    #[serde(deserialize_with = "preserve::deserialize")]
+    name: wasm_bindgen::JsValue,
     #[serde(default, deserialize_with = "preserve::deserialize")]
     description: wasm_bindgen::JsValue,
 }
@@ -264,8 +268,8 @@ fn applications(body: &str) -> Option<Vec<Application>> {
     for v in list.iter() {
         let a: ApplicationEntry = serde_wasm_bindgen::from_value(v).ok()?;
         out.push(Application {
-            id: a.id,
-            name: a.name,
+            id: a.id.as_f64()?,
+            name: a.name.as_string()?,
             description: a.description.as_string().unwrap_or_default(),
         });
     }

@@ -555,8 +555,15 @@ impl JsAppDynamicsClient {
     pub fn list_applications(&self) -> Promise {
         let c = self.inner.clone();
         promise(async move {
-            let list = c.list_applications().await?;
-            Ok(serde_wasm_bindgen::to_value(&list).unwrap_or(JsValue::UNDEFINED))
+            let out = Array::new();
+            for a in c.list_applications().await? {
+                let app = Object::new();
+                set(&app, "id", &JsValue::from_f64(a.id));
+                set(&app, "name", &JsValue::from_str(&a.name));
+                set(&app, "description", &JsValue::from_str(&a.description));
+                out.push(&app);
+            }
+            Ok(out.into())
         })
     }
 }
