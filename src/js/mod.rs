@@ -113,8 +113,33 @@ fn boxed_promise(
     crate::client::platform::promise_of(Box::pin(async move { f.await.map_err(|e| to_js(&e)) }))
 }
 
+/// A token as JavaScript gets it: `{ accessToken, tokenType, expiresAt, scope?, resource? }`.
 fn token_js(t: TokenInfo) -> JsValue {
-    serde_wasm_bindgen::to_value(&t).unwrap_or(JsValue::UNDEFINED)
+    let out = Object::new();
+    set(&out, "accessToken", &JsValue::from_str(&t.access_token));
+    set(&out, "tokenType", &JsValue::from_str(t.token_type));
+    set(&out, "expiresAt", &JsValue::from_f64(t.expires_at));
+    for (key, value) in [("scope", &t.scope), ("resource", &t.resource)] {
+        if let Some(v) = value {
+            set(&out, key, &JsValue::from_str(v));
+        }
+    }
+    out.into()
+}
+
+/// A client's counters as JavaScript gets them (`stats()`).
+fn stats_js(s: crate::client::Stats) -> JsValue {
+    let out = Object::new();
+    for (key, n) in &[
+        ("tokenRequests", s.token_requests),
+        ("cacheHits", s.cache_hits),
+        ("refreshes", s.refreshes),
+        ("unauthorizedRetries", s.unauthorized_retries),
+        ("refreshTokenGrants", s.refresh_token_grants),
+    ] {
+        set(&out, key, &JsValue::from(*n));
+    }
+    out.into()
 }
 
 /// `fetch`'s first argument: a path or URL string, or a URL object.
@@ -215,7 +240,7 @@ macro_rules! js_class {
 
             /// Counters of token requests, cache hits, early refreshes and 401 retries.
             pub fn stats(&self) -> JsValue {
-                serde_wasm_bindgen::to_value(&self.inner.stats()).unwrap_or(JsValue::UNDEFINED)
+                stats_js(self.inner.stats())
             }
 
             /// What the client is, without any credential.
