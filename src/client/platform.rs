@@ -334,10 +334,7 @@ pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String,
     let Some(stream) = response.body() else {
         let text = JsFuture::from(response.text()?).await?;
         let text = text.as_string().unwrap_or_default();
-        return Ok(match text.char_indices().nth(BODY_LIMIT) {
-            Some((i, _)) => text.get(..i).unwrap_or_default().to_string(),
-            None => text,
-        });
+        return Ok(text.chars().take(BODY_LIMIT).collect());
     };
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let mut bytes = Vec::new();
