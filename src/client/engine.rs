@@ -369,7 +369,16 @@ impl Engine {
         grant: Option<oauth::Grant<'_>>,
     ) -> Result<Token, Error> {
         let s = &self.0.s;
-        let (token_url, token_origin) = self.token_endpoint().await?;
+        // The configured token endpoint, or the issuer's (discovered once).
+        let discovered = if s.sign_in.as_ref().is_some_and(|si| si.issuer.is_some()) {
+            Some(self.endpoints().await?)
+        } else {
+            None
+        };
+        let (token_url, token_origin) = match &discovered {
+            Some(e) => (&e.token_url, &e.token_origin),
+            None => (&s.token_url, &s.token_origin),
+        };
         let max_retries = if grant.is_some() { 0 } else { s.max_retries };
         let appd = s.vendor == Vendor::AppDynamics;
         let learned = self.0.st.borrow().learned;
@@ -404,7 +413,7 @@ impl Engine {
             set(&init, "cache", &JsValue::from_str("no-store"));
             self.0.st.borrow_mut().stats.token_requests += 1;
             let reply = self
-                .send(&token_url, &token_origin, init, Some(signal), true, None)
+                .send(token_url, token_origin, init, Some(signal), true, None)
                 .await;
             // A refusal the AppDynamics fallbacks may answer, or a failure that may be retried.
             let (mut e, status, after) = match reply {
