@@ -1,10 +1,10 @@
 //! The AppDynamics client: Controller API Client tokens (with the fallbacks older controllers
 //! need) or a static UI token, and REST calls that answer JSON.
 
-use serde::{Deserialize, Serialize};
-use serde_wasm_bindgen::preserve;
+use serde::Serialize;
 use wasm_bindgen::JsCast;
 
+use super::platform::get;
 use super::{bad, check_options, client_methods, engine_settings, optional, url};
 use super::{Engine, Options};
 use crate::core::appdynamics::{BasicChoice, ContentChoice, Mode, TOKEN_PATH};
@@ -70,18 +70,6 @@ pub struct Application {
     pub name: String,
     /// Its description ("" when it has none).
     pub description: String,
-}
-
-/// An entry of the controller's list as serde-wasm-bindgen reads it: each member kept as
-/// JavaScript holds it and checked where the [`Application`] is made.
-#[derive(Deserialize)]
-struct ApplicationEntry {
-    #[serde(deserialize_with = "preserve::deserialize")]
-    id: wasm_bindgen::JsValue,
-    #[serde(deserialize_with = "preserve::deserialize")]
-    name: wasm_bindgen::JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
-    description: wasm_bindgen::JsValue,
 }
 
 /// An AppDynamics client.
@@ -266,11 +254,13 @@ fn applications(body: &str) -> Option<Vec<Application>> {
     let list: js_sys::Array = js_sys::JSON::parse(body).ok()?.dyn_into().ok()?;
     let mut out = Vec::new();
     for v in list.iter() {
-        let a: ApplicationEntry = serde_wasm_bindgen::from_value(v).ok()?;
+        if !v.is_object() {
+            return None;
+        }
         out.push(Application {
-            id: a.id.as_f64()?,
-            name: a.name.as_string()?,
-            description: a.description.as_string().unwrap_or_default(),
+            id: get(&v, "id").as_f64()?,
+            name: get(&v, "name").as_string()?,
+            description: get(&v, "description").as_string().unwrap_or_default(),
         });
     }
     Some(out)
