@@ -91,7 +91,7 @@ fn config_error(e: Error, options: &JsValue) -> JsValue {
         if let Some(raw) = get(options, key).as_string() {
             let raw = raw.trim();
             if !raw.is_empty() {
-                forms.extend(secret_forms("", raw, &crate::client::platform::base64));
+                forms.append(&mut secret_forms("", raw, &crate::client::platform::base64));
             }
         }
     }
