@@ -1,13 +1,13 @@
 //! The AppDynamics client: Controller API Client tokens (with the fallbacks older controllers
 //! need) or a static UI token, and REST calls that answer JSON.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use wasm_bindgen::JsCast;
 
+use super::platform::get;
 use super::{bad, check_options, client_methods, engine_settings, optional, url};
 use super::{Engine, Options};
 use crate::core::appdynamics::{BasicChoice, ContentChoice, Mode, TOKEN_PATH};
-use crate::core::body::Field;
 use crate::core::config::{AuthMethod, Config, Vendor};
 use crate::core::url::{ensure_query_param, resolve_url, ParsedUrl};
 use crate::core::{Code, Error, Secret};
@@ -70,14 +70,6 @@ pub struct Application {
     pub name: String,
     /// Its description ("" when it has none).
     pub description: String,
-}
-
-#[derive(Deserialize)]
-struct ApplicationEntry {
-    id: f64,
-    name: String,
-    #[serde(default)]
-    description: Field,
 }
 
 /// An AppDynamics client.
@@ -260,16 +252,18 @@ impl AppDynamicsClient {
 /// The applications of a listing's text: a JSON array of `{ id, name, description? }`.
 fn applications(body: &str) -> Option<Vec<Application>> {
     let list: js_sys::Array = js_sys::JSON::parse(body).ok()?.dyn_into().ok()?;
-    list.iter()
-        .map(|v| {
-            let a: ApplicationEntry = serde_wasm_bindgen::from_value(v).ok()?;
-            Some(Application {
-                id: a.id,
-                name: a.name,
-                description: a.description.as_str().unwrap_or_default().to_string(),
-            })
-        })
-        .collect()
+    let mut out = Vec::new();
+    for v in list.iter() {
+        if !v.is_object() {
+            return None;
+        }
+        out.push(Application {
+            id: get(&v, "id").as_f64()?,
+            name: get(&v, "name").as_string()?,
+            description: get(&v, "description").as_string().unwrap_or_default(),
+        });
+    }
+    Some(out)
 }
 
 client_methods!(AppDynamicsClient);

@@ -331,7 +331,7 @@ impl DynatraceClient {
         if !payload.is_undefined() {
             let body = js_sys::JSON::stringify(payload)
                 .ok()
-                .and_then(|s| s.as_string())
+                .filter(|s| s.is_string())
                 .ok_or_else(|| {
                     Error::new(
                         Code::InvalidArgument,
@@ -346,7 +346,7 @@ impl DynatraceClient {
                 let _ = headers.set("Content-Type", "application/json");
             }
             set(&out, "headers", &headers);
-            set(&out, "body", &JsValue::from_str(&body));
+            set(&out, "body", &body);
         }
         Ok((url, out.into()))
     }

@@ -173,8 +173,8 @@ impl Engine {
     }
 
     /// Every form in which this client's secrets (the client secret, a static token, the current
-    /// access token, `extra`) may come back in a server's text.
-    fn secret_forms(&self, extra: Option<&str>) -> Vec<String> {
+    /// access token, the `extra` ones) may come back in a server's text.
+    fn secret_forms(&self, extra: &[&str]) -> Vec<String> {
         let s = &self.0.s;
         let st = self.0.st.borrow();
         let known = [
@@ -185,9 +185,14 @@ impl Engine {
             st.id_token.as_ref(),
         ];
         let mut out = Vec::new();
-        for r in known.into_iter().flatten().map(Secret::expose).chain(extra) {
+        for r in known
+            .iter()
+            .flatten()
+            .map(|s| s.expose())
+            .chain(extra.iter().copied())
+        {
             if !r.is_empty() {
-                out.extend(secret_forms(&s.core.client_id, r, &platform::base64));
+                out.append(&mut secret_forms(&s.core.client_id, r, &platform::base64));
             }
         }
         out
@@ -195,7 +200,7 @@ impl Engine {
 
     /// `e` with every secret this client knows removed from its texts.
     pub(crate) fn scrubbed(&self, e: Error) -> Error {
-        let forms = self.secret_forms(None);
+        let forms = self.secret_forms(&[]);
         e.scrub(&forms)
     }
 
@@ -369,7 +374,16 @@ impl Engine {
         grant: Option<oauth::Grant<'_>>,
     ) -> Result<Token, Error> {
         let s = &self.0.s;
-        let (token_url, token_origin) = self.token_endpoint().await?;
+        // The configured token endpoint, or the issuer's (discovered once).
+        let discovered = if s.sign_in.as_ref().is_some_and(|si| si.issuer.is_some()) {
+            Some(self.endpoints().await?)
+        } else {
+            None
+        };
+        let (token_url, token_origin) = match &discovered {
+            Some(e) => (&e.token_url, &e.token_origin),
+            None => (&s.token_url, &s.token_origin),
+        };
         let max_retries = if grant.is_some() { 0 } else { s.max_retries };
         let appd = s.vendor == Vendor::AppDynamics;
         let learned = self.0.st.borrow().learned;
@@ -404,7 +418,7 @@ impl Engine {
             set(&init, "cache", &JsValue::from_str("no-store"));
             self.0.st.borrow_mut().stats.token_requests += 1;
             let reply = self
-                .send(&token_url, &token_origin, init, Some(signal), true, None)
+                .send(token_url, token_origin, init, Some(signal), true, None)
                 .await;
             // A refusal the AppDynamics fallbacks may answer, or a failure that may be retried.
             let (mut e, status, after) = match reply {
@@ -437,12 +451,12 @@ impl Engine {
                     }
                     // Server text may echo what it was sent: the error is built from a scrubbed
                     // copy, before anything quotes or cuts it.
-                    let mut forms = self.secret_forms(None);
-                    if let Some(oauth::Grant::AuthorizationCode { code, verifier, .. }) = grant {
-                        for v in [code, verifier].into_iter().filter(|v| !v.is_empty()) {
-                            forms.extend(secret_forms(&s.core.client_id, v, &platform::base64));
+                    let forms = match grant {
+                        Some(oauth::Grant::AuthorizationCode { code, verifier, .. }) => {
+                            self.secret_forms(&[code, verifier])
                         }
-                    }
+                        _ => self.secret_forms(&[]),
+                    };
                     let clean = scrub_text(&body, &forms, 4);
                     let clean_json = platform::parse_json(&clean);
                     answer.body = &clean;
@@ -541,7 +555,7 @@ impl Engine {
             }
             let mut message = ["could not reach ", origin].concat();
             if let Some(detail) = platform::failure_detail(&cause) {
-                let forms = self.secret_forms(token);
+                let forms = self.secret_forms(token.as_slice());
                 message.push_str(": ");
                 message.push_str(&text::snippet(&scrub_text(&detail, &forms, 4), 120));
             }

@@ -7,12 +7,13 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use serde_wasm_bindgen::preserve;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, ReadableStreamDefaultReader};
 
-use crate::core::body::{Parsed, TokenBody};
+use crate::core::body::{Field, Parsed, TokenBody};
 use crate::core::url::{retry_after, RetryAfter};
 
 /// Most of a token or error body that is read: a hostile endpoint cannot make us buffer more.
@@ -333,10 +334,7 @@ pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String,
     let Some(stream) = response.body() else {
         let text = JsFuture::from(response.text()?).await?;
         let text = text.as_string().unwrap_or_default();
-        return Ok(match text.char_indices().nth(BODY_LIMIT) {
-            Some((i, _)) => text.get(..i).unwrap_or_default().to_string(),
-            None => text,
-        });
+        return Ok(text.chars().take(BODY_LIMIT).collect());
     };
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let mut bytes = Vec::new();
@@ -366,6 +364,60 @@ pub(crate) fn discard(response: &web_sys::Response) {
     }
 }
 
+/// The members of a token or error body as serde-wasm-bindgen reads them: each kept as
+/// JavaScript holds it and classified by [`field`], so that the wasm carries one small reader
+/// instead of serde's for every shape a member could have.
+#[derive(serde::Deserialize)]
+struct JsBody {
+    #[serde(default, deserialize_with = "preserve::deserialize")]
+    access_token: JsValue,
+    #[serde(default, deserialize_with = "preserve::deserialize")]
+    token_type: JsValue,
+    #[serde(default, deserialize_with = "preserve::deserialize")]
+    expires_in: JsValue,
+    #[serde(default, deserialize_with = "preserve::deserialize")]
+    scope: JsValue,
+    #[serde(default, deserialize_with = "preserve::deserialize")]
+    resource: JsValue,
+    #[serde(default, deserialize_with = "preserve::deserialize")]
+    refresh_token: JsValue,
+    #[serde(default, deserialize_with = "preserve::deserialize")]
+    id_token: JsValue,
+    #[serde(default, deserialize_with = "preserve::deserialize")]
+    error: JsValue,
+    #[serde(default, deserialize_with = "preserve::deserialize")]
+    error_description: JsValue,
+    #[serde(default, deserialize_with = "preserve::deserialize")]
+    message: JsValue,
+    #[serde(
+        default,
+        rename = "issueId",
+        deserialize_with = "preserve::deserialize"
+    )]
+    issue_id: JsValue,
+}
+
+/// A member of a parsed body as the core reads it (`undefined` is a missing member).
+fn field(v: &JsValue) -> Field {
+    if v.is_undefined() {
+        Field::Missing
+    } else if let Some(s) = v.as_string() {
+        Field::Str(s)
+    } else if let Some(n) = v.as_f64() {
+        Field::Num(n)
+    } else if let Some(b) = v.as_bool() {
+        Field::Bool(b)
+    } else if Array::is_array(v) {
+        Field::List
+    } else if v.is_object() {
+        Field::Obj {
+            message: get(v, "message").as_string(),
+        }
+    } else {
+        Field::Null
+    }
+}
+
 /// A body's text read as JSON through the platform's `JSON.parse`, into the core's token body.
 pub(crate) fn parse_json(text: &str) -> Parsed {
     let Ok(value) = js_sys::JSON::parse(text) else {
@@ -374,8 +426,20 @@ pub(crate) fn parse_json(text: &str) -> Parsed {
     if !value.is_object() || Array::is_array(&value) {
         return Parsed::NotObject;
     }
-    match serde_wasm_bindgen::from_value::<TokenBody>(value) {
-        Ok(body) => Parsed::Object(body),
+    match serde_wasm_bindgen::from_value::<JsBody>(value) {
+        Ok(b) => Parsed::Object(TokenBody {
+            access_token: field(&b.access_token),
+            token_type: field(&b.token_type),
+            expires_in: field(&b.expires_in),
+            scope: field(&b.scope),
+            resource: field(&b.resource),
+            refresh_token: field(&b.refresh_token),
+            id_token: field(&b.id_token),
+            error: field(&b.error),
+            error_description: field(&b.error_description),
+            message: field(&b.message),
+            issue_id: field(&b.issue_id),
+        }),
         Err(_) => Parsed::NotObject,
     }
 }

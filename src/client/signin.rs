@@ -232,18 +232,8 @@ fn needs(class: &str, method: &str, option: &str) -> Error {
 }
 
 impl Engine {
-    /// The token endpoint in use: the configured one, or the issuer's.
-    pub(super) async fn token_endpoint(&self) -> Result<(String, String), Error> {
-        let s = &self.0.s;
-        if s.sign_in.as_ref().is_some_and(|si| si.issuer.is_some()) {
-            let e = self.endpoints().await?;
-            return Ok((e.token_url.clone(), e.token_origin.clone()));
-        }
-        Ok((s.token_url.clone(), s.token_origin.clone()))
-    }
-
     /// The sign-in endpoints: configured, or read once from the issuer's discovery document.
-    async fn endpoints(&self) -> Result<Rc<Endpoints>, Error> {
+    pub(super) async fn endpoints(&self) -> Result<Rc<Endpoints>, Error> {
         let s = &self.0.s;
         let Some(si) = &s.sign_in else {
             return Err(needs(s.class, "signing in", "redirectUri"));

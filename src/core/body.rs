@@ -111,8 +111,9 @@ impl<'de> Visitor<'de> for FieldVisitor {
 
 impl<'de> Deserialize<'de> for Field {
     /// Never fails: whatever the deserializer cannot describe becomes [`Field::Null`]. Meant for
-    /// deserializers over an already parsed value (serde-wasm-bindgen over `JSON.parse`'s
-    /// result), where a failed member leaves nothing half read.
+    /// deserializers over an already parsed value (a `serde_json::Value`), where a failed member
+    /// leaves nothing half read. The wasm reads `JSON.parse`'s result member by member instead
+    /// (`platform::parse_json`), into the same `Field`s.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Field, D::Error> {
         match d.deserialize_any(FieldVisitor) {
             Ok(f) => Ok(f),

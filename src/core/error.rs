@@ -153,17 +153,15 @@ impl Error {
         // Our own wording holds no secret; this pass catches what came from elsewhere. Secrets
         // shorter than a real one (test values such as "wrong") are left, so that they cannot
         // garble the message's own words; server text was already scrubbed of them.
+        self.message = scrub_text(&self.message, secrets, 8);
         for field in [
-            Some(&mut self.message),
-            self.hint.as_mut(),
-            self.error.as_mut(),
-            self.error_description.as_mut(),
-            self.issue_id.as_mut(),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            *field = scrub_text(field, secrets, 8);
+            &mut self.hint,
+            &mut self.error,
+            &mut self.error_description,
+            &mut self.issue_id,
+        ] {
+            let Some(text) = field else { continue };
+            *text = scrub_text(text, secrets, 8);
         }
         self
     }

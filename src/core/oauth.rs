@@ -70,17 +70,7 @@ pub fn grant_request(cfg: &Config, grant: Grant<'_>) -> HttpRequest {
         }
         _ => pairs.push(("client_id", &cfg.client_id)),
     }
-    HttpRequest {
-        headers: vec![
-            (
-                "Content-Type",
-                "application/x-www-form-urlencoded".to_string(),
-            ),
-            ("Accept", "application/json".to_string()),
-        ],
-        basic,
-        body: form_encode(&pairs),
-    }
+    form_request("application/x-www-form-urlencoded", &pairs, basic)
 }
 
 /// Builds the token request for an attempt. `attempt` only matters for AppDynamics, whose older
@@ -118,13 +108,18 @@ pub fn token_request(cfg: &Config, attempt: Attempt) -> HttpRequest {
     for (k, v) in &cfg.params {
         pairs.push((k, v));
     }
+    form_request(content_type, &pairs, basic)
+}
+
+/// A token request of form `pairs` sent as `content_type`, asking for JSON.
+fn form_request(content_type: &str, pairs: &[(&str, &str)], basic: Option<String>) -> HttpRequest {
     HttpRequest {
         headers: vec![
             ("Content-Type", content_type.to_string()),
             ("Accept", "application/json".to_string()),
         ],
         basic,
-        body: form_encode(&pairs),
+        body: form_encode(pairs),
     }
 }
 

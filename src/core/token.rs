@@ -212,8 +212,9 @@ pub fn error_fields(parsed: &Parsed) -> Option<ErrorFields> {
 pub fn error_response(vendor: Vendor, r: &Response<'_>) -> Error {
     let status = r.status;
     let fields = error_fields(r.json);
-    let html = fields.is_none() && is_html(r);
-    let f = fields.clone().unwrap_or_default();
+    let has_fields = fields.is_some();
+    let html = !has_fields && is_html(r);
+    let f = fields.unwrap_or_default();
     let desc = f.description.as_deref().unwrap_or("");
 
     let code = if status == 429 {
@@ -286,7 +287,7 @@ pub fn error_response(vendor: Vendor, r: &Response<'_>) -> Error {
                 if let Some(d) = &f.description {
                     m.push_str(": ");
                     m.push_str(&snippet(d, 200));
-                } else if fields.is_none() && !r.body.trim().is_empty() {
+                } else if !has_fields && !r.body.trim().is_empty() {
                     m.push_str(": ");
                     m.push_str(&snippet(r.body, 120));
                 }

@@ -91,7 +91,7 @@ fn config_error(e: Error, options: &JsValue) -> JsValue {
         if let Some(raw) = get(options, key).as_string() {
             let raw = raw.trim();
             if !raw.is_empty() {
-                forms.extend(secret_forms("", raw, &crate::client::platform::base64));
+                forms.append(&mut secret_forms("", raw, &crate::client::platform::base64));
             }
         }
     }
@@ -574,8 +574,15 @@ impl JsAppDynamicsClient {
     pub fn list_applications(&self) -> Promise {
         let c = self.inner.clone();
         promise(async move {
-            let list = c.list_applications().await?;
-            Ok(serde_wasm_bindgen::to_value(&list).unwrap_or(JsValue::UNDEFINED))
+            let out = Array::new();
+            for a in c.list_applications().await? {
+                let app = Object::new();
+                set(&app, "id", &JsValue::from_f64(a.id));
+                set(&app, "name", &JsValue::from_str(&a.name));
+                set(&app, "description", &JsValue::from_str(&a.description));
+                out.push(&app);
+            }
+            Ok(out.into())
         })
     }
 }
