@@ -524,19 +524,23 @@ impl Engine {
             platform::AbortListener::new(signal, move || platform::Deadline::clear(id))
         });
         set(&init, "signal", &platform::combined(&ctl.signal(), caller));
-        let result = async {
-            let response: web_sys::Response =
-                JsFuture::from(platform::fetch(s.fetch.as_ref(), url, &init)?)
-                    .await?
-                    .unchecked_into();
-            let body = if read_body {
-                platform::read_bounded(&response).await?
-            } else {
-                String::new()
+        let result = 'call: {
+            let promise = match platform::fetch(s.fetch.as_ref(), url, &init) {
+                Ok(p) => p,
+                Err(cause) => break 'call Err(cause),
             };
-            Ok::<_, JsValue>((response, body))
-        }
-        .await;
+            let response: web_sys::Response = match JsFuture::from(promise).await {
+                Ok(r) => r.unchecked_into(),
+                Err(cause) => break 'call Err(cause),
+            };
+            if read_body {
+                platform::read_bounded(&response)
+                    .await
+                    .map(|body| (response, body))
+            } else {
+                Ok((response, String::new()))
+            }
+        };
         let timed_out = deadline.fired();
         drop(deadline);
         result.map_err(|cause| {
