@@ -307,7 +307,7 @@ impl DynatraceClient {
         result.map_err(|e| engine.scrubbed(e))
     }
 
-    pub(crate) fn app_function_request(
+    fn app_function_request(
         &self,
         app_id: &str,
         function_name: &str,

@@ -159,9 +159,9 @@ fn auth_method(r: &Reader, v: &JsValue, default: AuthMethod, expected: &str) -> 
 fn get_token(engine: crate::client::Engine, options: JsValue) -> Promise {
     promise(async move {
         let signal = signal_of(&options);
-        let t = engine.token(signal.as_ref()).await;
-        let t = t.map_err(|e| engine.scrubbed(e))?;
-        Ok(token_js(crate::client::info_of(&t)))
+        Ok(token_js(
+            crate::client::token_info(&engine, signal.as_ref()).await?,
+        ))
     })
 }
 
@@ -476,13 +476,10 @@ impl JsDynatraceClient {
                     "callAppFunction takes an app id and a function name as strings",
                 ));
             };
-            // call_app_function_js's steps, awaited here rather than through its future.
-            let engine = &c.engine;
-            let result = match c.app_function_request(&app, &function, &payload, &init) {
-                Ok((url, out)) => engine.fetch(&url, &out).await,
-                Err(e) => Err(e),
-            };
-            Ok(result.map_err(|e| engine.scrubbed(e))?.into())
+            let response = c
+                .call_app_function_js(&app, &function, &payload, &init)
+                .await?;
+            Ok(response.into())
         })
     }
 }
