@@ -845,11 +845,44 @@ async fn signin_code_pkce_then_fetch_user_info_and_sign_out() {
     assert_eq!(js_string(&info, "name").as_deref(), Some("Jane Doe"));
     assert!(js_string(&info, "sub").is_some());
 
+    // The same answer read into the app's own type, and into a type it does not fit.
+    #[derive(serde::Deserialize)]
+    struct Claims {
+        sub: String,
+        email: String,
+        name: Option<String>,
+        #[serde(default)]
+        nickname: Option<String>,
+    }
+    let claims: Claims = dt.user_info_as().await.map_err(|e| describe(&e)).unwrap();
+    assert_eq!(claims.email, "jane.doe@example.com");
+    assert_eq!(claims.name.as_deref(), Some("Jane Doe"));
+    assert_eq!(Some(claims.sub), js_string(&info, "sub"));
+    assert!(claims.nickname.is_none());
+    #[derive(serde::Deserialize, Debug)]
+    struct SubAsNumber {
+        #[allow(dead_code)]
+        sub: u64,
+    }
+    let e = dt
+        .user_info_as::<SubAsNumber>()
+        .await
+        .expect_err("sub is a string, not a number");
+    assert_eq!(e.code, Code::InvalidResponse, "{}", describe(&e));
+    assert!(
+        e.message
+            .starts_with("the user-info answer does not fit the type asked for: invalid type: "),
+        "{}",
+        e.message
+    );
+    assert!(e.hint.is_some());
+
     let c = emu.counters().await;
     assert_eq!(count(&c, "dtToken", "code"), 1);
     assert_eq!(count(&c, "sso", "token"), 0);
     assert_eq!(count(&c, "sso", "login"), 1);
-    assert_eq!(count(&c, "sso", "userinfo"), 1);
+    // user_info, then user_info_as twice.
+    assert_eq!(count(&c, "sso", "userinfo"), 3);
     let s = dt.stats();
     assert_eq!(s.token_requests, 1, "{s:?}");
     assert_eq!(s.refresh_token_grants, 0, "{s:?}");
@@ -1217,6 +1250,42 @@ async fn account_client_lists_users_with_a_token_for_the_account() {
     assert_eq!(users["items"][0]["email"], "emulator.user@example.com");
     assert_eq!(users["items"][2]["userStatus"], "PENDING");
 
+    // The same list read into the app's own types.
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct User {
+        email: String,
+        user_status: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Users {
+        count: u32,
+        items: Vec<User>,
+    }
+    let typed: Users = account
+        .list_users_as()
+        .await
+        .map_err(|e| describe(&e))
+        .unwrap();
+    assert_eq!(typed.count, 3);
+    assert_eq!(typed.items.len(), 3);
+    assert_eq!(typed.items[0].email, "emulator.user@example.com");
+    assert_eq!(typed.items[2].user_status, "PENDING");
+    #[derive(serde::Deserialize, Debug)]
+    struct NoCount {
+        #[allow(dead_code)]
+        total: u32,
+    }
+    let e = account
+        .list_users_as::<NoCount>()
+        .await
+        .expect_err("the list has no member total");
+    assert_eq!(e.code, Code::InvalidResponse, "{}", describe(&e));
+    assert_eq!(
+        e.message,
+        "the account API's user list does not fit the type asked for: missing field `total`"
+    );
+
     let sent = emu.requests().await;
     let token_requests: Vec<&Value> = sent.iter().filter(|r| r["role"] == "sso").collect();
     assert_eq!(token_requests.len(), 1);
@@ -1255,7 +1324,8 @@ async fn account_client_lists_users_with_a_token_for_the_account() {
     let s = account.stats();
     assert_eq!(s.token_requests, 1, "{s:?}");
     let c = emu.counters().await;
-    assert_eq!(count(&c, "account", "api"), 2);
+    // users (three times: list_users and twice list_users_as), then groups.
+    assert_eq!(count(&c, "account", "api"), 4);
     assert_eq!(count(&c, "dynatrace", "api"), 0);
 }
 

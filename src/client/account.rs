@@ -63,7 +63,18 @@ impl Default for DynatraceAccountConfig {
 ///     scope: vec!["account-idm-read".into()],
 ///     ..Default::default()
 /// })?;
+/// // The answer as a JavaScript value, or read into types of your own:
 /// let users = account.list_users().await?;
+/// #[derive(serde::Deserialize)]
+/// struct Users {
+///     count: u32,
+///     items: Vec<User>,
+/// }
+/// #[derive(serde::Deserialize)]
+/// struct User {
+///     email: String,
+/// }
+/// let typed: Users = account.list_users_as().await?;
 /// # Ok(())
 /// # }
 /// ```
@@ -177,6 +188,14 @@ impl DynatraceAccountClient {
             )
             .hint("check accountApiUrl")
         })
+    }
+
+    /// [`Self::list_users`] read into a type of the caller's with serde-wasm-bindgen, e.g.
+    /// `struct Users { count: u32, items: Vec<User> }`. An answer of another shape is an
+    /// `invalid_response` error that says what did not fit.
+    pub async fn list_users_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
+        let users = self.list_users().await?;
+        super::typed(&self.engine, users, "the account API's user list")
     }
 }
 

@@ -227,6 +227,33 @@ pub(crate) async fn token_info(
     Ok(info_of(&t))
 }
 
+/// A JSON answer read into the caller's type with serde-wasm-bindgen (the Rust API's `*_as`
+/// methods). An answer of another shape is an `invalid_response` error that quotes what did not
+/// fit, scrubbed like every other error of the client.
+pub(crate) fn typed<T: serde::de::DeserializeOwned>(
+    engine: &Engine,
+    value: wasm_bindgen::JsValue,
+    what: &str,
+) -> Result<T, Error> {
+    serde_wasm_bindgen::from_value(value).map_err(|e| {
+        // serde-wasm-bindgen's error is a JavaScript `Error`: its text is "Error: <message>".
+        let text = e.to_string();
+        let why = text.strip_prefix("Error: ").unwrap_or(&text);
+        engine.scrubbed(
+            Error::new(
+                Code::InvalidResponse,
+                format!(
+                    "{what} does not fit the type asked for: {}",
+                    crate::core::text::snippet(why, 160)
+                ),
+            )
+            .hint(
+                "make the type's fields match the answer (Option for members that may be missing)",
+            ),
+        )
+    })
+}
+
 /// What callers see of a token.
 pub(crate) fn info_of(t: &engine::Cached) -> TokenInfo {
     TokenInfo {
@@ -357,6 +384,16 @@ macro_rules! signin_methods {
             pub async fn user_info(&self) -> Result<wasm_bindgen::JsValue, $crate::Error> {
                 let e = &self.engine;
                 e.user_info().await.map_err(|x| e.scrubbed(x))
+            }
+
+            /// [`Self::user_info`] read into a type of the caller's with serde-wasm-bindgen,
+            /// e.g. a struct of the claims the app uses. An answer of another shape is an
+            /// `invalid_response` error that says what did not fit.
+            pub async fn user_info_as<T: serde::de::DeserializeOwned>(
+                &self,
+            ) -> Result<T, $crate::Error> {
+                let info = self.user_info().await?;
+                $crate::client::typed(&self.engine, info, "the user-info answer")
             }
 
             /// Whether this client holds a token or a refresh token now.

@@ -245,7 +245,7 @@ mod tests {
 
     #[test]
     fn a_failing_deserializer_gives_null() {
-        // What serde-wasm-bindgen does with a JavaScript function or symbol.
+        // What a deserializer over JavaScript values may do with a function or a symbol.
         struct Refuses;
         impl<'de> Deserializer<'de> for Refuses {
             type Error = serde::de::value::Error;

@@ -1,16 +1,12 @@
-//! The constructors' options objects, read with serde-wasm-bindgen into one `#[derive(Deserialize)]`
-//! struct of every class's option names ([`ClassOptions`]). Its fields keep each value as
-//! JavaScript holds it, so that serde never refuses one and the checks below word every problem as
-//! the documentation does ("clientId must be a string, not a number"). Unknown names are refused
-//! first, against the class's list, with the closest known name as a suggestion:
-//! serde-wasm-bindgen reads a struct's own fields by name and never sees the others, so serde's
-//! unknown-field error cannot be had from it.
+//! The constructors' options objects, read into one struct of every class's option names
+//! ([`ClassOptions`]). Its fields keep each value as JavaScript holds it, and the checks below word
+//! every problem as the documentation does ("clientId must be a string, not a number"). Unknown
+//! names are refused first, against the class's list, with the closest known name as a
+//! suggestion.
 
 use std::cell::RefCell;
 
 use js_sys::{Array, Object};
-use serde::Deserialize;
-use serde_wasm_bindgen::preserve;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::client::Options;
@@ -94,84 +90,92 @@ impl Val {
     }
 }
 
-/// Every class's options, by their camelCase names: each class refuses the names it does not
-/// know before serde reads this struct, so one struct (one copy of serde's reader in the wasm)
-/// serves the four classes. A missing option is `undefined`, field by field: a default for the
-/// whole struct would have serde build a second `ClassOptions` to take the missing values from.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// Every class's options, by their camelCase names, each kept as JavaScript holds it: the checks
+/// word every problem themselves ("clientId must be a string, not a number"). Each class refuses
+/// the names it does not know before this is read, so one struct serves the four classes.
 pub(crate) struct ClassOptions {
     /// The JavaScript objects with methods, taken as they are.
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub fetch: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub token_store: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub state_storage: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub platform_token: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub redirect_uri: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub authorization_url: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub user_info_url: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub authorization_params: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub client_id: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub client_secret: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub environment_url: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub scope: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub resource: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub audience: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub token_url: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub auth_method: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub controller_url: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub client_name: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub account_name: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub access_token: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub token_content_type: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub basic_auth: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub issuer: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub base_url: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub extra_params: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub account_uuid: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub account_api_url: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub timeout_ms: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub refresh_skew_seconds: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub allow_insecure_http: JsValue,
-    #[serde(default, deserialize_with = "preserve::deserialize")]
     pub max_retries: JsValue,
 }
 
 /// Reads `options`, refusing a value that is not an object and unknown names (with the closest
-/// known one as a suggestion).
+/// known one as a suggestion). The values are looked up by name, in this order, as serde's reader
+/// of a struct would; every value is taken, so there is nothing else to refuse (docs/size.md:
+/// serde-wasm-bindgen's reader cost 13.9 KB of the browser build for these lookups).
 fn read(class: &str, known: &[&'static str], options: &JsValue) -> Result<ClassOptions, Error> {
     check_names(class, known, options)?;
-    // Every name is known by now and every field takes any value: serde has nothing to refuse.
-    serde_wasm_bindgen::from_value::<ClassOptions>(options.clone()).map_err(|_| needs_object(class))
+    let get = |name| property(options, name);
+    Ok(ClassOptions {
+        fetch: get("fetch"),
+        token_store: get("tokenStore"),
+        state_storage: get("stateStorage"),
+        platform_token: get("platformToken"),
+        redirect_uri: get("redirectUri"),
+        authorization_url: get("authorizationUrl"),
+        user_info_url: get("userInfoUrl"),
+        authorization_params: get("authorizationParams"),
+        client_id: get("clientId"),
+        client_secret: get("clientSecret"),
+        environment_url: get("environmentUrl"),
+        scope: get("scope"),
+        resource: get("resource"),
+        audience: get("audience"),
+        token_url: get("tokenUrl"),
+        auth_method: get("authMethod"),
+        controller_url: get("controllerUrl"),
+        client_name: get("clientName"),
+        account_name: get("accountName"),
+        access_token: get("accessToken"),
+        token_content_type: get("tokenContentType"),
+        basic_auth: get("basicAuth"),
+        issuer: get("issuer"),
+        base_url: get("baseUrl"),
+        extra_params: get("extraParams"),
+        account_uuid: get("accountUuid"),
+        account_api_url: get("accountApiUrl"),
+        timeout_ms: get("timeoutMs"),
+        refresh_skew_seconds: get("refreshSkewSeconds"),
+        allow_insecure_http: get("allowInsecureHttp"),
+        max_retries: get("maxRetries"),
+    })
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `options[name]`. A getter that throws throws out of the constructor as it is, as it does
+    /// from `Object.entries` in [`check_names`] for an own property.
+    #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
+    fn property(target: &JsValue, name: &str) -> JsValue;
 }
 
 fn needs_object(class: &str) -> Error {

@@ -51,6 +51,40 @@ test('options: unknown names get a suggestion, wrong types and ranges say what w
   assert.equal(new AppDynamicsClient({ controllerUrl: 'http://localhost:8090', clientId: 'n@a', clientSecret: 'x' }).toJSON().clientId, 'n@a');
 });
 
+test('options are read by name, getters and inherited members included; a getter that throws throws as it is', async () => {
+  const base = { tokenUrl: 'https://issuer.example/t', clientSecret: 's', authMethod: 'client_secret_post' };
+  class Options {
+    constructor() {
+      Object.assign(this, base);
+    }
+    get clientId() {
+      return 'from-a-getter';
+    }
+  }
+  const seen = [];
+  const fetch = async (url, init) => {
+    seen.push(new URLSearchParams(init.body).get('client_id'));
+    return new Response(JSON.stringify({ access_token: 't', token_type: 'Bearer', expires_in: 60 }), { headers: { 'content-type': 'application/json' } });
+  };
+  const inherited = Object.assign(new Options(), { fetch });
+  const t = await new OAuthClient(inherited).getToken();
+  assert.equal(t.accessToken, 't');
+  assert.deepEqual(seen, ['from-a-getter']);
+
+  const boom = new Error('the getter failed');
+  const own = { ...base, clientId: 'c' };
+  Object.defineProperty(own, 'timeoutMs', { enumerable: true, get: () => { throw boom; } });
+  assert.throws(() => new OAuthClient(own), (e) => e === boom);
+  class Throws extends Options {
+    get maxRetries() {
+      throw boom;
+    }
+  }
+  assert.throws(() => new OAuthClient(new Throws()), (e) => e === boom);
+  // Nothing is left half done: the next client is built as usual.
+  assert.equal(code(() => new OAuthClient({ ...base, clientId: 'c' })), 'no error');
+});
+
 test('Dynatrace: the SSO host follows the environment’s stage', () => {
   const sso = (env) => new DynatraceClient({ clientId: 'a', clientSecret: 'b', environmentUrl: env }).toJSON().tokenUrl;
   assert.equal(sso('https://abc12345.apps.dynatrace.com'), 'https://sso.dynatrace.com/sso/oauth2/token');
