@@ -523,7 +523,9 @@ impl Engine {
             let id = deadline.id();
             platform::AbortListener::new(signal, move || platform::Deadline::clear(id))
         });
-        set(&init, "signal", &platform::combined(&ctl.signal(), caller));
+        let signal = platform::combined(&ctl.signal(), caller);
+        init.unchecked_ref::<web_sys::RequestInit>()
+            .set_signal(Some(&signal));
         let result = 'call: {
             let promise = match platform::fetch(s.fetch.as_ref(), url, &init) {
                 Ok(p) => p,
@@ -623,12 +625,16 @@ impl Engine {
         signal: Option<&'a AbortSignal>,
     ) -> impl Future<Output = Result<(web_sys::Response, String), Error>> + 'a {
         let out = platform::copy_of(init);
-        headers
-            .unchecked_ref::<platform::HeadersSet>()
-            .set("Authorization", &token.header);
-        set(&out, "headers", headers);
+        platform::AUTHORIZATION.with(|name| {
+            headers
+                .unchecked_ref::<platform::HeadersSet>()
+                .set(name, &token.header)
+        });
+        // web-sys's setters: the property names are in the glue, not decoded per call.
+        let request = out.unchecked_ref::<web_sys::RequestInit>();
+        request.set_headers_headers(headers);
         // Never follow a redirect with the token: the 3xx is returned to the caller.
-        set(&out, "redirect", &JsValue::from_str("manual"));
+        request.set_redirect(web_sys::RequestRedirect::Manual);
         self.send(url, origin, out, signal, false, Some(token.value.expose()))
     }
 }

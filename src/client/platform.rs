@@ -44,7 +44,17 @@ extern "C" {
     /// `Authorization` value is never copied out of JavaScript and back).
     pub(crate) type HeadersSet;
     #[wasm_bindgen(method, js_name = set)]
-    pub(crate) fn set(this: &HeadersSet, name: &str, value: &JsValue);
+    pub(crate) fn set(this: &HeadersSet, name: &JsValue, value: &JsValue);
+}
+
+// The header every authenticated call sets, as a JavaScript string made once by the glue: a `&str`
+// crosses into JavaScript as UTF-8 to decode, on every call. (rustfmt would drop the initializer,
+// which is wasm-bindgen's syntax, not Rust's.)
+#[rustfmt::skip]
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    pub(crate) static AUTHORIZATION: js_sys::JsString = "Authorization";
 }
 
 /// Milliseconds since the epoch.
