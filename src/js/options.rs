@@ -172,8 +172,7 @@ fn read(class: &str, known: &[&'static str], options: &JsValue) -> Result<ClassO
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
-    /// `options[name]`. A getter that throws throws out of the constructor as it is, as it does
-    /// from `Object.entries` in [`check_names`] for an own property.
+    /// `options[name]`. A getter that throws throws out of the constructor as it is.
     #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
     fn property(target: &JsValue, name: &str) -> JsValue;
 }
@@ -192,12 +191,9 @@ fn check_names(class: &str, known: &[&'static str], options: &JsValue) -> Result
     if !options.is_object() || Array::is_array(options) {
         return Err(needs_object(class));
     }
-    for e in Object::entries(options.unchecked_ref()).iter() {
-        let name = e
-            .unchecked_into::<Array>()
-            .get(0)
-            .as_string()
-            .unwrap_or_default();
+    // The names only: each value is read once, by `read`.
+    for key in Object::keys(options.unchecked_ref::<Object>()).iter() {
+        let name = key.as_string().unwrap_or_default();
         if known.contains(&name.as_str()) {
             continue;
         }

@@ -51,7 +51,7 @@ test('options: unknown names get a suggestion, wrong types and ranges say what w
   assert.equal(new AppDynamicsClient({ controllerUrl: 'http://localhost:8090', clientId: 'n@a', clientSecret: 'x' }).toJSON().clientId, 'n@a');
 });
 
-test('options are read by name, getters and inherited members included; a getter that throws throws as it is', async () => {
+test('options are read by name, once each, getters and inherited members included; a getter that throws throws as it is', async () => {
   const base = { tokenUrl: 'https://issuer.example/t', clientSecret: 's', authMethod: 'client_secret_post' };
   class Options {
     constructor() {
@@ -70,6 +70,13 @@ test('options are read by name, getters and inherited members included; a getter
   const t = await new OAuthClient(inherited).getToken();
   assert.equal(t.accessToken, 't');
   assert.deepEqual(seen, ['from-a-getter']);
+
+  // Each option is read once: a getter runs once per construction.
+  let reads = 0;
+  const counted = { ...base, clientId: 'c' };
+  Object.defineProperty(counted, 'scope', { enumerable: true, get: () => (reads++, 'a b') });
+  new OAuthClient(counted);
+  assert.equal(reads, 1);
 
   const boom = new Error('the getter failed');
   const own = { ...base, clientId: 'c' };
