@@ -21,7 +21,7 @@ use crate::client::{
 use crate::core::config::AuthMethod;
 use crate::core::error::secret_forms;
 use crate::core::{Code, Error, Secret};
-use options::{begin, Reader, Val};
+use options::{begin, ClassOptions, Reader, Val};
 
 thread_local! {
     static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
@@ -84,11 +84,19 @@ fn new_error(e: &Error) -> JsValue {
 }
 
 /// A constructor's error, scrubbed of the secrets in the options it was given (trimmed, as the
-/// client would have sent them).
-fn config_error(e: Error, options: &JsValue) -> JsValue {
+/// client would have sent them): the values `begin` read (`read`), else, when it refused the
+/// options before reading them, those read now. So a getter runs once per construction either way.
+fn config_error(e: Error, read: &Option<ClassOptions>, options: &JsValue) -> JsValue {
     let mut forms = Vec::new();
-    for key in &["clientSecret", "accessToken", "platformToken"] {
-        if let Some(raw) = get(options, key).as_string() {
+    for (i, key) in ["clientSecret", "accessToken", "platformToken"]
+        .iter()
+        .enumerate()
+    {
+        let value = match read {
+            Some(o) => [o.client_secret(), o.access_token(), o.platform_token()][i].as_string(),
+            None => get(options, key).as_string(),
+        };
+        if let Some(raw) = value {
             let raw = raw.trim();
             if !raw.is_empty() {
                 forms.append(&mut secret_forms("", raw, &crate::client::platform::base64));
@@ -401,21 +409,22 @@ impl JsDynatraceClient {
     /// Checks the options; makes no request.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsDynatraceClient, JsValue> {
-        let make = || {
-            let (o, r) = begin("DynatraceClient", DYNATRACE_KNOWN, &options)?;
-            let common = r.common(&o);
-            let redirect_uri = r.string("redirectUri", &o.redirect_uri);
-            let platform_token = r.string("platformToken", &o.platform_token);
+        let mut read = None;
+        let mut make = || {
+            let (o, r) = begin("DynatraceClient", DYNATRACE_KNOWN, &options, &mut read)?;
+            let common = r.common(o);
+            let redirect_uri = r.string("redirectUri", o.redirect_uri());
+            let platform_token = r.string("platformToken", o.platform_token());
             // A platform token needs no client; a user's sign-in may have no secret (a public
             // client).
             let client_id = match &platform_token {
-                Some(_) => r.string("clientId", &o.client_id).unwrap_or_default(),
-                None => r.required("clientId", &o.client_id),
+                Some(_) => r.string("clientId", o.client_id()).unwrap_or_default(),
+                None => r.required("clientId", o.client_id()),
             };
             let client_secret = match (&redirect_uri, &platform_token) {
-                (None, None) => r.required("clientSecret", &o.client_secret),
+                (None, None) => r.required("clientSecret", o.client_secret()),
                 _ => r
-                    .string("clientSecret", &o.client_secret)
+                    .string("clientSecret", o.client_secret())
                     .unwrap_or_default(),
             };
             let config = DynatraceConfig {
@@ -423,20 +432,20 @@ impl JsDynatraceClient {
                 client_id,
                 client_secret: Secret::new(client_secret),
                 redirect_uri,
-                authorization_url: r.string("authorizationUrl", &o.authorization_url),
-                user_info_url: r.string("userInfoUrl", &o.user_info_url),
-                authorization_params: r.map("authorizationParams", &o.authorization_params),
-                state_storage: r.state_storage(&o),
-                environment_url: r.string("environmentUrl", &o.environment_url),
-                token_url: r.string("tokenUrl", &o.token_url),
+                authorization_url: r.string("authorizationUrl", o.authorization_url()),
+                user_info_url: r.string("userInfoUrl", o.user_info_url()),
+                authorization_params: r.map("authorizationParams", o.authorization_params()),
+                state_storage: r.state_storage(o),
+                environment_url: r.string("environmentUrl", o.environment_url()),
+                token_url: r.string("tokenUrl", o.token_url()),
                 auth_method: auth_method(
                     &r,
-                    &o.auth_method,
+                    o.auth_method(),
                     AuthMethod::Post,
                     "must be \"client_secret_post\" or \"client_secret_basic\"",
                 ),
-                scope: r.list("scope", &o.scope),
-                resource: r.string("resource", &o.resource),
+                scope: r.list("scope", o.scope()),
+                resource: r.string("resource", o.resource()),
                 options: common,
             };
             r.done()?;
@@ -444,7 +453,7 @@ impl JsDynatraceClient {
         };
         make()
             .map(|inner| JsDynatraceClient { inner })
-            .map_err(|e| config_error(e, &options))
+            .map_err(|e| config_error(e, &read, &options))
     }
 
     /// `<environmentUrl>/platform/<apiPath>`.
@@ -513,17 +522,18 @@ impl JsAppDynamicsClient {
     /// Checks the options; makes no request.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsAppDynamicsClient, JsValue> {
-        let make = || {
-            let (o, r) = begin("AppDynamicsClient", APPDYNAMICS_KNOWN, &options)?;
-            let common = r.common(&o);
-            let controller_url = r.required("controllerUrl", &o.controller_url);
-            let access_token = r.string("accessToken", &o.access_token);
-            let client_secret = r.string("clientSecret", &o.client_secret);
-            let client_name = r.string("clientName", &o.client_name);
-            let account_name = r.string("accountName", &o.account_name);
-            let client_id = r.string("clientId", &o.client_id);
+        let mut read = None;
+        let mut make = || {
+            let (o, r) = begin("AppDynamicsClient", APPDYNAMICS_KNOWN, &options, &mut read)?;
+            let common = r.common(o);
+            let controller_url = r.required("controllerUrl", o.controller_url());
+            let access_token = r.string("accessToken", o.access_token());
+            let client_secret = r.string("clientSecret", o.client_secret());
+            let client_name = r.string("clientName", o.client_name());
+            let account_name = r.string("accountName", o.account_name());
+            let client_id = r.string("clientId", o.client_id());
             let token_content_type = match r
-                .string("tokenContentType", &o.token_content_type)
+                .string("tokenContentType", o.token_content_type())
                 .as_deref()
             {
                 None | Some("auto") => TokenContentType::Auto,
@@ -537,7 +547,7 @@ impl JsAppDynamicsClient {
                     TokenContentType::Auto
                 }
             };
-            let basic_auth = match Val::of(&o.basic_auth) {
+            let basic_auth = match Val::of(o.basic_auth()) {
                 Val::Missing => BasicAuth::Auto,
                 Val::Str(s) if s == "auto" => BasicAuth::Auto,
                 Val::Bool(true) => BasicAuth::On,
@@ -563,7 +573,7 @@ impl JsAppDynamicsClient {
         };
         make()
             .map(|inner| JsAppDynamicsClient { inner })
-            .map_err(|e| config_error(e, &options))
+            .map_err(|e| config_error(e, &read, &options))
     }
 
     /// `GET /controller/rest/applications?output=JSON` as `{ id, name, description }` objects.
@@ -620,14 +630,15 @@ impl JsOAuthClient {
     /// Checks the options; makes no request.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsOAuthClient, JsValue> {
-        let make = || {
-            let (o, r) = begin("OAuthClient", OAUTH_KNOWN, &options)?;
-            let common = r.common(&o);
-            let redirect_uri = r.string("redirectUri", &o.redirect_uri);
-            let issuer = r.string("issuer", &o.issuer);
+        let mut read = None;
+        let mut make = || {
+            let (o, r) = begin("OAuthClient", OAUTH_KNOWN, &options, &mut read)?;
+            let common = r.common(o);
+            let redirect_uri = r.string("redirectUri", o.redirect_uri());
+            let issuer = r.string("issuer", o.issuer());
             let token_url = match (&redirect_uri, &issuer) {
-                (Some(_), Some(_)) => r.string("tokenUrl", &o.token_url).unwrap_or_default(),
-                _ => r.required("tokenUrl", &o.token_url),
+                (Some(_), Some(_)) => r.string("tokenUrl", o.token_url()).unwrap_or_default(),
+                _ => r.required("tokenUrl", o.token_url()),
             };
             if !token_url.is_empty() {
                 // The token URL is checked before the rest, as the documentation lists the options.
@@ -637,12 +648,12 @@ impl JsOAuthClient {
                     r.refuse(e);
                 }
             }
-            let client_id = r.required("clientId", &o.client_id);
+            let client_id = r.required("clientId", o.client_id());
             let client_secret = match &redirect_uri {
                 Some(_) => r
-                    .string("clientSecret", &o.client_secret)
+                    .string("clientSecret", o.client_secret())
                     .unwrap_or_default(),
-                None => r.required("clientSecret", &o.client_secret),
+                None => r.required("clientSecret", o.client_secret()),
             };
             let config = OAuthConfig {
                 token_url,
@@ -650,21 +661,21 @@ impl JsOAuthClient {
                 client_secret: Secret::new(client_secret),
                 redirect_uri,
                 issuer,
-                authorization_url: r.string("authorizationUrl", &o.authorization_url),
-                user_info_url: r.string("userInfoUrl", &o.user_info_url),
-                authorization_params: r.map("authorizationParams", &o.authorization_params),
-                state_storage: r.state_storage(&o),
+                authorization_url: r.string("authorizationUrl", o.authorization_url()),
+                user_info_url: r.string("userInfoUrl", o.user_info_url()),
+                authorization_params: r.map("authorizationParams", o.authorization_params()),
+                state_storage: r.state_storage(o),
                 auth_method: auth_method(
                     &r,
-                    &o.auth_method,
+                    o.auth_method(),
                     AuthMethod::Basic,
                     "must be \"client_secret_basic\" or \"client_secret_post\"",
                 ),
-                base_url: r.string("baseUrl", &o.base_url),
-                scope: r.list("scope", &o.scope),
-                resource: r.list("resource", &o.resource),
-                audience: r.list("audience", &o.audience),
-                extra_params: r.map("extraParams", &o.extra_params),
+                base_url: r.string("baseUrl", o.base_url()),
+                scope: r.list("scope", o.scope()),
+                resource: r.list("resource", o.resource()),
+                audience: r.list("audience", o.audience()),
+                extra_params: r.map("extraParams", o.extra_params()),
                 options: common,
             };
             r.done()?;
@@ -672,7 +683,7 @@ impl JsOAuthClient {
         };
         make()
             .map(|inner| JsOAuthClient { inner })
-            .map_err(|e| config_error(e, &options))
+            .map_err(|e| config_error(e, &read, &options))
     }
 }
 
@@ -701,19 +712,20 @@ impl JsDynatraceAccountClient {
     /// Checks the options; makes no request.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsDynatraceAccountClient, JsValue> {
-        let make = || {
-            let (o, r) = begin("DynatraceAccountClient", ACCOUNT_KNOWN, &options)?;
-            let common = r.common(&o);
+        let mut read = None;
+        let mut make = || {
+            let (o, r) = begin("DynatraceAccountClient", ACCOUNT_KNOWN, &options, &mut read)?;
+            let common = r.common(o);
             let config = DynatraceAccountConfig {
-                account_uuid: r.required("accountUuid", &o.account_uuid),
-                client_id: r.required("clientId", &o.client_id),
-                client_secret: Secret::new(r.required("clientSecret", &o.client_secret)),
-                scope: r.list("scope", &o.scope),
-                token_url: r.string("tokenUrl", &o.token_url),
-                account_api_url: r.string("accountApiUrl", &o.account_api_url),
+                account_uuid: r.required("accountUuid", o.account_uuid()),
+                client_id: r.required("clientId", o.client_id()),
+                client_secret: Secret::new(r.required("clientSecret", o.client_secret())),
+                scope: r.list("scope", o.scope()),
+                token_url: r.string("tokenUrl", o.token_url()),
+                account_api_url: r.string("accountApiUrl", o.account_api_url()),
                 auth_method: auth_method(
                     &r,
-                    &o.auth_method,
+                    o.auth_method(),
                     AuthMethod::Post,
                     "must be \"client_secret_post\" or \"client_secret_basic\"",
                 ),
@@ -724,7 +736,7 @@ impl JsDynatraceAccountClient {
         };
         make()
             .map(|inner| JsDynatraceAccountClient { inner })
-            .map_err(|e| config_error(e, &options))
+            .map_err(|e| config_error(e, &read, &options))
     }
 
     /// `GET /iam/v1/accounts/<uuid>/users`: the parsed JSON.

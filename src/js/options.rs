@@ -1,5 +1,5 @@
-//! The constructors' options objects, read into one struct of every class's option names
-//! ([`ClassOptions`]). Its fields keep each value as JavaScript holds it, and the checks below word
+//! The constructors' options objects, read by every class's option names into one
+//! [`ClassOptions`]. It keeps each value as JavaScript holds it, and the checks below word
 //! every problem as the documentation does ("clientId must be a string, not a number"). Unknown
 //! names are refused first, against the class's list, with the closest known name as a
 //! suggestion.
@@ -93,40 +93,57 @@ impl Val {
 /// Every class's options, by their camelCase names, each kept as JavaScript holds it: the checks
 /// word every problem themselves ("clientId must be a string, not a number"). Each class refuses
 /// the names it does not know before this is read, so one struct serves the four classes.
-pub(crate) struct ClassOptions {
-    /// The JavaScript objects with methods, taken as they are.
-    pub fetch: JsValue,
-    pub token_store: JsValue,
-    pub state_storage: JsValue,
-    pub platform_token: JsValue,
-    pub redirect_uri: JsValue,
-    pub authorization_url: JsValue,
-    pub user_info_url: JsValue,
-    pub authorization_params: JsValue,
-    pub client_id: JsValue,
-    pub client_secret: JsValue,
-    pub environment_url: JsValue,
-    pub scope: JsValue,
-    pub resource: JsValue,
-    pub audience: JsValue,
-    pub token_url: JsValue,
-    pub auth_method: JsValue,
-    pub controller_url: JsValue,
-    pub client_name: JsValue,
-    pub account_name: JsValue,
-    pub access_token: JsValue,
-    pub token_content_type: JsValue,
-    pub basic_auth: JsValue,
-    pub issuer: JsValue,
-    pub base_url: JsValue,
-    pub extra_params: JsValue,
-    pub account_uuid: JsValue,
-    pub account_api_url: JsValue,
-    pub timeout_ms: JsValue,
-    pub refresh_skew_seconds: JsValue,
-    pub allow_insecure_http: JsValue,
-    pub max_retries: JsValue,
+/// Each value is at its name's place in [`NAMES`], read with its method (`o.client_id()`).
+pub(crate) struct ClassOptions([JsValue; NAMES.len()]);
+
+macro_rules! class_options {
+    ($($i:literal $field:ident $name:literal),* $(,)?) => {
+        /// Every option name of every class, in the order they are read.
+        const NAMES: [&str; [$($i),*].len()] = [$($name),*];
+
+        impl ClassOptions {
+            $(
+                pub fn $field(&self) -> &JsValue {
+                    &self.0[$i]
+                }
+            )*
+        }
+    };
 }
+
+class_options!(
+    0 fetch "fetch",
+    1 token_store "tokenStore",
+    2 state_storage "stateStorage",
+    3 platform_token "platformToken",
+    4 redirect_uri "redirectUri",
+    5 authorization_url "authorizationUrl",
+    6 user_info_url "userInfoUrl",
+    7 authorization_params "authorizationParams",
+    8 client_id "clientId",
+    9 client_secret "clientSecret",
+    10 environment_url "environmentUrl",
+    11 scope "scope",
+    12 resource "resource",
+    13 audience "audience",
+    14 token_url "tokenUrl",
+    15 auth_method "authMethod",
+    16 controller_url "controllerUrl",
+    17 client_name "clientName",
+    18 account_name "accountName",
+    19 access_token "accessToken",
+    20 token_content_type "tokenContentType",
+    21 basic_auth "basicAuth",
+    22 issuer "issuer",
+    23 base_url "baseUrl",
+    24 extra_params "extraParams",
+    25 account_uuid "accountUuid",
+    26 account_api_url "accountApiUrl",
+    27 timeout_ms "timeoutMs",
+    28 refresh_skew_seconds "refreshSkewSeconds",
+    29 allow_insecure_http "allowInsecureHttp",
+    30 max_retries "maxRetries",
+);
 
 /// Reads `options`, refusing a value that is not an object and unknown names (with the closest
 /// known one as a suggestion). The values are looked up by name, in this order, as serde's reader
@@ -134,40 +151,7 @@ pub(crate) struct ClassOptions {
 /// serde-wasm-bindgen's reader cost 13.9 KB of the browser build for these lookups).
 fn read(class: &str, known: &[&'static str], options: &JsValue) -> Result<ClassOptions, Error> {
     check_names(class, known, options)?;
-    let get = |name| property(options, name);
-    Ok(ClassOptions {
-        fetch: get("fetch"),
-        token_store: get("tokenStore"),
-        state_storage: get("stateStorage"),
-        platform_token: get("platformToken"),
-        redirect_uri: get("redirectUri"),
-        authorization_url: get("authorizationUrl"),
-        user_info_url: get("userInfoUrl"),
-        authorization_params: get("authorizationParams"),
-        client_id: get("clientId"),
-        client_secret: get("clientSecret"),
-        environment_url: get("environmentUrl"),
-        scope: get("scope"),
-        resource: get("resource"),
-        audience: get("audience"),
-        token_url: get("tokenUrl"),
-        auth_method: get("authMethod"),
-        controller_url: get("controllerUrl"),
-        client_name: get("clientName"),
-        account_name: get("accountName"),
-        access_token: get("accessToken"),
-        token_content_type: get("tokenContentType"),
-        basic_auth: get("basicAuth"),
-        issuer: get("issuer"),
-        base_url: get("baseUrl"),
-        extra_params: get("extraParams"),
-        account_uuid: get("accountUuid"),
-        account_api_url: get("accountApiUrl"),
-        timeout_ms: get("timeoutMs"),
-        refresh_skew_seconds: get("refreshSkewSeconds"),
-        allow_insecure_http: get("allowInsecureHttp"),
-        max_retries: get("maxRetries"),
-    })
+    Ok(ClassOptions(NAMES.map(|name| property(options, name))))
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen]
@@ -211,12 +195,14 @@ fn check_names(class: &str, known: &[&'static str], options: &JsValue) -> Result
 /// Reads a class's options: its values and the reader of its checks, which reads the shared
 /// options first ([`Reader::common`]). `known` lists every name the class takes, the shared ones
 /// included.
-pub(crate) fn begin(
+/// The values go to `slot`, where the constructor finds the secret ones to scrub its error of.
+pub(crate) fn begin<'a>(
     class: &'static str,
     known: &[&'static str],
     options: &JsValue,
-) -> Result<(ClassOptions, Reader), Error> {
-    let o = read(class, known, options)?;
+    slot: &'a mut Option<ClassOptions>,
+) -> Result<(&'a ClassOptions, Reader), Error> {
+    let o = slot.insert(read(class, known, options)?);
     let r = Reader {
         class,
         first: RefCell::new(None),
@@ -355,7 +341,7 @@ impl Reader {
     pub fn state_storage(&self, o: &ClassOptions) -> Option<JsValue> {
         self.object_with(
             "stateStorage",
-            &o.state_storage,
+            o.state_storage(),
             &["getItem", "setItem", "removeItem"],
             "an object with getItem(), setItem() and removeItem(), like sessionStorage",
         )
@@ -363,10 +349,10 @@ impl Reader {
 
     /// The options every class shares.
     pub fn common(&self, o: &ClassOptions) -> Options {
-        let fetch = &o.fetch;
+        let fetch = o.fetch();
         let token_store = self.object_with(
             "tokenStore",
-            &o.token_store,
+            o.token_store(),
             &["get", "set"],
             "an object with get() and set(tokens)",
         );
@@ -381,10 +367,10 @@ impl Reader {
             );
             None
         };
-        let timeout_ms = self.number("timeoutMs", &o.timeout_ms, 30_000.0);
-        let skew = self.number("refreshSkewSeconds", &o.refresh_skew_seconds, 30.0);
-        let allow_insecure_http = self.boolean("allowInsecureHttp", &o.allow_insecure_http, false);
-        let retries = self.number("maxRetries", &o.max_retries, 2.0);
+        let timeout_ms = self.number("timeoutMs", o.timeout_ms(), 30_000.0);
+        let skew = self.number("refreshSkewSeconds", o.refresh_skew_seconds(), 30.0);
+        let allow_insecure_http = self.boolean("allowInsecureHttp", o.allow_insecure_http(), false);
+        let retries = self.number("maxRetries", o.max_retries(), 2.0);
         if !(0.0..=10.0).contains(&retries) {
             self.bad("maxRetries", "must be a number from 0 to 10");
         }

@@ -77,6 +77,19 @@ test('options are read by name, once each, getters and inherited members include
   Object.defineProperty(counted, 'scope', { enumerable: true, get: () => (reads++, 'a b') });
   new OAuthClient(counted);
   assert.equal(reads, 1);
+  // A refused construction too, whether it was refused after reading the options (a value) or
+  // before (an unknown name); its error is scrubbed of the secret all the same.
+  for (const [extra, quoted] of [
+    [{ tokenUrl: 'http://the-secret-value.example/t' }, 'uses http:// to [redacted].example'],
+    [{ 'the-secret-value': 1 }, 'unknown option "[redacted]"'],
+  ]) {
+    let secretReads = 0;
+    const refused = { ...base, clientId: 'c', ...extra };
+    delete refused.clientSecret;
+    Object.defineProperty(refused, 'clientSecret', { enumerable: true, get: () => (secretReads++, ' the-secret-value ') });
+    assert.throws(() => new OAuthClient(refused), (e) => e.message.includes(quoted) && !e.message.includes('the-secret-value'));
+    assert.equal(secretReads, 1);
+  }
 
   const boom = new Error('the getter failed');
   const own = { ...base, clientId: 'c' };
