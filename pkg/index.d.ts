@@ -162,7 +162,9 @@ export interface ClientBase {
   stats(): ClientStats;
   /**
    * Releases the client's wasm memory now (the garbage collector reclaims it without this). Calls
-   * already in flight finish normally; the client itself cannot be used afterwards.
+   * already in flight finish normally. Afterwards `free()` does nothing, `String(client)` is
+   * `"<Class> (freed)"`, and every other method fails with an `invalid_argument` ApmOAuthError (a
+   * rejected Promise where the method returns one).
    */
   free(): void;
   toJSON(): Record<string, string>;

@@ -29,16 +29,36 @@ export class ApmOAuthError extends Error {
 Object.defineProperty(ApmOAuthError.prototype, 'name', { value: 'ApmOAuthError', configurable: true, writable: true });
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+// The methods that answer at once; every other one returns a promise.
+const SYNC = ['invalidate', 'stats', 'platformUrl', 'accountPath', 'isSignedIn'];
 
 /** The package's exports, from the wasm module of one build. */
 export function finish(wasm) {
   wasm.setErrorClass(ApmOAuthError);
   const classes = [wasm.DynatraceClient, wasm.AppDynamicsClient, wasm.OAuthClient, wasm.DynatraceAccountClient];
   for (const C of classes) {
+    const p = C.prototype;
+    // After free() (or the end of a `using` block) the wasm's object is gone (`__wbg_ptr` is 0):
+    // free() again does nothing, String() and util.inspect say so, and every other method fails
+    // with an ApmOAuthError (rejecting, where it returns a promise).
+    for (const k of Object.getOwnPropertyNames(p)) {
+      const f = Object.getOwnPropertyDescriptor(p, k).value;
+      if (k === 'constructor' || k[0] === '_' || typeof f !== 'function') continue;
+      p[k] = function (a, b, c, d) {
+        if (this.__wbg_ptr) return f.call(this, a, b, c, d);
+        if (k === 'free') return;
+        if (k === 'toString') return `${C.name} (freed)`;
+        if (k === 'toJSON') return {};
+        const e = new ApmOAuthError({ code: 'invalid_argument', message: `${C.name}.${k}: this client was freed`, hint: `create a new ${C.name}` });
+        if (SYNC.includes(k)) throw e;
+        return Promise.reject(e);
+      };
+    }
+    if (Symbol.dispose) p[Symbol.dispose] = p.free;
     // util.inspect shows what toJSON shows: never a credential.
-    Object.defineProperty(C.prototype, INSPECT, {
+    Object.defineProperty(p, INSPECT, {
       value() {
-        return `${C.name} ${JSON.stringify(this.toJSON())}`;
+        return this.__wbg_ptr ? `${C.name} ${JSON.stringify(this.toJSON())}` : `${C.name} (freed)`;
       },
     });
   }

@@ -4,7 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import util from 'node:util';
-import { DynatraceClient, AppDynamicsClient, OAuthClient } from '../../pkg/node.mjs';
+import { readFileSync } from 'node:fs';
+import { DynatraceClient, AppDynamicsClient, OAuthClient, DynatraceAccountClient } from '../../pkg/node.mjs';
 import { startEmulator } from '../emulator/index.mjs';
 import { captureConsole, assertNoSecret, errorTexts, waitFor, sleep } from '../shared/harness.mjs';
 import { finishNode, inspections } from './context.mjs';
@@ -180,6 +181,40 @@ test('free() while a call is in flight neither breaks the call nor leaves a reje
   dt.free();
   const res = await call;
   assert.equal(res.status, 200);
+  // Freed, it shows as such, and no use of it leaves a rejection behind (the suite's hook fails
+  // on one).
+  assert.equal(util.inspect(dt), 'DynatraceClient (freed)');
+  assert.equal(`${dt}`, 'DynatraceClient (freed)');
+  dt.fetch('/platform/management/v1/environment').catch(() => {});
+  await sleep(20);
+});
+
+test('after free(), the methods that index.d.ts types as returning a Promise reject, and only those', async () => {
+  const types = readFileSync(new URL('../../pkg/index.d.ts', import.meta.url), 'utf8');
+  const clients = [
+    dynatrace({ redirectUri: 'https://app.example/cb' }),
+    new AppDynamicsClient({ controllerUrl: emu.urls.appdynamics, accessToken: 't' }),
+    new OAuthClient({ tokenUrl: emu.urls.ssoToken, clientId: 'c', clientSecret: 's' }),
+    new DynatraceAccountClient({ accountUuid: 'u', clientId: 'c', clientSecret: 's' }),
+  ];
+  for (const c of clients) {
+    c.free();
+    const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(c)).filter((k) => !['constructor', 'free', 'toString', 'toJSON'].includes(k) && !k.startsWith('_'));
+    for (const k of methods) {
+      const typed = types.match(new RegExp(`^\\s+${k}\\(.*\\): (.+);$`, 'm'));
+      assert.ok(typed, `index.d.ts declares ${k}`);
+      let result;
+      try {
+        result = c[k]();
+      } catch (e) {
+        assert.equal(e.code, 'invalid_argument');
+        assert.doesNotMatch(typed[1], /^Promise</, `${k} throws, as index.d.ts says`);
+        continue;
+      }
+      assert.match(typed[1], /^Promise</, `${k} returns a Promise, as index.d.ts says`);
+      await assert.rejects(result, (e) => e.code === 'invalid_argument');
+    }
+  }
 });
 
 finishNode();

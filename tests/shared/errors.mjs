@@ -141,6 +141,45 @@ export function errorCases(ctx) {
     },
   );
 
+  s.test('invalid_argument: a client used after free() says so (a rejected Promise where the method returns one); free() again does nothing', async (emu) => {
+    const { DynatraceAccountClient } = ctx.lib;
+    const a = emu.credentials.dynatraceAccount;
+    const clients = [
+      new DynatraceClient(dynatraceOptions(emu, { redirectUri: 'https://app.example/cb' })),
+      new AppDynamicsClient(appdOptions(emu, emu.urls.appdynamics)),
+      new OAuthClient({ tokenUrl: emu.urls.ssoToken, clientId: 'c', clientSecret: 's', baseUrl: emu.urls.dynatrace }),
+      new DynatraceAccountClient({ accountUuid: a.accountUuid, clientId: a.clientId, clientSecret: a.clientSecret, tokenUrl: emu.urls.ssoToken }),
+    ];
+    // The methods that answer at once (index.d.ts); every other one returns a Promise.
+    const sync = ['invalidate', 'stats', 'platformUrl', 'accountPath', 'isSignedIn'];
+    let checked = 0;
+    for (const c of clients) {
+      const name = c.constructor.name;
+      c.free();
+      c.free();
+      if (Symbol.dispose) c[Symbol.dispose]();
+      assert.equal(String(c), `${name} (freed)`);
+      assert.equal(JSON.stringify(c), '{}');
+      const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(c)).filter(
+        (k) => !['constructor', 'free', 'toString', 'toJSON'].includes(k) && !k.startsWith('_'),
+      );
+      for (const k of methods) {
+        const props = { message: `${name}.${k}: this client was freed. Create a new ${name}`, hint: `create a new ${name}` };
+        if (sync.includes(k)) {
+          s.throws(() => c[k]('x'), 'invalid_argument', props);
+        } else {
+          const p = c[k]('/x');
+          assert.ok(p instanceof Promise, `${name}.${k} returns a Promise after free()`);
+          await s.rejects(p, 'invalid_argument', props);
+        }
+        checked++;
+      }
+    }
+    // getToken, fetch, invalidate, stats of all four; the sign-in methods of two; the vendors' own.
+    assert.ok(checked >= 30, `${checked} methods checked`);
+    assert.equal(emu.requests.length, 0);
+  });
+
   s.test('insecure_url: another origin', async (emu) => {
     const dt = dynatrace(emu);
     await s.rejects(dt.fetch(`${emu.urls.elsewhere}/x`), 'insecure_url');
