@@ -133,7 +133,11 @@ export interface SignInMethods {
 
 /** Options every client accepts. */
 export interface CommonOptions {
-  /** A fetch to use instead of the global one (proxy, tests, a same-origin forwarder). */
+  /**
+   * A fetch to use instead of the global one (proxy, tests, a same-origin forwarder). It must
+   * answer with a fetch `Response` (one whose body is a Node stream, as node-fetch's, serves too);
+   * anything else fails the call with `invalid_config`.
+   */
   fetch?: typeof fetch;
   /** Per HTTP attempt, token and API; default 30000. */
   timeoutMs?: number;

@@ -19,13 +19,22 @@ RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocati
   cargo build --quiet --release --target wasm32-unknown-unknown --features js \
   -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size
 wasm=target/npm/wasm32-unknown-unknown/release/apm_oauth.wasm
+# The stack comes first in memory (what --low-memory-unused below relies on): the stack pointer
+# starts where the first data segment does, so the stack grows down from there towards 0.
+text=$(node_modules/.bin/wasm-opt "$wasm" --print | grep -m2 -E '^ \(global \$__stack_pointer |^ \(data ' || true)
+stack=$(grep -oE '__stack_pointer \(mut i32\) \(i32.const [0-9]+' <<<"$text" | grep -oE '[0-9]+$' || true)
+data=$(grep -oE '^ \(data \$[^ ]* \(i32.const [0-9]+' <<<"$text" | grep -oE '[0-9]+$' || true)
+[ -n "$stack" ] && [ "$stack" = "$data" ] || { echo "build: the wasm's stack is not first in memory (stack pointer '$stack', data at '$data'); drop --low-memory-unused" >&2; exit 1; }
 tmp=$(mktemp -d pkg/.dist.XXXXXX)
 for target in web nodejs; do
   out=$tmp/$target
   # web.js always passes the wasm's URL, and every supported runtime has TextEncoder.encodeInto.
   extra=(); [ "$target" = web ] && extra=(--omit-default-module-path --encode-into always)
   wasm-bindgen --target "$target" --weak-refs --no-typescript "${extra[@]}" --out-dir "$out" --out-name apm_oauth "$wasm"
-  node_modules/.bin/wasm-opt -Oz --converge --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  # --low-memory-unused: the optimiser may fold constant offsets into loads and stores, assuming
+  # no address below 1 KiB is used. It is not: the linker puts the stack first for this target
+  # (it grows down from 1 MiB, the data above it), so that would take a stack 1 MiB deep.
+  node_modules/.bin/wasm-opt -Oz --converge --low-memory-unused --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$out/apm_oauth_bg.wasm" -o "$out/apm_oauth_bg.wasm"
   # Short import and export names in the browser build's wasm and glue (scripts/short-names.mjs).
   if [ "$target" = web ]; then node scripts/short-names.mjs "$out" apm_oauth; fi

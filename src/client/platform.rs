@@ -340,7 +340,12 @@ pub(crate) async fn wait_unless_aborted(
 
 /// Reads at most [`BODY_LIMIT`] bytes of a body as text, then cancels the rest.
 pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String, JsValue> {
-    let Some(stream) = response.body() else {
+    // A body that is no web stream (a Node stream, from a fetch option such as node-fetch) is read
+    // with `text()`.
+    let Some(stream) = response
+        .body()
+        .filter(|b| get(b, "getReader").is_function())
+    else {
         let text = JsFuture::from(response.text()?).await?;
         let text = text.as_string().unwrap_or_default();
         return Ok(text.chars().take(BODY_LIMIT).collect());
@@ -369,7 +374,10 @@ pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String,
 /// Discards a body that will not be read, so that its connection can be reused.
 pub(crate) fn discard(response: &web_sys::Response) {
     if let Some(body) = response.body() {
-        ignore_rejection(&body.cancel());
+        // Not a web stream (a fetch option's Node stream): nothing to cancel the same way.
+        if get(&body, "cancel").is_function() {
+            ignore_rejection(&body.cancel());
+        }
     }
 }
 

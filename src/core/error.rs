@@ -4,7 +4,8 @@
 /// Stable error codes, exposed to JavaScript as the `code` property of `ApmOAuthError`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
-    /// Constructor options are missing, of the wrong type or contradict each other.
+    /// Constructor options are missing, of the wrong type or contradict each other; or the
+    /// `fetch` option answered something that is not a `Response`.
     InvalidConfig,
     /// A method argument (path, app id, function name) is malformed.
     InvalidArgument,

@@ -158,7 +158,11 @@ test('a custom fetch that throws synchronously, rejects with a non-Error, or ret
     [() => Promise.reject('a string'), 'network'],
     [() => Promise.reject(undefined), 'network'],
     [() => ({ status: 200 }), null],
-    [() => 42, null],
+    // Not a Response at all: refused before any member is read (reading one of null threw out of
+    // the wasm, past every promise, and ended the process).
+    [() => 42, 'invalid_config'],
+    [async () => null, 'invalid_config'],
+    [async () => undefined, 'invalid_config'],
   ];
   for (const [fetch, code] of cases) {
     const dt = dynatrace({ fetch, maxRetries: 0 });
@@ -171,6 +175,45 @@ test('a custom fetch that throws synchronously, rejects with a non-Error, or ret
     if (code) assert.equal(err.code, code);
     assertNoSecret(assert, `custom fetch error ${err.code}`, errorTexts(err), secrets);
   }
+});
+
+test('a fetch option that answers null for an API call: an invalid_config rejection, and the client goes on', async () => {
+  emu.reset();
+  let answer = null;
+  const dt = dynatrace({ fetch: (url, init) => (String(url).includes('/platform/') ? answer : fetch(url, init)) });
+  const err = await dt.fetch('/platform/management/v1/environment').then(() => null, (e) => e);
+  assert.equal(err?.code, 'invalid_config');
+  assert.equal(err.message, 'DynatraceClient: the fetch option answered something that is not a Response. The fetch option must return a fetch Response, or a promise of one');
+  answer = new Response('{}');
+  assert.equal((await dt.fetch('/platform/management/v1/environment')).status, 200);
+});
+
+test('a fetch option whose responses carry a Node stream as body (node-fetch): token, API call and the 401 retry work', async () => {
+  const { Readable } = await import('node:stream');
+  // node-fetch's Response: body is a Node Readable (no getReader, no cancel), text() reads it.
+  const nodeLike = (status, json) => {
+    const text = JSON.stringify(json);
+    return { status, ok: status < 300, headers: new Headers({ 'content-type': 'application/json' }), body: Readable.from([Buffer.from(text)]), text: async () => text };
+  };
+  let tokens = 0;
+  let api = 0;
+  const dt = dynatrace({
+    fetch: async (url) => {
+      if (String(url) === emu.urls.ssoToken) return nodeLike(200, { access_token: `node-like-${++tokens}`, token_type: 'Bearer', expires_in: 300 });
+      api++;
+      return nodeLike(api === 1 ? 401 : 200, { ok: true });
+    },
+  });
+  assert.equal((await dt.getToken()).accessToken, 'node-like-1');
+  const res = await dt.fetch('/platform/management/v1/environment');
+  assert.equal(res.status, 200);
+  assert.equal(api, 2, 'retried once after the 401');
+  assert.equal(tokens, 2, 'with a new token');
+  // A token endpoint's refusal is read from such a body too.
+  const refused = dynatrace({ fetch: async () => nodeLike(400, { error: 'invalid_client', error_description: 'bad secret' }), maxRetries: 0 });
+  const err = await refused.getToken().then(() => null, (e) => e);
+  assert.equal(err?.code, 'invalid_client');
+  assert.equal(err.errorDescription, 'bad secret');
 });
 
 test('free() while a call is in flight neither breaks the call nor leaves a rejection', async () => {
