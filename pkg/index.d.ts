@@ -167,8 +167,8 @@ export interface ClientBase {
   /**
    * Releases the client's wasm memory now (the garbage collector reclaims it without this). Calls
    * already in flight finish normally. Afterwards `free()` does nothing, `String(client)` is
-   * `"<Class> (freed)"`, and every other method fails with an `invalid_argument` ApmOAuthError (a
-   * rejected Promise where the method returns one).
+   * `"<Class> (freed)"`, `toJSON()` is `{}`, and every other method fails with an
+   * `invalid_argument` ApmOAuthError (a rejected Promise where the method returns one).
    */
   free(): void;
   toJSON(): Record<string, string>;

@@ -39,8 +39,8 @@ export function finish(wasm) {
   for (const C of classes) {
     const p = C.prototype;
     // After free() (or the end of a `using` block) the wasm's object is gone (`__wbg_ptr` is 0):
-    // free() again does nothing, String() and util.inspect say so, and every other method fails
-    // with an ApmOAuthError (rejecting, where it returns a promise).
+    // free() again does nothing, String() and util.inspect say so, toJSON() is empty, and every
+    // other method fails with an ApmOAuthError (rejecting, where it returns a promise).
     for (const k of Object.getOwnPropertyNames(p)) {
       const f = Object.getOwnPropertyDescriptor(p, k).value;
       if (k === 'constructor' || k[0] === '_' || typeof f !== 'function') continue;

@@ -526,35 +526,32 @@ impl Engine {
         let signal = platform::combined(&ctl.signal(), caller);
         init.unchecked_ref::<web_sys::RequestInit>()
             .set_signal(Some(&signal));
-        let result =
-            'call: {
-                let promise = match platform::fetch(s.fetch.as_ref(), url, &init) {
-                    Ok(p) => p,
-                    Err(cause) => break 'call Err(cause),
-                };
-                let response: web_sys::Response =
-                    match JsFuture::from(promise).await {
-                        // The fetch option's answer is checked (the platform's is always a Response):
-                        // reading a member of `null` would throw out of the wasm, past every promise.
-                        Ok(r) if s.fetch.is_some() && get(&r, "status").as_f64().is_none() => {
-                            return Err(Error::new(
-                        Code::InvalidConfig,
-                        [s.class, ": the fetch option answered something that is not a Response"]
-                            .concat(),
-                    )
-                    .hint("the fetch option must return a fetch Response, or a promise of one"));
-                        }
-                        Ok(r) => r.unchecked_into(),
-                        Err(cause) => break 'call Err(cause),
-                    };
-                if read_body {
-                    platform::read_bounded(&response)
-                        .await
-                        .map(|body| (response, body))
-                } else {
-                    Ok((response, String::new()))
-                }
+        let result = 'call: {
+            let promise = match platform::fetch(s.fetch.as_ref(), url, &init) {
+                Ok(p) => p,
+                Err(cause) => break 'call Err(cause),
             };
+            let response: web_sys::Response = match JsFuture::from(promise).await {
+                // The fetch option's answer is checked (the platform's is always a Response):
+                // reading a member of `null` would throw out of the wasm, past every promise.
+                Ok(r) if s.fetch.is_some() && get(&r, "status").as_f64().is_none() => {
+                    return Err(Error::new(
+                        Code::InvalidConfig,
+                        [s.class, ": the fetch option did not answer with a Response"].concat(),
+                    )
+                    .hint("make it return a fetch Response (or a promise of one)"));
+                }
+                Ok(r) => r.unchecked_into(),
+                Err(cause) => break 'call Err(cause),
+            };
+            if read_body {
+                platform::read_bounded(&response)
+                    .await
+                    .map(|body| (response, body))
+            } else {
+                Ok((response, String::new()))
+            }
+        };
         let timed_out = deadline.fired();
         drop(deadline);
         result.map_err(|cause| {
@@ -593,7 +590,7 @@ impl Engine {
         url: &str,
         init: &JsValue,
     ) -> Result<web_sys::Response, Error> {
-        let signal = platform::signal_of(init);
+        let signal = platform::signal_of(init)?;
         let signal = signal.as_ref();
         let again = platform::resendable(&get(init, "body"));
         let headers = headers_of(init)?;

@@ -476,10 +476,19 @@ pub(crate) fn jwt_expiry(token: &str) -> f64 {
     }
 }
 
-/// The `signal` of an options or init object, when there is one.
-pub(crate) fn signal_of(o: &JsValue) -> Option<AbortSignal> {
+/// The `signal` of an options or init object, when there is one; anything but an `AbortSignal`
+/// is refused, as the platform's fetch refuses it.
+pub(crate) fn signal_of(o: &JsValue) -> Result<Option<AbortSignal>, crate::core::Error> {
     let s = get(o, "signal");
-    s.is_object().then(|| s.unchecked_into())
+    if s.is_null_or_undefined() {
+        return Ok(None);
+    }
+    s.dyn_into().map(Some).map_err(|_| {
+        crate::core::Error::new(
+            crate::core::Code::InvalidArgument,
+            "the signal is not an AbortSignal",
+        )
+    })
 }
 
 /// Whether a request body can be sent again (a stream is consumed by the first attempt).

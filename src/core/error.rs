@@ -7,7 +7,7 @@ pub enum Code {
     /// Constructor options are missing, of the wrong type or contradict each other; or the
     /// `fetch` option answered something that is not a `Response`.
     InvalidConfig,
-    /// A method argument (path, app id, function name) is malformed.
+    /// A method argument (path, app id, function name, signal) is malformed.
     InvalidArgument,
     /// An `http://` URL to a host that is not loopback, or a request to another origin.
     InsecureUrl,

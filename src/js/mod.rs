@@ -166,7 +166,7 @@ fn auth_method(r: &Reader, v: &JsValue, default: AuthMethod, expected: &str) -> 
 /// Every class's `getToken`.
 fn get_token(engine: crate::client::Engine, options: JsValue) -> Promise {
     promise(async move {
-        let signal = signal_of(&options);
+        let signal = signal_of(&options)?;
         Ok(token_js(
             crate::client::token_info(&engine, signal.as_ref()).await?,
         ))

@@ -183,7 +183,7 @@ test('a fetch option that answers null for an API call: an invalid_config reject
   const dt = dynatrace({ fetch: (url, init) => (String(url).includes('/platform/') ? answer : fetch(url, init)) });
   const err = await dt.fetch('/platform/management/v1/environment').then(() => null, (e) => e);
   assert.equal(err?.code, 'invalid_config');
-  assert.equal(err.message, 'DynatraceClient: the fetch option answered something that is not a Response. The fetch option must return a fetch Response, or a promise of one');
+  assert.equal(err.message, 'DynatraceClient: the fetch option did not answer with a Response. Make it return a fetch Response (or a promise of one)');
   answer = new Response('{}');
   assert.equal((await dt.fetch('/platform/management/v1/environment')).status, 200);
 });

@@ -132,12 +132,20 @@ export function errorCases(ctx) {
   });
 
   s.test(
-    'invalid_argument: init.headers that are not headers are refused before any token request',
+    'invalid_argument: init.headers that are not headers, and a signal that is not an AbortSignal, are refused before any token request',
     async (emu) => {
       const dt = dynatrace(emu);
       await s.rejects(() => dt.fetch(ENV, { headers: 5 }), 'invalid_argument');
       await s.rejects(() => dt.fetch(ENV, { headers: [['a']] }), 'invalid_argument');
+      // As the platform's fetch refuses them (an object that only looks like a signal once ended
+      // the process: the platform threw out of the wasm).
+      for (const signal of [{}, { aborted: false, addEventListener() {} }, 'x', new EventTarget()]) {
+        await s.rejects(() => dt.fetch(ENV, { signal }), 'invalid_argument', { message: 'the signal is not an AbortSignal' });
+        await s.rejects(() => dt.getToken({ signal }), 'invalid_argument', { message: 'the signal is not an AbortSignal' });
+      }
       assert.equal(emu.requests.length, 0, 'checked before any IO');
+      assert.equal((await dt.fetch(ENV, { signal: null })).status, 200);
+      assert.equal(typeof (await dt.getToken({ signal: undefined })).accessToken, 'string');
     },
   );
 
