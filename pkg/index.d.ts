@@ -136,7 +136,8 @@ export interface CommonOptions {
   /**
    * A fetch to use instead of the global one (proxy, tests, a same-origin forwarder). It must
    * answer with a fetch `Response` (one whose body is a Node stream, as node-fetch's, serves too);
-   * anything else fails the call with `invalid_config`.
+   * anything else fails the call with `invalid_config`. `timeoutMs` and the caller's signal end
+   * the call even when it ignores the signal it is given.
    */
   fetch?: typeof fetch;
   /** Per HTTP attempt, token and API; default 30000. */

@@ -528,6 +528,7 @@ impl Engine {
             .set_signal(Some(&signal));
         let result = 'call: {
             let promise = match platform::fetch(s.fetch.as_ref(), url, &init) {
+                Ok(p) if s.fetch.is_some() => platform::unless_aborted(p, &signal),
                 Ok(p) => p,
                 Err(cause) => break 'call Err(cause),
             };

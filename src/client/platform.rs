@@ -338,6 +338,16 @@ pub(crate) async fn wait_unless_aborted(
     !fired
 }
 
+/// `promise`, rejected when `signal` fires first: for the fetch option, which may not honour the
+/// signal (the platform's fetch rejects by itself), so that a timeout or an abort still ends the
+/// call.
+pub(crate) fn unless_aborted(promise: Promise, signal: &AbortSignal) -> Promise {
+    let fired = Promise::new(&mut |_, reject| {
+        let _ = signal.add_event_listener_with_callback("abort", &reject);
+    });
+    Promise::race(&Array::of2(&promise, &fired))
+}
+
 /// Reads at most [`BODY_LIMIT`] bytes of a body as text, then cancels the rest.
 pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String, JsValue> {
     // A body that is no web stream (a Node stream, from a fetch option such as node-fetch) is read

@@ -260,14 +260,17 @@ macro_rules! js_class {
 
             /// `Class(clientId)`.
             #[wasm_bindgen(js_name = toString)]
-            pub fn to_string_js(&self) -> String {
-                [
-                    $name,
-                    "(",
-                    &self.inner.engine.settings().core.client_id,
-                    ")",
-                ]
-                .concat()
+            pub fn to_string_js(&self) -> JsValue {
+                // A JS string made here: a `String` result costs the glue a copy and a free.
+                JsValue::from_str(
+                    &[
+                        $name,
+                        "(",
+                        &self.inner.engine.settings().core.client_id,
+                        ")",
+                    ]
+                    .concat(),
+                )
             }
         }
     };
@@ -458,10 +461,11 @@ impl JsDynatraceClient {
 
     /// `<environmentUrl>/platform/<apiPath>`.
     #[wasm_bindgen(js_name = platformUrl)]
-    pub fn platform_url(&self, api_path: JsValue) -> Result<String, JsValue> {
+    pub fn platform_url(&self, api_path: JsValue) -> Result<JsValue, JsValue> {
         // A path that is no string reads as none: the missing environment, else the empty path.
         self.inner
             .platform_url(&api_path.as_string().unwrap_or_default())
+            .map(|url| JsValue::from_str(&url))
             .map_err(|e| to_js(&self.inner.engine.scrubbed(e)))
     }
 
@@ -748,9 +752,12 @@ impl JsDynatraceAccountClient {
 
     /// `/iam/v1/accounts/<uuid>/` + `rest`.
     #[wasm_bindgen(js_name = accountPath)]
-    pub fn account_path(&self, rest: JsValue) -> String {
-        self.inner
-            .account_path(&rest.as_string().unwrap_or_default())
+    pub fn account_path(&self, rest: JsValue) -> JsValue {
+        JsValue::from_str(
+            &self
+                .inner
+                .account_path(&rest.as_string().unwrap_or_default()),
+        )
     }
 }
 

@@ -367,6 +367,21 @@ export function errorCases(ctx) {
     assert.equal((await dt.fetch(ENV)).status, 200, 'the client still works');
   });
 
+  s.test('timeout and aborted: a fetch option that ignores the signal and never answers still ends the call', async (emu) => {
+    let calls = 0;
+    // Answers the token request, then never again (and never looks at the signal).
+    const fetch = (url, init) => (calls++ === 0 ? globalThis.fetch(url, init) : new Promise(() => {}));
+    const dt = dynatrace(emu, { timeoutMs: 200, maxRetries: 0, fetch });
+    await s.rejects(dt.getToken({ signal: undefined }).then(() => dt.fetch(ENV)), 'timeout');
+    const ac = new AbortController();
+    const call = dt.fetch(ENV, { signal: ac.signal });
+    setTimeout(() => ac.abort(), 20);
+    await s.rejects(call, 'aborted');
+    const silent = dynatrace(emu, { timeoutMs: 200, maxRetries: 0, fetch: () => new Promise(() => {}) });
+    await s.rejects(silent.getToken(), 'timeout');
+    assert.equal(calls, 3);
+  });
+
   s.test('aborted: a signal that has already fired, before any IO', async (emu) => {
     const dt = dynatrace(emu);
     await s.rejects(dt.fetch(ENV, { signal: AbortSignal.abort() }), 'aborted');
