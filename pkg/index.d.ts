@@ -83,6 +83,8 @@ export interface StoredTokens {
 /**
  * Keeps tokens beyond the client (another page load, another process, a serverless function's
  * next run): read when the client holds no fresh token, written after every grant and sign-out.
+ * An answer is waited for at most `timeoutMs`: a read that takes longer counts as empty, a write
+ * goes on by itself.
  */
 export interface TokenStore {
   get(): StoredTokens | null | undefined | Promise<StoredTokens | null | undefined>;

@@ -158,26 +158,18 @@ pub(crate) fn fetch(
     }
 }
 
-/// A `setTimeout` that is cleared when dropped, so it can never fire into freed memory.
-pub(crate) struct Timer {
-    id: JsValue,
-    _callback: Closure<dyn FnMut()>,
-}
+/// A `setTimeout` of a JavaScript function (no closure of the wasm), cleared when dropped.
+pub(crate) struct Timer(JsValue);
 
 impl Timer {
-    pub(crate) fn new(ms: f64, f: impl FnMut() + 'static) -> Timer {
-        let callback = Closure::<dyn FnMut()>::new(f);
-        let id = set_timeout(callback.as_ref().unchecked_ref(), ms);
-        Timer {
-            id,
-            _callback: callback,
-        }
+    pub(crate) fn new(ms: f64, f: &Function) -> Timer {
+        Timer(set_timeout(f, ms))
     }
 }
 
 impl Drop for Timer {
     fn drop(&mut self) {
-        clear_timeout(&self.id);
+        clear_timeout(&self.0);
     }
 }
 
@@ -306,9 +298,7 @@ pub(crate) fn aborted(signal: Option<&AbortSignal>) -> bool {
 /// future of its own.
 pub(crate) fn sleep(ms: f64, signal: &AbortSignal) -> impl std::future::Future<Output = bool> + '_ {
     let (promise, resolve) = deferred();
-    let timer = Timer::new(ms, move || {
-        let _ = resolve.call0(&JsValue::UNDEFINED);
-    });
+    let timer = Timer::new(ms, &resolve);
     wait_unless_aborted(promise, Some(signal), Some(timer))
 }
 
@@ -336,6 +326,20 @@ pub(crate) async fn wait_unless_aborted(
     let _ = JsFuture::from(Promise::race(&Array::of2(&promise, &stop))).await;
     let fired = state.borrow().0;
     !fired
+}
+
+/// `value`, as a promise that settles within `ms` (with `undefined` if `value` is a promise that
+/// has not settled by then). For the stores' answers: one that never comes cannot hold a call
+/// past `timeoutMs` (a late write goes on by itself). `AbortSignal.timeout` keeps no process
+/// alive and needs no clearing.
+pub(crate) fn within(value: &JsValue, ms: f64) -> Promise {
+    let promise = Promise::resolve(value);
+    if !get(value, "then").is_function() {
+        return promise;
+    }
+    let (late, resolve) = deferred();
+    let _ = AbortSignal::timeout_with_f64(ms).add_event_listener_with_callback("abort", &resolve);
+    Promise::race(&Array::of2(&promise, &late))
 }
 
 /// `promise`, rejected when `signal` fires first: for the fetch option, which may not honour the

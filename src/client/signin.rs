@@ -351,7 +351,9 @@ impl Engine {
         let skew = self.0.s.skew_ms;
         if let Some(store) = &self.0.s.token_store {
             // A store that fails is a store without tokens.
-            let v = call_method(store, "get", &[]).await.ok();
+            let v = call_method(store, "get", &[], self.0.s.timeout_ms)
+                .await
+                .ok();
             if let Some(stored) = v.as_ref().and_then(stored_from) {
                 let now = platform::now();
                 // The token this client has just found stale (or given up) is not taken back.
@@ -474,7 +476,7 @@ impl Engine {
             Some(t) => t.into(),
             None => JsValue::NULL,
         };
-        call_method(store, "set", &[&value])
+        call_method(store, "set", &[&value], self.0.s.timeout_ms)
     }
 
     /// A message from another tab of this client.
@@ -547,7 +549,7 @@ impl Engine {
         // The verifier waits for the redirect in the state storage, under the state.
         if let Some((store, [_, set, _])) = &self.0.states.0 {
             let (k, v) = (self.state_key(&state), JsValue::from_str(&verifier));
-            let _ = call_method(store, set, &[&k, &v]).await;
+            let _ = call_method(store, set, &[&k, &v], s.timeout_ms).await;
         }
         let mut params = vec![
             ("response_type", "code"),
@@ -611,8 +613,9 @@ impl Engine {
             let verifier = match (&redirect.state, &self.0.states.0) {
                 (Some(state), Some((store, [get, _, remove]))) => {
                     let k = self.state_key(state);
-                    let v = call_method(store, get, &[&k]).await;
-                    let _ = call_method(store, remove, &[&k]).await;
+                    let ms = self.0.s.timeout_ms;
+                    let v = call_method(store, get, &[&k], ms).await;
+                    let _ = call_method(store, remove, &[&k], ms).await;
                     v.ok().and_then(|v| v.as_string())
                 }
                 _ => None,
@@ -656,7 +659,9 @@ impl Engine {
             .send_api(url, &origin, &JsValue::UNDEFINED, &headers, &t, None)
             .await?;
         let status = response.status();
-        let body = call_method(&response, "json", &[]).await.ok();
+        let body = call_method(&response, "json", &[], self.0.s.timeout_ms)
+            .await
+            .ok();
         match body {
             Some(v) if (200..300).contains(&status) && v.is_object() => Ok(v),
             _ => Err(Error::new(
@@ -686,11 +691,12 @@ impl Engine {
     }
 }
 
-/// `method` of `target` (a storage, a response) called with `args`, as a future of its
-/// promise's value (of `undefined` when there is no such method or it throws).
-fn call_method(target: &JsValue, method: &str, args: &[&JsValue]) -> JsFuture {
+/// `method` of `target` (a store, a response) called with `args`, as a future of its answer,
+/// waited for at most `ms` (then `undefined`, as when there is no such method or it throws): a
+/// store that never answers cannot hold a call past `timeoutMs`.
+fn call_method(target: &JsValue, method: &str, args: &[&JsValue], ms: f64) -> JsFuture {
     let value = invoke(target, method, args).unwrap_or(JsValue::UNDEFINED);
-    JsFuture::from(Promise::resolve(&value))
+    JsFuture::from(platform::within(&value, ms))
 }
 
 /// A property of the global object.

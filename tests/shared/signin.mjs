@@ -645,6 +645,25 @@ export function signinCases(ctx) {
     });
   }
 
+  s.test('a tokenStore or stateStorage that never answers holds a call for timeoutMs at most', async (emu) => {
+    const never = () => new Promise(() => {});
+    const c = emu.credentials.dynatrace;
+    const cc = (tokenStore) =>
+      s.track(new DynatraceClient({ clientId: c.clientId, clientSecret: c.clientSecret, environmentUrl: emu.urls.dynatrace, tokenUrl: emu.urls.ssoToken, tokenStore, timeoutMs: 200 }));
+    // get: read as an empty store, so a token is requested; set: the token is returned anyway.
+    assert.equal(typeof (await cc({ get: never, set() {} }).getToken()).accessToken, 'string');
+    assert.equal(typeof (await cc({ get() {}, set: never }).getToken()).accessToken, 'string');
+    assert.equal(emu.counters.sso.token, 2);
+    // A sign-in client whose store never answers holds no token: login_required.
+    await s.rejects(signin(emu, { tokenStore: { get: never, set: never }, timeoutMs: 200 }).getToken(), 'login_required');
+    // A state storage that never answers: the redirect's state is unknown.
+    const stuck = { getItem: never, setItem: never, removeItem: never };
+    const dt = signin(emu, { stateStorage: stuck, timeoutMs: 200 });
+    const url = await dt.buildAuthorizationUrl();
+    const location = await followAuthorize(emu, url);
+    await s.rejects(dt.handleRedirect(location), 'authorization_error');
+  });
+
   s.test('tokenStore: a stale stored token without a refresh token means login_required', async (emu) => {
     const store = recordingStore({ accessToken: 'stale-stored-token-0123456789', expiresAt: Date.now() - 1000 });
     s.addSecret('stale-stored-token-0123456789');
