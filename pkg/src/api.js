@@ -41,9 +41,10 @@ export function finish(wasm) {
     // After free() (or the end of a `using` block) the wasm's object is gone (`__wbg_ptr` is 0):
     // free() again does nothing, String() and util.inspect say so, toJSON() is empty, and every
     // other method fails with an ApmOAuthError (rejecting, where it returns a promise).
+    // (The prototype has methods only: no getter runs here.)
     for (const k of Object.getOwnPropertyNames(p)) {
-      const f = Object.getOwnPropertyDescriptor(p, k).value;
-      if (k === 'constructor' || k[0] === '_' || typeof f !== 'function') continue;
+      const f = p[k];
+      if (k === 'constructor' || k[0] === '_') continue;
       p[k] = function (a, b, c, d) {
         if (this.__wbg_ptr) return f.call(this, a, b, c, d);
         if (k === 'free') return;
@@ -58,7 +59,7 @@ export function finish(wasm) {
     // util.inspect shows what toJSON shows: never a credential.
     Object.defineProperty(p, INSPECT, {
       value() {
-        return this.__wbg_ptr ? `${C.name} ${JSON.stringify(this.toJSON())}` : `${C.name} (freed)`;
+        return this.__wbg_ptr ? `${C.name} ${JSON.stringify(this.toJSON())}` : String(this);
       },
     });
   }

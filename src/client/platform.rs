@@ -28,6 +28,10 @@ extern "C" {
     pub(crate) fn clear_timeout(id: &JsValue);
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout_with(f: &Function, ms: f64, arg: u32) -> JsValue;
+    /// A promise seen through its `then` with JavaScript functions.
+    type Thenable;
+    #[wasm_bindgen(method, js_name = then)]
+    fn then_both(this: &Thenable, f: &Function, g: &Function) -> JsValue;
     #[wasm_bindgen(js_name = btoa)]
     fn btoa(latin1: &str) -> String;
     #[wasm_bindgen(js_name = atob, catch)]
@@ -55,6 +59,8 @@ extern "C" {
 extern "C" {
     #[wasm_bindgen(thread_local_v2, static_string)]
     pub(crate) static AUTHORIZATION: js_sys::JsString = "Authorization";
+    #[wasm_bindgen(thread_local_v2, js_name = clearTimeout)]
+    static CLEAR_TIMEOUT: Function;
 }
 
 /// Milliseconds since the epoch.
@@ -330,15 +336,19 @@ pub(crate) async fn wait_unless_aborted(
 
 /// `value`, as a promise that settles within `ms` (with `undefined` if `value` is a promise that
 /// has not settled by then). For the stores' answers: one that never comes cannot hold a call
-/// past `timeoutMs` (a late write goes on by itself). `AbortSignal.timeout` keeps no process
-/// alive and needs no clearing.
+/// past `timeoutMs` (a late write goes on by itself). The timer goes when the answer comes, so
+/// that it keeps no process waiting.
 pub(crate) fn within(value: &JsValue, ms: f64) -> Promise {
     let promise = Promise::resolve(value);
-    if !get(value, "then").is_function() {
-        return promise;
-    }
     let (late, resolve) = deferred();
-    let _ = AbortSignal::timeout_with_f64(ms).add_event_listener_with_callback("abort", &resolve);
+    let timer = set_timeout(&resolve, ms);
+    // A bound `clearTimeout`: no closure of the wasm.
+    let clear: Function = CLEAR_TIMEOUT
+        .with(|f| f.bind1(&JsValue::NULL, &timer))
+        .unchecked_into();
+    promise
+        .unchecked_ref::<Thenable>()
+        .then_both(&clear, &clear);
     Promise::race(&Array::of2(&promise, &late))
 }
 
