@@ -19,6 +19,7 @@ import * as badgatewayLib from '@badgateway/oauth2-client';
 import * as oauth4webapiLib from 'oauth4webapi';
 import * as openidClientLib from 'openid-client';
 import * as clients from './clients.mjs';
+import { median } from './rounds.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -38,11 +39,6 @@ const apm = await import(pathToFileURL(join(PKG, 'node.mjs')).href);
 const started = new Date();
 const t0 = performance.now();
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const fmt = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(d));
 const mb = (b) => (b / (1024 * 1024)).toFixed(2);
 const log = (...a) => console.log(...a);

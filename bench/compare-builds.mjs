@@ -9,6 +9,7 @@
 // rotating order, so that load from elsewhere falls on all of them alike. Figures, not a test.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { median, timeRounds } from './rounds.mjs';
 
 const [a, b] = process.argv.slice(2);
 if (!a || !b) {
@@ -40,22 +41,7 @@ const runs = [
   [`old (${a})`, client(A)],
   [`new (${b})`, client(B)],
 ];
-const N = 20_000;
-const ROUNDS = 8;
-const times = new Map(runs.map(([name]) => [name, []]));
-for (const [, call] of runs) for (let i = 0; i < 2000; i++) await call();
-for (let r = 0; r < ROUNDS; r++) {
-  for (let k = 0; k < runs.length; k++) {
-    const [name, call] = runs[(k + r) % runs.length];
-    const start = performance.now();
-    for (let i = 0; i < N; i++) await call();
-    times.get(name).push(((performance.now() - start) * 1000) / N);
-  }
-}
-const median = (x) => {
-  const s = [...x].sort((p, q) => p - q);
-  return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2;
-};
+const times = await timeRounds(runs, { calls: 20_000, rounds: 8, warmup: 2000 });
 for (const [name, t] of times) {
   console.log(`${name.padEnd(40)} ${median(t).toFixed(2)} µs/call   rounds ${t.map((x) => x.toFixed(1)).join(' ')}`);
 }

@@ -11,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median, timeRounds } from './rounds.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const server = `
@@ -56,27 +57,13 @@ const runs = [
   ['+ timeout signal + Headers + manual', withTimeout(() => ({ headers: new Headers(headers), redirect: 'manual' }))],
   ['apm-oauth', () => client.fetch('/platform/x').then(drain)],
 ];
-const N = 4000;
-const ROUNDS = 6;
-const times = new Map(runs.map(([name]) => [name, []]));
+let times;
 try {
-  for (const [, call] of runs) for (let i = 0; i < 1000; i++) await call();
-  for (let r = 0; r < ROUNDS; r++) {
-    for (let k = 0; k < runs.length; k++) {
-      const [name, call] = runs[(k + r) % runs.length];
-      const start = performance.now();
-      for (let i = 0; i < N; i++) await call();
-      times.get(name).push(((performance.now() - start) * 1000) / N);
-    }
-  }
+  times = await timeRounds(runs, { calls: 4000, rounds: 6, warmup: 1000 });
 } finally {
   client.free();
   child.kill();
 }
-const median = (x) => {
-  const s = [...x].sort((p, q) => p - q);
-  return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2;
-};
 const floor = median(times.get('plain fetch'));
 for (const [name, t] of times) {
   const m = median(t);
