@@ -23,9 +23,9 @@ extern "C" {
     #[wasm_bindgen(js_name = fetch, catch)]
     fn global_fetch(input: &str, init: &Object) -> Result<Promise, JsValue>;
     #[wasm_bindgen(js_name = setTimeout)]
-    pub(crate) fn set_timeout(f: &Function, ms: f64) -> JsValue;
+    fn set_timeout(f: &Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
-    pub(crate) fn clear_timeout(id: &JsValue);
+    fn clear_timeout(id: &JsValue);
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout_with(f: &Function, ms: f64, arg: u32) -> JsValue;
     /// A promise seen through its `then` with JavaScript functions.

@@ -411,13 +411,13 @@ impl Engine {
             }
             let (p, resolve) = platform::deferred();
             // The wait ends when tokens arrive or after 150 ms, whichever comes first.
-            let timer = platform::set_timeout(&resolve, 150.0);
+            let timer = platform::Timer::new(150.0, &resolve);
             *tabs.arrived.borrow_mut() = Some(resolve);
             tabs.post(&message("hello"));
             (p, timer)
         };
         let _ = JsFuture::from(wait).await;
-        platform::clear_timeout(&timer);
+        drop(timer);
         if let Some(t) = self.0.tabs.borrow().as_ref() {
             t.arrived.borrow_mut().take();
         }
