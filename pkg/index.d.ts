@@ -110,7 +110,10 @@ export interface SignInOptions {
   userInfoUrl?: string;
   /** More authorize parameters, e.g. `{ prompt: "consent" }`. */
   authorizationParams?: Record<string, string>;
-  /** Default: `sessionStorage` where it exists, memory otherwise. */
+  /**
+   * Default: `sessionStorage` where it exists, memory otherwise. A `setItem` that throws or
+   * rejects fails `buildAuthorizationUrl` with `invalid_config`.
+   */
   stateStorage?: StateStorage;
 }
 

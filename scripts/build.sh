@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-exec 9>target/.build.lock 2>/dev/null || { mkdir -p target; exec 9>target/.build.lock; }
+mkdir -p target
+exec 9>target/.build.lock
 flock 9
 # The standard library is compiled with the crate for this build (cargo's build-std, from the
 # toolchain's rust-src): optimised for size, with panics as an immediate trap (no message, no

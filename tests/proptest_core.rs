@@ -13,7 +13,7 @@ use apm_oauth::core::config::Vendor;
 use apm_oauth::core::encoding::{basic_client_auth, basic_raw, form_encode, path_segment};
 use apm_oauth::core::error::secret_forms;
 use apm_oauth::core::retry::delay_ms;
-use apm_oauth::core::text::snippet;
+use apm_oauth::core::text::{decimal, snippet};
 use apm_oauth::core::token::{
     self, error_fields, error_response, parse_response, rust_number, Response,
 };
@@ -718,4 +718,20 @@ fn snippets_are_short_and_never_carry_a_long_token_run() {
     );
     // And the token characters are the ones the redaction knows.
     assert!(TOKEN_CHARS.chars().all(is_token_char));
+}
+
+#[test]
+fn decimal_writes_integers_as_to_string_does() {
+    check(
+        "text::decimal",
+        2000,
+        prop_oneof![0u64..1000, any::<u64>()],
+        |n| {
+            prop_assert_eq!(decimal(n), n.to_string());
+            Ok(())
+        },
+    );
+    for n in [0, 9, 10, 99, 100, 65535, u64::MAX] {
+        assert_eq!(decimal(n), n.to_string());
+    }
 }

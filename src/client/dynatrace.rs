@@ -201,7 +201,7 @@ impl DynatraceClient {
                 return Err(super::bad(
                     CLASS,
                     "platformToken",
-                    &format!("and {name} are alternatives: give one or the other"),
+                    &["and ", name, " are alternatives: give one or the other"].concat(),
                 ));
             }
         }
@@ -252,7 +252,7 @@ impl DynatraceClient {
         self.engine.settings().api.as_ref().ok_or_else(|| {
             Error::new(
                 Code::InvalidConfig,
-                format!("DynatraceClient: {method} needs environmentUrl"),
+                ["DynatraceClient: ", method, " needs environmentUrl"].concat(),
             )
             .hint("set environmentUrl, e.g. https://abc12345.apps.dynatrace.com")
         })
@@ -327,7 +327,7 @@ impl DynatraceClient {
             ]
             .concat(),
         )?;
-        let out = super::platform::copy_of(init);
+        let out = super::platform::copy_of(init)?;
         if !payload.is_undefined() {
             let body = js_sys::JSON::stringify(payload)
                 .ok()
@@ -358,7 +358,7 @@ fn name_segment(what: &str, v: &str) -> Result<String, Error> {
     if t.is_empty() || v == "." || v == ".." {
         return Err(Error::new(
             Code::InvalidArgument,
-            format!("callAppFunction: the {what} is empty or not a name"),
+            ["callAppFunction: the ", what, " is empty or not a name"].concat(),
         ));
     }
     Ok(path_segment(t))

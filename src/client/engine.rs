@@ -543,7 +543,11 @@ impl Engine {
                     .hint("make it return a fetch Response (or a promise of one)"));
                 }
                 Ok(r) => r.unchecked_into(),
-                Err(cause) => break 'call Err(cause),
+                Err(cause) => {
+                    // The platform refuses a malformed init (a method that is no HTTP token, a
+                    // body with GET) with the TypeError of a network failure.
+                    break 'call Err(cause);
+                }
             };
             if read_body {
                 platform::read_bounded(&response)
@@ -559,21 +563,34 @@ impl Engine {
             if timed_out {
                 return Error::new(
                     Code::Timeout,
-                    format!(
-                        "no answer from {origin} within {} ms",
-                        s.timeout_ms.trunc() as u64
-                    ),
+                    [
+                        "no answer from ",
+                        origin,
+                        " within ",
+                        &text::decimal(s.timeout_ms as u64),
+                        " ms",
+                    ]
+                    .concat(),
                 )
                 .hint("raise timeoutMs, or check that the host is reachable");
             }
             if aborted(caller) {
                 return aborted_error();
             }
+            // The platform refuses a malformed init (a method that is no HTTP token, a body with
+            // GET) with the TypeError of a network failure.
+            if let Some(why) = platform::refusal(url, &init) {
+                return Error::new(
+                    Code::InvalidArgument,
+                    ["init is not a valid request: ", &why].concat(),
+                );
+            }
             let mut message = ["could not reach ", origin].concat();
             if let Some(detail) = platform::failure_detail(&cause) {
                 let forms = self.secret_forms(token.as_slice());
                 message.push_str(": ");
-                message.push_str(&text::snippet(&scrub_text(&detail, &forms, 4), 120));
+                let detail = scrub_text(detail.trim_end_matches('.'), &forms, 4);
+                message.push_str(&text::snippet(&detail, 120));
             }
             Error::new(Code::Network, message).hint(if platform::in_page() {
                 "in a browser this is also how a CORS refusal looks: the server must allow this page's origin, or route calls through a same-origin proxy with the fetch option"
@@ -595,6 +612,7 @@ impl Engine {
         let signal = signal.as_ref();
         let again = platform::resendable(&get(init, "body"));
         let headers = headers_of(init)?;
+        let init = platform::copy_of(init)?;
         let origin = &self.0.s.api_origin;
         let mut retried = false;
         loop {
@@ -605,7 +623,7 @@ impl Engine {
                 None => self.token(signal).await?,
             };
             let (response, _) = self
-                .send_api(url, origin, init, &headers, &t, signal)
+                .send_api(url, origin, &init, &headers, &t, signal)
                 .await?;
             if retried || response.status() != 401 || t.gen == 0 || !again {
                 return Ok(response);
@@ -623,18 +641,18 @@ impl Engine {
         }
     }
 
-    /// One attempt of an authenticated call: `init` with the token in `headers`; the response's
-    /// body is left to the caller.
+    /// One attempt of an authenticated call: `init` (the caller's, copied) with the token in
+    /// `headers`; the response's body is left to the caller.
     pub(super) fn send_api<'a>(
         &'a self,
         url: &'a str,
         origin: &'a str,
-        init: &JsValue,
+        init: &Object,
         headers: &Headers,
         token: &'a Cached,
         signal: Option<&'a AbortSignal>,
     ) -> impl Future<Output = Result<(web_sys::Response, String), Error>> + 'a {
-        let out = platform::copy_of(init);
+        let out = init.clone();
         platform::AUTHORIZATION.with(|name| {
             headers
                 .unchecked_ref::<platform::HeadersSet>()

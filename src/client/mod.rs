@@ -103,7 +103,13 @@ pub(crate) fn check_options(class: &str, o: &Options) -> Result<(), Error> {
             Err(bad(
                 class,
                 name,
-                &format!("must be a number from {min} to {max}"),
+                &[
+                    "must be a number from ",
+                    &crate::core::text::decimal(min.into()),
+                    " to ",
+                    &crate::core::text::decimal(max.into()),
+                ]
+                .concat(),
             ))
         }
     };
@@ -114,7 +120,7 @@ pub(crate) fn check_options(class: &str, o: &Options) -> Result<(), Error> {
 
 /// `class: name what`, an `invalid_config` error.
 pub(crate) fn bad(class: &str, name: &str, what: &str) -> Error {
-    Error::new(Code::InvalidConfig, format!("{class}: {name} {what}"))
+    Error::new(Code::InvalidConfig, [class, ": ", name, " ", what].concat())
 }
 
 /// A required text option, trimmed.
@@ -446,7 +452,12 @@ pub(crate) async fn listing(
     }
     let cut: String = body.chars().take(platform::BODY_LIMIT).collect();
     let quote = crate::core::text::snippet(&cut, 120);
-    let mut message = format!("{what} answered HTTP {status}");
+    let mut message = [
+        what,
+        " answered HTTP ",
+        &crate::core::text::decimal(status.into()),
+    ]
+    .concat();
     if !quote.is_empty() {
         message.push_str(": ");
         message.push_str(&quote);
@@ -465,7 +476,7 @@ pub(crate) fn api_url(engine: &Engine, path_or_url: &str) -> Result<String, Erro
         Some(api) => crate::core::url::resolve_url(api, path_or_url),
         None => Err(Error::new(
             Code::InvalidConfig,
-            format!("{}: fetch needs baseUrl", s.class),
+            [s.class, ": fetch needs baseUrl"].concat(),
         )
         .hint("set baseUrl to the API's origin")),
     }

@@ -14,6 +14,7 @@ use web_sys::{AbortController, AbortSignal, ReadableStreamDefaultReader};
 
 use crate::core::body::{Field, Parsed, TokenBody};
 use crate::core::url::{retry_after, RetryAfter};
+use crate::core::{Code, Error};
 
 /// Most of a token or error body that is read: a hostile endpoint cannot make us buffer more.
 pub(crate) const BODY_LIMIT: usize = 65536;
@@ -36,6 +37,9 @@ extern "C" {
     fn btoa(latin1: &str) -> String;
     #[wasm_bindgen(js_name = atob, catch)]
     fn atob(base64: &str) -> Result<String, JsValue>;
+    /// `Object.assign`, which runs the source's getters: one may throw.
+    #[wasm_bindgen(js_namespace = Object, js_name = assign, catch)]
+    fn assign(target: &Object, source: &JsValue) -> Result<JsValue, JsValue>;
 
     /// The platform's UTF-8 decoder.
     type TextDecoder;
@@ -96,13 +100,23 @@ pub(crate) fn get(target: &JsValue, key: &str) -> JsValue {
     }
 }
 
-/// A new object with the own properties of `init` (none when it is not an object).
-pub(crate) fn copy_of(init: &JsValue) -> Object {
+/// A new object with the own properties of `init` (none when it is not an object), or an
+/// `invalid_argument` error with what a getter of `init` threw.
+pub(crate) fn copy_of(init: &JsValue) -> Result<Object, Error> {
     let out = Object::new();
     if init.is_object() {
-        Object::assign(&out, init.unchecked_ref());
+        assign(&out, init).map_err(|e| {
+            Error::new(
+                Code::InvalidArgument,
+                [
+                    "init could not be read: ",
+                    &failure_detail(&e).unwrap_or_default(),
+                ]
+                .concat(),
+            )
+        })?;
     }
-    out
+    Ok(out)
 }
 
 /// Sets a property of a fresh object (cannot fail on one).
@@ -523,6 +537,18 @@ pub(crate) fn resendable(body: &JsValue) -> bool {
     let object = Object::from(body.clone());
     !(get(&object, "getReader").is_function()
         || Reflect::has(&object, &js_sys::Symbol::async_iterator()).unwrap_or(false))
+}
+
+/// Why the platform refuses `init` as a request to `url`, found by making a `Request` of it;
+/// `None` when it is a valid request. A stream body is not looked at: the failed attempt may have
+/// consumed it.
+pub(crate) fn refusal(url: &str, init: &Object) -> Option<String> {
+    if !resendable(&get(init, "body")) {
+        return None;
+    }
+    web_sys::Request::new_with_str_and_init(url, init.unchecked_ref())
+        .err()
+        .map(|e| failure_detail(&e).unwrap_or_default())
 }
 
 /// The message of a fetch failure: its cause's message, its own, or itself when it is a string.

@@ -227,7 +227,7 @@ fn origin_of(what: &str, url: &str, allow_http: bool) -> Result<String, Error> {
 fn needs(class: &str, method: &str, option: &str) -> Error {
     Error::new(
         Code::InvalidConfig,
-        format!("{class}: {method} needs {option}"),
+        [class, ": ", method, " needs ", option].concat(),
     )
 }
 
@@ -258,7 +258,13 @@ impl Engine {
         let failed = |why: &str| {
             Error::new(
                 Code::InvalidConfig,
-                format!("{}: the issuer's discovery document could not be read ({why})", s.class),
+                [
+                    s.class,
+                    ": the issuer's discovery document could not be read (",
+                    why,
+                    ")",
+                ]
+                .concat(),
             )
             .hint("check issuer: <issuer>/.well-known/openid-configuration must answer the OpenID Provider metadata")
         };
@@ -274,7 +280,13 @@ impl Engine {
             .await
             .map_err(|e| failed(&e.message))?;
         if !(200..300).contains(&response.status()) {
-            return Err(failed(&format!("HTTP {}", response.status())));
+            return Err(failed(
+                &[
+                    "HTTP ",
+                    &crate::core::text::decimal(response.status().into()),
+                ]
+                .concat(),
+            ));
         }
         let doc = js_sys::JSON::parse(&body).map_err(|_| failed("not JSON"))?;
         let allow = issuer.starts_with("http://");
@@ -547,9 +559,21 @@ impl Engine {
         };
         let challenge = base64url_of(&Uint8Array::new(&hash));
         // The verifier waits for the redirect in the state storage, under the state.
+        // A store that cannot keep it fails the sign-in now, not at the redirect back.
         if let Some((store, [_, set, _])) = &self.0.states.0 {
             let (k, v) = (self.state_key(&state), JsValue::from_str(&verifier));
-            let _ = call_method(store, set, &[&k, &v], s.timeout_ms).await;
+            if let Err(e) = call_method(store, set, &[&k, &v], s.timeout_ms).await {
+                return Err(Error::new(
+                    Code::InvalidConfig,
+                    [
+                        s.class,
+                        ".buildAuthorizationUrl: the state storage failed: ",
+                        &platform::failure_detail(&e).unwrap_or_default(),
+                    ]
+                    .concat(),
+                )
+                .hint("the state and PKCE verifier wait there for the redirect back: check stateStorage (or sessionStorage)"));
+            }
         }
         let mut params = vec![
             ("response_type", "code"),
@@ -656,7 +680,7 @@ impl Engine {
         let headers = super::engine::headers_of(&JsValue::UNDEFINED)?;
         let _ = headers.set("Accept", "application/json");
         let (response, _) = self
-            .send_api(url, &origin, &JsValue::UNDEFINED, &headers, &t, None)
+            .send_api(url, &origin, &Object::new(), &headers, &t, None)
             .await?;
         let status = response.status();
         let body = call_method(&response, "json", &[], self.0.s.timeout_ms)
@@ -666,7 +690,12 @@ impl Engine {
             Some(v) if (200..300).contains(&status) && v.is_object() => Ok(v),
             _ => Err(Error::new(
                 Code::HttpError,
-                format!("the user-info endpoint answered HTTP {status} without the user's claims"),
+                [
+                    "the user-info endpoint answered HTTP ",
+                    &crate::core::text::decimal(status.into()),
+                    " without the user's claims",
+                ]
+                .concat(),
             )
             .status(status)
             .hint(if status == 401 || status == 403 {
@@ -691,11 +720,11 @@ impl Engine {
     }
 }
 
-/// `method` of `target` (a store, a response) called with `args`, as a future of its answer,
-/// waited for at most `ms` (then `undefined`, as when there is no such method or it throws): a
-/// store that never answers cannot hold a call past `timeoutMs`.
+/// `method` of `target` (a store, a response) called with `args`, as a future of its answer
+/// (an error when it is no function, throws or rejects), waited for at most `ms` (then
+/// `undefined`): a store that never answers cannot hold a call past `timeoutMs`.
 fn call_method(target: &JsValue, method: &str, args: &[&JsValue], ms: f64) -> JsFuture {
-    let value = invoke(target, method, args).unwrap_or(JsValue::UNDEFINED);
+    let value = invoke(target, method, args).unwrap_or_else(|e| Promise::reject(&e).into());
     JsFuture::from(platform::within(&value, ms))
 }
 

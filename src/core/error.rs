@@ -4,10 +4,11 @@
 /// Stable error codes, exposed to JavaScript as the `code` property of `ApmOAuthError`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
-    /// Constructor options are missing, of the wrong type or contradict each other; or the
-    /// `fetch` option answered something that is not a `Response`.
+    /// Constructor options are missing, of the wrong type or contradict each other; the `fetch`
+    /// option answered something that is not a `Response`; or the state storage could not keep a
+    /// sign-in's state.
     InvalidConfig,
-    /// A method argument (path, app id, function name, signal) is malformed.
+    /// A method argument (path, app id, function name, signal, a request's init) is malformed.
     InvalidArgument,
     /// An `http://` URL to a host that is not loopback, or a request to another origin.
     InsecureUrl,

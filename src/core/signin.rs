@@ -60,10 +60,12 @@ pub fn redirect_outcome(
         return Ok(None);
     }
     if let Some(error) = &r.error {
-        let mut message = format!(
-            "the sign-in was refused by the authorization server ({})",
-            snippet(error, 40)
-        );
+        let mut message = [
+            "the sign-in was refused by the authorization server (",
+            &snippet(error, 40),
+            ")",
+        ]
+        .concat();
         if let Some(d) = &r.error_description {
             message.push_str(": ");
             message.push_str(&snippet(d, 200));

@@ -5,7 +5,7 @@ use super::body::{Field, Parsed};
 use super::config::Vendor;
 use super::error::{Code, Error};
 use super::secret::Secret;
-use super::text::{looks_like_html, snippet};
+use super::text::{decimal, looks_like_html, snippet};
 use super::{appdynamics, dynatrace, oauth};
 
 /// Lifetime assumed when `expires_in` is missing or not a number: Dynatrace's and AppDynamics'
@@ -93,7 +93,13 @@ pub fn parse_response(vendor: Vendor, r: &Response<'_>, now_ms: f64) -> Result<T
     let invalid = |what: &str| {
         Error::new(
             Code::InvalidResponse,
-            format!("the token endpoint answered HTTP {} but {what}", r.status),
+            [
+                "the token endpoint answered HTTP ",
+                &decimal(r.status.into()),
+                " but ",
+                what,
+            ]
+            .concat(),
         )
         .status(r.status)
     };
@@ -126,10 +132,14 @@ pub fn parse_response(vendor: Vendor, r: &Response<'_>, now_ms: f64) -> Result<T
         Field::Missing | Field::Null => {}
         Field::Str(t) if t.eq_ignore_ascii_case("bearer") => {}
         Field::Str(t) => {
-            return Err(invalid(&format!(
-                "with token_type \"{}\": only Bearer tokens are supported",
-                snippet(t, 20)
-            )));
+            return Err(invalid(
+                &[
+                    "with token_type \"",
+                    &snippet(t, 20),
+                    "\": only Bearer tokens are supported",
+                ]
+                .concat(),
+            ));
         }
         _ => return Err(invalid("with a token_type that is not a string")),
     }
@@ -160,7 +170,11 @@ fn vendor_url_hint(vendor: Vendor) -> &'static str {
 }
 
 fn html_error(vendor: Vendor, code: Code, r: &Response<'_>) -> Error {
-    let mut msg = format!("the token URL answered with HTML (HTTP {}", r.status);
+    let mut msg = [
+        "the token URL answered with HTML (HTTP ",
+        &decimal(r.status.into()),
+    ]
+    .concat();
     let title = snippet(r.body, 60);
     if !title.is_empty() {
         msg.push_str(", \"");
@@ -233,7 +247,7 @@ pub fn error_response(vendor: Vendor, r: &Response<'_>) -> Error {
     };
 
     // "(HTTP 400 invalid_request, issueId X)" or "(HTTP 415: Invalid Content Type)"
-    let mut detail = format!("(HTTP {status}");
+    let mut detail = ["(HTTP ", &decimal(status.into())].concat();
     if let Some(e) = &f.error {
         detail.push(' ');
         detail.push_str(&snippet(e, 40));
@@ -253,37 +267,46 @@ pub fn error_response(vendor: Vendor, r: &Response<'_>) -> Error {
     } else {
         let (message, hint): (String, Option<String>) = match code {
             Code::InvalidClient => (
-                format!("the token request was refused: the client id or secret is wrong {detail}"),
+                [
+                    "the token request was refused: the client id or secret is wrong ",
+                    &detail,
+                ]
+                .concat(),
                 Some(credentials_hint(vendor).into()),
             ),
             Code::InvalidScope => match dynatrace::missing_scopes(desc) {
                 Some(list) => (
-                    format!(
-                        "the OAuth client is missing the scopes [{}] {detail}",
-                        snippet(list, 300)
-                    ),
+                    [
+                        "the OAuth client is missing the scopes [",
+                        &snippet(list, 300),
+                        "] ",
+                        &detail,
+                    ]
+                    .concat(),
                     Some(dynatrace::SCOPE_HINT.into()),
                 ),
                 None => (
-                    format!(
-                        "the token request was refused: a requested scope is not allowed {detail}"
-                    ),
+                    [
+                        "the token request was refused: a requested scope is not allowed ",
+                        &detail,
+                    ]
+                    .concat(),
                     Some("ask only for scopes the client has been granted".into()),
                 ),
             },
             Code::RateLimited => {
                 let mut m = String::from("the token endpoint is rate limiting (HTTP 429)");
                 if let Some(s) = r.retry_after {
-                    m.push_str(&format!(", retry after {} s", s.ceil() as u64));
+                    m.push_str(&[", retry after ", &decimal(s.ceil() as u64), " s"].concat());
                 }
                 (m, Some("share one client between calls so its cached token is reused; wait before trying again".into()))
             }
             Code::ServerError => (
-                format!("the token endpoint failed {detail}"),
+                ["the token endpoint failed ", &detail].concat(),
                 Some("the service may be down or overloaded; try again later".into()),
             ),
             _ => {
-                let mut m = format!("the token request was refused {detail}");
+                let mut m = ["the token request was refused ", &detail].concat();
                 if let Some(d) = &f.description {
                     m.push_str(": ");
                     m.push_str(&snippet(d, 200));

@@ -157,7 +157,7 @@ pub fn parse_url(input: &str) -> Result<ParsedUrl, UrlProblem> {
             return Err(UrlProblem::Port);
         }
         let default = if scheme == "https" { 443 } else { 80 };
-        (n != default).then(|| n.to_string())
+        (n != default).then(|| super::text::decimal(n.into()))
     };
     let sep = if tail.starts_with('/') { "" } else { "/" };
     Ok(ParsedUrl {
@@ -192,16 +192,19 @@ pub fn config_url(what: &str, input: &str, allow_insecure_http: bool) -> Result<
     let p = parse_url(input).map_err(|problem| {
         Error::new(
             Code::InvalidConfig,
-            format!("{what} is not a valid URL: {}", problem.describe()),
+            [what, " is not a valid URL: ", problem.describe()].concat(),
         )
     })?;
     if p.origin.scheme == "http" && !is_loopback(&p.origin.host) && !allow_insecure_http {
         return Err(Error::new(
             Code::InsecureUrl,
-            format!(
-                "{what} uses http:// to {}: credentials and tokens would travel unencrypted",
-                p.origin.host
-            ),
+            [
+                what,
+                " uses http:// to ",
+                &p.origin.host,
+                ": credentials and tokens would travel unencrypted",
+            ]
+            .concat(),
         )
         .hint("use https://, or set allowInsecureHttp: true for a trusted network"));
     }
@@ -209,17 +212,18 @@ pub fn config_url(what: &str, input: &str, allow_insecure_http: bool) -> Result<
 }
 
 fn another_origin(base: &Origin, other: Option<&Origin>) -> Error {
-    let message = match other {
-        Some(o) => format!(
-            "refusing to send the token to another origin ({})",
-            o.serialize()
-        ),
-        None => "refusing to send the token to another origin".to_string(),
-    };
-    Error::new(Code::InsecureUrl, message).hint(format!(
-        "this client only calls {}; use plain fetch for other hosts",
-        base.serialize()
-    ))
+    let mut message = String::from("refusing to send the token to another origin");
+    if let Some(o) = other {
+        message.push_str(&[" (", &o.serialize(), ")"].concat());
+    }
+    Error::new(Code::InsecureUrl, message).hint(
+        [
+            "this client only calls ",
+            &base.serialize(),
+            "; use plain fetch for other hosts",
+        ]
+        .concat(),
+    )
 }
 
 /// A caller's path or URL on `base`, or an error when it is empty, malformed or on another
@@ -247,7 +251,7 @@ pub fn resolve_url(base: &Origin, input: &str) -> Result<String, Error> {
             Err(problem) => {
                 return Err(Error::new(
                     Code::InvalidArgument,
-                    format!("the URL is not valid: {}", problem.describe()),
+                    ["the URL is not valid: ", problem.describe()].concat(),
                 ))
             }
         };
@@ -282,7 +286,7 @@ pub fn ensure_query_param(url: &str, name: &str, value: &str) -> String {
         Some("") => "",
         Some(_) => "&",
     };
-    format!("{head}{sep}{name}={value}{frag}")
+    [head, sep, name, "=", value, frag].concat()
 }
 
 /// What a `Retry-After` header value says.

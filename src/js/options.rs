@@ -164,9 +164,13 @@ extern "C" {
 fn needs_object(class: &str) -> Error {
     Error::new(
         Code::InvalidConfig,
-        format!(
-            "{class} needs an options object, e.g. new {class}({{ clientId, clientSecret, ... }})"
-        ),
+        [
+            class,
+            " needs an options object, e.g. new ",
+            class,
+            "({ clientId, clientSecret, ... })",
+        ]
+        .concat(),
     )
 }
 
@@ -181,7 +185,13 @@ fn check_names(class: &str, known: &[&'static str], options: &JsValue) -> Result
         if known.contains(&name.as_str()) {
             continue;
         }
-        let mut m = format!("{class}: unknown option \"{}\"", text::snippet(&name, 40));
+        let mut m = [
+            class,
+            ": unknown option \"",
+            &text::snippet(&name, 40),
+            "\"",
+        ]
+        .concat();
         if let Some(s) = suggest(&name, known) {
             m.push_str(" (did you mean \"");
             m.push_str(s);
@@ -242,7 +252,7 @@ impl Reader {
 
     /// Refuses option `name` for holding `v` where `want` was expected.
     fn want(&self, name: &str, want: &str, v: &Val) {
-        self.bad(name, &format!("must be {want}, not {}", v.kind()));
+        self.bad(name, &["must be ", want, ", not ", v.kind()].concat());
     }
 
     /// A non-empty string without its surrounding whitespace, or `None` when missing.
@@ -333,7 +343,7 @@ impl Reader {
         {
             return Some(v.clone());
         }
-        self.bad(name, &format!("must be {want}"));
+        self.bad(name, &["must be ", want].concat());
         None
     }
 
@@ -363,7 +373,7 @@ impl Reader {
         } else {
             self.bad(
                 "fetch",
-                &format!("must be a function, not {}", js_kind(fetch)),
+                &["must be a function, not ", js_kind(fetch)].concat(),
             );
             None
         };

@@ -149,6 +149,31 @@ export function errorCases(ctx) {
     },
   );
 
+  s.test(
+    'invalid_argument: an init whose getter throws, and an init the platform refuses as a request, are refused as such (not a crash, not a network error)',
+    async (emu) => {
+      const dt = dynatrace(emu);
+      // Copying such an init once threw out of the wasm, past every promise: the call never
+      // settled and the process ended.
+      const throwing = {
+        get method() {
+          throw new Error('no method today');
+        },
+      };
+      await s.rejects(() => dt.fetch(ENV, throwing), 'invalid_argument', { message: 'init could not be read: no method today' });
+      await s.rejects(() => dt.callAppFunction('my.emulator.app', 'echo', { a: 1 }, throwing), 'invalid_argument', {
+        message: 'init could not be read: no method today',
+      });
+      // The platform's fetch refuses these with the TypeError of a network failure.
+      for (const init of [{ method: 'BAD METHOD' }, { method: 'GET', body: 'x' }, { mode: 'nonsense' }]) {
+        const e = await s.rejects(() => dt.fetch(ENV, init), 'invalid_argument', { message: /^init is not a valid request: \S/ });
+        assert.equal(e.hint, undefined, 'no network hint');
+      }
+      assert.equal(emu.requests.filter((r) => r.role === 'dynatrace').length, 0, 'no API request was sent');
+      assert.equal((await dt.fetch(ENV)).status, 200, 'the client still works');
+    },
+  );
+
   s.test('invalid_argument: a client used after free() says so (a rejected Promise where the method returns one); free() again does nothing', async (emu) => {
     const { DynatraceAccountClient } = ctx.lib;
     const a = emu.credentials.dynatraceAccount;

@@ -591,6 +591,23 @@ export function signinCases(ctx) {
     assert.equal(emu.counters.dtToken.token, 0);
   });
 
+  s.test('stateStorage: a setItem that throws or rejects fails buildAuthorizationUrl (invalid_config), not the redirect back', async (emu) => {
+    const full = () => new Error('the storage is full');
+    for (const setItem of [() => { throw full(); }, async () => { throw full(); }]) {
+      const storage = { ...memoryStorage(), setItem };
+      const dt = signin(emu, { stateStorage: storage });
+      await s.rejects(dt.buildAuthorizationUrl(), 'invalid_config', {
+        message: /^DynatraceClient\.buildAuthorizationUrl: the state storage failed: the storage is full\. The state and PKCE verifier/,
+        hint: /check stateStorage/,
+      });
+    }
+    // A storage that works again: the sign-in goes on.
+    const dt = signin(emu, { stateStorage: memoryStorage() });
+    const location = await followAuthorize(emu, await dt.buildAuthorizationUrl());
+    rememberLocation(location);
+    assert.ok(await dt.handleRedirect(location));
+  });
+
   for (const async of [false, true]) {
     const kind = async ? 'async' : 'sync';
     s.test(`tokenStore (${kind}): written after every grant; a new client with a fresh stored token makes no request; a stale one is refreshed`, async (emu) => {
