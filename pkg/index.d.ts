@@ -112,7 +112,8 @@ export interface SignInOptions {
   authorizationParams?: Record<string, string>;
   /**
    * Default: `sessionStorage` where it exists, memory otherwise. A `setItem` that throws or
-   * rejects fails `buildAuthorizationUrl` with `invalid_config`.
+   * rejects fails `buildAuthorizationUrl` with `invalid_config`; a `getItem` that does fails
+   * `handleRedirect` the same way.
    */
   stateStorage?: StateStorage;
 }

@@ -224,6 +224,22 @@ fn origin_of(what: &str, url: &str, allow_http: bool) -> Result<String, Error> {
     Ok(config_url(what, url, allow_http)?.origin.serialize())
 }
 
+/// The state storage's failure (a method that throws or rejects) in `method`.
+fn storage_failed(class: &str, method: &str, e: &JsValue) -> Error {
+    Error::new(
+        Code::InvalidConfig,
+        [
+            class,
+            ".",
+            method,
+            ": the state storage failed: ",
+            &platform::failure_detail(e).unwrap_or_default(),
+        ]
+        .concat(),
+    )
+    .hint("the state and PKCE verifier wait there for the redirect back: check stateStorage (or sessionStorage)")
+}
+
 fn needs(class: &str, method: &str, option: &str) -> Error {
     Error::new(
         Code::InvalidConfig,
@@ -563,16 +579,7 @@ impl Engine {
         if let Some((store, [_, set, _])) = &self.0.states.0 {
             let (k, v) = (self.state_key(&state), JsValue::from_str(&verifier));
             if let Err(e) = call_method(store, set, &[&k, &v], s.timeout_ms).await {
-                return Err(Error::new(
-                    Code::InvalidConfig,
-                    [
-                        s.class,
-                        ".buildAuthorizationUrl: the state storage failed: ",
-                        &platform::failure_detail(&e).unwrap_or_default(),
-                    ]
-                    .concat(),
-                )
-                .hint("the state and PKCE verifier wait there for the redirect back: check stateStorage (or sessionStorage)"));
+                return Err(storage_failed(s.class, "buildAuthorizationUrl", &e));
             }
         }
         let mut params = vec![
@@ -640,7 +647,9 @@ impl Engine {
                     let ms = self.0.s.timeout_ms;
                     let v = call_method(store, get, &[&k], ms).await;
                     let _ = call_method(store, remove, &[&k], ms).await;
-                    v.ok().and_then(|v| v.as_string())
+                    // A read that fails is no foreign state: say what failed.
+                    v.map_err(|e| storage_failed(s.class, "handleRedirect", &e))?
+                        .as_string()
                 }
                 _ => None,
             };

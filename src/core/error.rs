@@ -5,8 +5,8 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
     /// Constructor options are missing, of the wrong type or contradict each other; the `fetch`
-    /// option answered something that is not a `Response`; or the state storage could not keep a
-    /// sign-in's state.
+    /// option answered something that is not a `Response`; or the state storage failed to keep or
+    /// give back a sign-in's state.
     InvalidConfig,
     /// A method argument (path, app id, function name, signal, a request's init) is malformed.
     InvalidArgument,

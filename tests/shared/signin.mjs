@@ -591,17 +591,28 @@ export function signinCases(ctx) {
     assert.equal(emu.counters.dtToken.token, 0);
   });
 
-  s.test('stateStorage: a setItem that throws or rejects fails buildAuthorizationUrl (invalid_config), not the redirect back', async (emu) => {
+  s.test('stateStorage: a setItem or getItem that throws or rejects fails the sign-in with invalid_config, not with "a state this client did not issue"', async (emu) => {
     const full = () => new Error('the storage is full');
-    for (const setItem of [() => { throw full(); }, async () => { throw full(); }]) {
-      const storage = { ...memoryStorage(), setItem };
-      const dt = signin(emu, { stateStorage: storage });
+    const down = () => new Error('the storage is down');
+    for (const fail of [(e) => () => { throw e(); }, (e) => async () => { throw e(); }]) {
+      // setItem: buildAuthorizationUrl fails, before the user is sent away.
+      const dt = signin(emu, { stateStorage: { ...memoryStorage(), setItem: fail(full) } });
       await s.rejects(dt.buildAuthorizationUrl(), 'invalid_config', {
         message: /^DynatraceClient\.buildAuthorizationUrl: the state storage failed: the storage is full\. The state and PKCE verifier/,
         hint: /check stateStorage/,
       });
+      // getItem: handleRedirect says the storage failed, and exchanges no code.
+      const storage = memoryStorage();
+      const back = signin(emu, { stateStorage: storage });
+      const location = await followAuthorize(emu, await back.buildAuthorizationUrl());
+      rememberLocation(location);
+      storage.getItem = fail(down);
+      await s.rejects(back.handleRedirect(location), 'invalid_config', {
+        message: /^DynatraceClient\.handleRedirect: the state storage failed: the storage is down\. /,
+      });
     }
-    // A storage that works again: the sign-in goes on.
+    assert.equal(emu.counters.dtToken.token, 0, 'no code was exchanged');
+    // A storage that works: the sign-in goes on.
     const dt = signin(emu, { stateStorage: memoryStorage() });
     const location = await followAuthorize(emu, await dt.buildAuthorizationUrl());
     rememberLocation(location);
