@@ -154,7 +154,7 @@ export interface CommonOptions {
   allowInsecureHttp?: boolean;
   /** Keeps tokens beyond this client (see `TokenStore`). */
   tokenStore?: TokenStore;
-  /** Retries of a token request after a network error, 429 or 502/503/504; default 2. */
+  /** Retries of a token request after a network error, 429 or 502/503/504: 0 to 10, whole; default 2. */
   maxRetries?: number;
 }
 

@@ -381,8 +381,12 @@ impl Reader {
         let skew = self.number("refreshSkewSeconds", o.refresh_skew_seconds(), 30.0);
         let allow_insecure_http = self.boolean("allowInsecureHttp", o.allow_insecure_http(), false);
         let retries = self.number("maxRetries", o.max_retries(), 2.0);
-        if !(0.0..=10.0).contains(&retries) {
-            self.bad("maxRetries", "must be a number from 0 to 10");
+        // A count: 1.5 retries is no setting to round silently.
+        if !(0.0..=10.0).contains(&retries) || retries.fract() != 0.0 {
+            self.bad(
+                "maxRetries",
+                "must be a number from 0 to 10, with no fraction",
+            );
         }
         Options {
             fetch,

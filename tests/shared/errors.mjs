@@ -89,6 +89,15 @@ export function errorCases(ctx) {
     assert.equal(emu.requests.length, 0);
   });
 
+  s.test('invalid_config: maxRetries is a count (a fraction is refused, not rounded)', (emu) => {
+    for (const maxRetries of [1.5, 0.1, 9.99]) {
+      s.throws(() => dynatrace(emu, { maxRetries }), 'invalid_config', {
+        message: 'DynatraceClient: maxRetries must be a number from 0 to 10, with no fraction',
+      });
+    }
+    for (const maxRetries of [0, 3, 10, 2n]) assert.equal(typeof dynatrace(emu, { maxRetries }).stats().tokenRequests, 'number');
+  });
+
   s.test('invalid_config: AppDynamics and OAuthClient combinations', (emu) => {
     const a = emu.credentials.appdynamics;
     const url = emu.urls.appdynamics;
