@@ -345,6 +345,27 @@ async fn wrong_secret_is_invalid_client_without_the_secret() {
 }
 
 #[wasm_bindgen_test]
+async fn a_request_the_platform_refuses_is_invalid_argument_not_network() {
+    let emu = emulator().await;
+    let dt = dynatrace(&emu);
+    // A method that is no HTTP token: the platform's fetch rejects it with the TypeError of a
+    // network failure.
+    let init = web_sys::RequestInit::new();
+    init.set_method("BAD METHOD");
+    let e = dt.fetch(ENVIRONMENT, Some(&init)).await.unwrap_err();
+    assert_eq!(e.code, Code::InvalidArgument, "{}", describe(&e));
+    assert!(
+        e.message.starts_with("init is not a valid request: "),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.hint, None);
+    assert_eq!(count(&emu.counters().await, "dynatrace", "api"), 0);
+    // The client goes on.
+    assert_eq!(dt.fetch(ENVIRONMENT, None).await.unwrap().status(), 200);
+}
+
+#[wasm_bindgen_test]
 async fn a_401_from_the_api_is_retried_once_with_a_new_token() {
     let emu = emulator().await;
     let dt = dynatrace(&emu);
