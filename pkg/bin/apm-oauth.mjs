@@ -620,6 +620,8 @@ async function fetchCommand(args, env, out) {
   if (extra !== undefined) throw usage(`unexpected argument ${quote(extra)}`);
   const headers = parseHeaders(values.header);
   const method = (values.request ?? (values.data !== undefined ? 'POST' : 'GET')).toUpperCase();
+  // A method is an HTTP token (RFC 9110); anything else would fail only after a token request.
+  if (!/^[!#$%&'*+.^_`|~0-9A-Z-]+$/.test(method)) throw usage(`-X needs an HTTP method such as GET or PATCH, not ${quote(values.request)}`);
   if (values.data !== undefined && (method === 'GET' || method === 'HEAD')) throw usage(`-X ${method} cannot carry a body (-d)`);
   return withStores(values, env, out, async (ctx) => {
     // The client first: it may read the secret from stdin, and a config error should come before
