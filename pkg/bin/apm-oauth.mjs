@@ -594,8 +594,12 @@ function parseHeaders(list = []) {
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, colon).trim() : '';
     if (!name) throw usage(`-H needs 'Name: value' (got a header without a name)`);
+    const value = line.slice(colon + 1).trim();
+    // Headers keeps control characters that HTTP forbids (RFC 9110 field values); the request
+    // would fail only as it is sent, after a token request.
+    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) throw usage(`-H: the value of "${name}" has a control character`);
     try {
-      headers.append(name, line.slice(colon + 1).trim());
+      headers.append(name, value);
     } catch {
       throw usage(`-H: "${name}" is not a valid header`);
     }

@@ -272,12 +272,17 @@ test('an invalid configuration value exits 2 with the library code, nothing sent
   assert.equal(emu.requests.length, 0);
 });
 
-test('-X with something that is no HTTP method exits 2 before any request', async () => {
+test('-X with something that is no HTTP method, and -H with a control character, exit 2 before any request', async () => {
   for (const method of ['BAD METHOD', 'GET\r\nX-Injected: 1', '', 'ÄPFEL']) {
     const r = await cli(['fetch', 'dynatrace', '/platform/echo', '-X', method], { env: dtEnv() });
     assert.equal(r.code, 2, `${JSON.stringify(method)}: ${r.stderr}`);
     assert.match(r.stderr, /^apm-oauth: usage: -X needs an HTTP method such as GET or PATCH/);
   }
+  assert.equal(emu.requests.length, 0, 'nothing was sent');
+  // A header value with a control character likewise (the platform would refuse it while sending).
+  const ctl = await cli(['fetch', 'dynatrace', '/platform/echo', '-H', 'X-A: a\u0001b'], { env: dtEnv() });
+  assert.equal(ctl.code, 2, ctl.stderr);
+  assert.match(ctl.stderr, /^apm-oauth: usage: -H: the value of "X-A" has a control character/);
   assert.equal(emu.requests.length, 0, 'nothing was sent');
   const ok = await cli(['fetch', 'dynatrace', '/platform/echo', '-X', 'patch', '-d', '{}'], { env: dtEnv() });
   assert.notEqual(ok.code, 2, ok.stderr);
