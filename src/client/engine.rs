@@ -543,11 +543,7 @@ impl Engine {
                     .hint("make it return a fetch Response (or a promise of one)"));
                 }
                 Ok(r) => r.unchecked_into(),
-                Err(cause) => {
-                    // The platform refuses a malformed init (a method that is no HTTP token, a
-                    // body with GET) with the TypeError of a network failure.
-                    break 'call Err(cause);
-                }
+                Err(cause) => break 'call Err(cause),
             };
             if read_body {
                 platform::read_bounded(&response)
@@ -578,7 +574,7 @@ impl Engine {
                 return aborted_error();
             }
             // The platform refuses a malformed init (a method that is no HTTP token, a body with
-            // GET) with the TypeError of a network failure.
+            // GET) with the TypeError of a network failure: a `Request` of it tells them apart.
             if let Some(why) = platform::refusal(url, &init) {
                 return Error::new(
                     Code::InvalidArgument,
