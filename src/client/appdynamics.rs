@@ -118,6 +118,9 @@ impl AppDynamicsClient {
             .as_ref()
             .map(|t| t.expose().trim())
             .filter(|t| !t.is_empty());
+        if let Some(t) = static_token {
+            super::header_token(CLASS, "accessToken", t)?;
+        }
         let secret = config
             .client_secret
             .as_ref()

@@ -190,6 +190,7 @@ impl DynatraceClient {
         config: &DynatraceConfig,
         o: &Options,
     ) -> Result<Self, Error> {
+        super::header_token(CLASS, "platformToken", token)?;
         for &(name, given) in &[
             (
                 "clientSecret",

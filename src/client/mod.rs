@@ -133,6 +133,21 @@ pub(crate) fn optional(v: &Option<String>) -> Option<&str> {
     v.as_deref().and_then(given)
 }
 
+/// A static token option (`platformToken`, `accessToken`), refused when it cannot be sent as
+/// `Authorization: Bearer <token>` (a line break pasted into it: the platform's `Headers` would
+/// throw with the token in its message). The value is never quoted.
+pub(crate) fn header_token(class: &str, name: &str, token: &str) -> Result<(), Error> {
+    if crate::core::token::header_safe(token) {
+        Ok(())
+    } else {
+        Err(bad(
+            class,
+            name,
+            "has characters an Authorization header cannot carry (a line break, a space or a letter beyond ASCII)",
+        ))
+    }
+}
+
 /// A text option, trimmed, or `None` when it is empty.
 pub(crate) fn given(v: &str) -> Option<&str> {
     Some(v.trim()).filter(|t| !t.is_empty())

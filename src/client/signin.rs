@@ -104,7 +104,8 @@ fn stored_from(v: &JsValue) -> Option<Stored> {
             .filter(|s| !s.is_empty())
             .map(Secret::new)
     };
-    let access = secret("accessToken")?;
+    // A token that no Authorization header can carry is no token (`Headers` would throw).
+    let access = secret("accessToken").filter(|s| crate::core::token::header_safe(s.expose()))?;
     let expires_at = get(v, "expiresAt").as_f64().filter(|n| !n.is_nan())?;
     Some(Stored {
         access,

@@ -60,6 +60,15 @@ pub fn rust_number(s: &str) -> Option<f64> {
     s.parse().ok()
 }
 
+/// Whether a token can be sent as `Authorization: Bearer <token>`: no control character (a line
+/// break), no space and nothing beyond ASCII. The platform's `Headers` throws on some of these
+/// and its HTTP layer refuses the others.
+pub fn header_safe(token: &str) -> bool {
+    !token
+        .chars()
+        .any(|c| c.is_control() || c == ' ' || !c.is_ascii())
+}
+
 /// Reads `expires_in`: a number or a numeric string (some servers quote it). Missing, `null` or
 /// not a number → [`DEFAULT_LIFETIME_S`]; 0 or negative → 0 (the token is used by the calls
 /// waiting for it and not cached); more than [`MAX_LIFETIME_S`] → capped.
@@ -120,10 +129,7 @@ pub fn parse_response(vendor: Vendor, r: &Response<'_>, now_ms: f64) -> Result<T
         Some(t) if !t.is_empty() => t,
         _ => return Err(invalid("without an access_token")),
     };
-    if access_token
-        .chars()
-        .any(|c| c.is_control() || c == ' ' || !c.is_ascii())
-    {
+    if !header_safe(access_token) {
         return Err(invalid(
             "its access_token has characters an Authorization header cannot carry",
         ));

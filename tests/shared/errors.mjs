@@ -89,6 +89,20 @@ export function errorCases(ctx) {
     assert.equal(emu.requests.length, 0);
   });
 
+  s.test('invalid_config: a static token that no Authorization header can carry (a pasted line break) is refused, never quoted', (emu) => {
+    // A line break once reached the platform's Headers, which threw out of the wasm with the
+    // token in its message: the call never settled and the process ended.
+    for (const token of ['static-token-0123456789\nabcdef', 'static-token-0123456789\u0001x', 'static token 0123456789', 'static-tökén-0123456789']) {
+      s.addSecret(token);
+      const pattern = /has characters an Authorization header cannot carry/;
+      const a = s.throws(() => new AppDynamicsClient({ controllerUrl: emu.urls.appdynamics, accessToken: token }), 'invalid_config', { message: pattern });
+      assert.match(a.message, /^AppDynamicsClient: accessToken /);
+      const d = s.throws(() => new DynatraceClient({ environmentUrl: emu.urls.dynatrace, platformToken: token }), 'invalid_config', { message: pattern });
+      assert.match(d.message, /^DynatraceClient: platformToken /);
+    }
+    assert.equal(emu.requests.length, 0);
+  });
+
   s.test('invalid_config: maxRetries is a count (a fraction is refused, not rounded)', (emu) => {
     for (const maxRetries of [1.5, 0.1, 9.99]) {
       s.throws(() => dynatrace(emu, { maxRetries }), 'invalid_config', {

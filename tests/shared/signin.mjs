@@ -700,6 +700,17 @@ export function signinCases(ctx) {
     assert.equal(emu.requests.length, 0);
   });
 
+  s.test('tokenStore: a stored token that no Authorization header can carry counts as none (a new one is requested)', async (emu) => {
+    const c = emu.credentials.dynatrace;
+    const bad = 'stored-token-0123456789\nabcdef';
+    s.addSecret(bad);
+    const store = recordingStore({ accessToken: bad, expiresAt: Date.now() + 300_000 });
+    const dt = s.track(new DynatraceClient({ clientId: c.clientId, clientSecret: c.clientSecret, environmentUrl: emu.urls.dynatrace, tokenUrl: emu.urls.ssoToken, tokenStore: store }));
+    assert.equal((await dt.fetch(ENV)).status, 200);
+    assert.equal(emu.counters.sso.token, 1, 'a token was requested instead');
+    assert.notEqual((await dt.getToken()).accessToken, bad);
+  });
+
   s.test('tokenStore with client credentials: written after the grant; a new client with a fresh stored token makes no SSO request', async (emu) => {
     const c = emu.credentials.dynatrace;
     const cc = (store) => s.track(new DynatraceClient({ clientId: c.clientId, clientSecret: c.clientSecret, environmentUrl: emu.urls.dynatrace, tokenUrl: emu.urls.ssoToken, tokenStore: store }));
