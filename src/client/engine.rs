@@ -426,7 +426,8 @@ impl Engine {
                 Ok((response, body)) => {
                     let status = response.status();
                     let now = platform::now();
-                    let headers = response.headers();
+                    // Read as any member: a fetch option's answer may have a throwing getter.
+                    let headers: Headers = get(&response, "headers").unchecked_into();
                     let after =
                         platform::retry_after_ms(headers.get("retry-after").ok().flatten(), now);
                     let content_type = headers
@@ -534,8 +535,13 @@ impl Engine {
             };
             let response: web_sys::Response = match JsFuture::from(promise).await {
                 // The fetch option's answer is checked (the platform's is always a Response):
-                // reading a member of `null` would throw out of the wasm, past every promise.
-                Ok(r) if s.fetch.is_some() && get(&r, "status").as_f64().is_none() => {
+                // reading a member of `null` would throw out of the wasm, past every promise; a
+                // body to read needs `text()` at least.
+                Ok(r)
+                    if s.fetch.is_some()
+                        && (get(&r, "status").as_f64().is_none()
+                            || read_body && !get(&r, "text").is_function()) =>
+                {
                     return Err(Error::new(
                         Code::InvalidConfig,
                         [s.class, ": the fetch option did not answer with a Response"].concat(),

@@ -37,6 +37,10 @@ extern "C" {
     fn btoa(latin1: &str) -> String;
     #[wasm_bindgen(js_name = atob, catch)]
     fn atob(base64: &str) -> Result<String, JsValue>;
+    /// A body seen through `getReader()`, which throws for a body that was read already.
+    type Body;
+    #[wasm_bindgen(method, catch, js_name = getReader)]
+    fn reader(this: &Body) -> Result<ReadableStreamDefaultReader, JsValue>;
     /// `Object.assign`, which runs the source's getters: one may throw.
     #[wasm_bindgen(js_namespace = Object, js_name = assign, catch)]
     fn assign(target: &Object, source: &JsValue) -> Result<JsValue, JsValue>;
@@ -378,17 +382,16 @@ pub(crate) fn unless_aborted(promise: Promise, signal: &AbortSignal) -> Promise 
 
 /// Reads at most [`BODY_LIMIT`] bytes of a body as text, then cancels the rest.
 pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String, JsValue> {
-    // A body that is no web stream (a Node stream, from a fetch option such as node-fetch) is read
-    // with `text()`.
-    let Some(stream) = response
-        .body()
-        .filter(|b| get(b, "getReader").is_function())
-    else {
+    // The platform's own `Response` is read through its body's reader. Any other answer of a fetch
+    // option (node-fetch's, whose body is a Node stream; a test's stand-in) is read with its
+    // `text()`, whose failures are caught: its members may be anything.
+    let own = response.is_instance_of::<web_sys::Response>();
+    let Some(stream) = own.then(|| response.body()).flatten() else {
         let text = JsFuture::from(response.text()?).await?;
         let text = text.as_string().unwrap_or_default();
         return Ok(text.chars().take(BODY_LIMIT).collect());
     };
-    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let reader = stream.unchecked_ref::<Body>().reader()?;
     let mut bytes = Vec::new();
     loop {
         let chunk = JsFuture::from(reader.read()).await?;
@@ -411,11 +414,14 @@ pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String,
 
 /// Discards a body that will not be read, so that its connection can be reused.
 pub(crate) fn discard(response: &web_sys::Response) {
-    if let Some(body) = response.body() {
-        // Not a web stream (a fetch option's Node stream): nothing to cancel the same way.
-        if get(&body, "cancel").is_function() {
-            ignore_rejection(&body.cancel());
-        }
+    // Only the platform's own: a fetch option's answer may have any members (node-fetch's body is
+    // a Node stream, with nothing to cancel the same way).
+    if let Some(body) = response
+        .is_instance_of::<web_sys::Response>()
+        .then(|| response.body())
+        .flatten()
+    {
+        ignore_rejection(&body.cancel());
     }
 }
 

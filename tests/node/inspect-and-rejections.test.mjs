@@ -177,6 +177,43 @@ test('a custom fetch that throws synchronously, rejects with a non-Error, or ret
   }
 });
 
+test('a fetch option that answers a stand-in with odd members, or a Response already read: a typed error, never a crash or a hang', async () => {
+  const tokenJson = JSON.stringify({ access_token: 'stand-in-token-0123', token_type: 'Bearer', expires_in: 300 });
+  const headers = new Headers({ 'content-type': 'application/json' });
+  const thrower = (what) => () => {
+    throw new Error(what);
+  };
+  // Each of these once threw out of the wasm while the body was read (Node's process ended) or
+  // left the call pending.
+  const cases = [
+    // A body to read needs text() at least.
+    [{ status: 200 }, 'invalid_config'],
+    [{ status: 200, headers, body: { getReader: thrower('getReader') } }, 'invalid_config'],
+    [{ status: 200, headers, body: { getReader: () => ({ read: thrower('read'), cancel() {} }) } }, 'invalid_config'],
+    // A stand-in is read with its text() alone: its other members are not touched.
+    [{ status: 200, text: async () => tokenJson, get headers() { throw new Error('headers getter'); }, get body() { throw new Error('body getter'); } }, null],
+    [{ status: 200, text: thrower('text failed'), headers }, 'network'],
+  ];
+  for (const [answer, code] of cases) {
+    const dt = dynatrace({ fetch: async () => answer, maxRetries: 0 });
+    const settled = await Promise.race([dt.getToken().then((t) => t, (e) => e), sleep(3000).then(() => 'pending')]);
+    if (code) {
+      assert.equal(settled?.name, 'ApmOAuthError', String(settled));
+      assert.equal(settled.code, code, settled.message);
+    } else {
+      assert.equal(settled.accessToken, 'stand-in-token-0123');
+    }
+  }
+  // The same Response answered twice: the second time its body is locked.
+  const res = new Response(tokenJson, { status: 200, headers });
+  const dt = dynatrace({ fetch: async () => res, maxRetries: 0 });
+  assert.equal((await dt.getToken()).accessToken, 'stand-in-token-0123');
+  dt.invalidate();
+  const err = await Promise.race([dt.getToken().then(() => null, (e) => e), sleep(3000).then(() => 'pending')]);
+  assert.equal(err?.code, 'network', String(err));
+  assert.match(err.message, /locked/);
+});
+
 test('a fetch option that answers null for an API call: an invalid_config rejection, and the client goes on', async () => {
   emu.reset();
   let answer = null;
