@@ -398,7 +398,13 @@ pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String,
         if get(&chunk, "done").is_truthy() {
             break;
         }
-        let value: Uint8Array = get(&chunk, "value").unchecked_into();
+        // A `Response` made of a stream of the caller's may carry chunks of anything (no
+        // connection to free: the stream is dropped).
+        let value = get(&chunk, "value");
+        if !get(&value, "subarray").is_function() {
+            return Err(JsValue::from_str("the body's chunks are not bytes"));
+        }
+        let value: Uint8Array = value.unchecked_into();
         let take = (BODY_LIMIT - bytes.len()).min(value.length() as usize);
         let start = bytes.len();
         bytes.resize(start + take, 0);

@@ -204,6 +204,12 @@ test('a fetch option that answers a stand-in with odd members, or a Response alr
       assert.equal(settled.accessToken, 'stand-in-token-0123');
     }
   }
+  // A Response made of a stream of strings (a test's mock): chunks that are not bytes.
+  const strings = new ReadableStream({ start(c) { c.enqueue(tokenJson); c.close(); } });
+  const notBytes = dynatrace({ fetch: async () => new Response(strings, { status: 200 }), maxRetries: 0 });
+  const e = await Promise.race([notBytes.getToken().then(() => null, (x) => x), sleep(3000).then(() => 'pending')]);
+  assert.equal(e?.code, 'network', String(e));
+  assert.match(e.message, /the body's chunks are not bytes/);
   // The same Response answered twice: the second time its body is locked.
   const res = new Response(tokenJson, { status: 200, headers });
   const dt = dynatrace({ fetch: async () => res, maxRetries: 0 });
