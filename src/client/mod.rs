@@ -27,6 +27,7 @@ pub use oauth::{OAuthClient, OAuthConfig};
 
 pub(crate) use engine::{Engine, Settings};
 
+use crate::core::text::decimal;
 use crate::core::url::{config_url, Origin, ParsedUrl};
 use crate::core::{Code, Error, Secret};
 
@@ -105,9 +106,9 @@ pub(crate) fn check_options(class: &str, o: &Options) -> Result<(), Error> {
                 name,
                 &[
                     "must be a number from ",
-                    &crate::core::text::decimal(min.into()),
+                    &decimal(min.into()),
                     " to ",
-                    &crate::core::text::decimal(max.into()),
+                    &decimal(max.into()),
                 ]
                 .concat(),
             ))
@@ -467,12 +468,7 @@ pub(crate) async fn listing(
     }
     let cut: String = body.chars().take(platform::BODY_LIMIT).collect();
     let quote = crate::core::text::snippet(&cut, 120);
-    let mut message = [
-        what,
-        " answered HTTP ",
-        &crate::core::text::decimal(status.into()),
-    ]
-    .concat();
+    let mut message = [what, " answered HTTP ", &decimal(status.into())].concat();
     if !quote.is_empty() {
         message.push_str(": ");
         message.push_str(&quote);

@@ -380,13 +380,20 @@ pub(crate) fn unless_aborted(promise: Promise, signal: &AbortSignal) -> Promise 
     Promise::race(&Array::of2(&promise, &fired))
 }
 
+/// The body of the platform's own `Response`, the one kind whose body is read as a web stream
+/// and cancelled. A fetch option's other answers may have any members (node-fetch's body is a
+/// Node stream; a test's stand-in may throw from its getters).
+fn own_body(response: &web_sys::Response) -> Option<web_sys::ReadableStream> {
+    response
+        .is_instance_of::<web_sys::Response>()
+        .then(|| response.body())
+        .flatten()
+}
+
 /// Reads at most [`BODY_LIMIT`] bytes of a body as text, then cancels the rest.
 pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String, JsValue> {
-    // The platform's own `Response` is read through its body's reader. Any other answer of a fetch
-    // option (node-fetch's, whose body is a Node stream; a test's stand-in) is read with its
-    // `text()`, whose failures are caught: its members may be anything.
-    let own = response.is_instance_of::<web_sys::Response>();
-    let Some(stream) = own.then(|| response.body()).flatten() else {
+    // Any other answer of a fetch option is read with its `text()`, whose failures are caught.
+    let Some(stream) = own_body(response) else {
         let text = JsFuture::from(response.text()?).await?;
         let text = text.as_string().unwrap_or_default();
         return Ok(text.chars().take(BODY_LIMIT).collect());
@@ -420,13 +427,7 @@ pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String,
 
 /// Discards a body that will not be read, so that its connection can be reused.
 pub(crate) fn discard(response: &web_sys::Response) {
-    // Only the platform's own: a fetch option's answer may have any members (node-fetch's body is
-    // a Node stream, with nothing to cancel the same way).
-    if let Some(body) = response
-        .is_instance_of::<web_sys::Response>()
-        .then(|| response.body())
-        .flatten()
-    {
+    if let Some(body) = own_body(response) {
         ignore_rejection(&body.cancel());
     }
 }

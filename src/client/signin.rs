@@ -19,6 +19,7 @@ use crate::core::signin::{
     authorize_url, base64url, code_exchange_error, login_required, redirect_outcome,
     refresh_refused, refresh_refused_error, Param, Redirect,
 };
+use crate::core::text::decimal;
 use crate::core::token::Token;
 use crate::core::url::config_url;
 use crate::core::{Code, Error, Secret};
@@ -298,11 +299,7 @@ impl Engine {
             .map_err(|e| failed(&e.message))?;
         if !(200..300).contains(&response.status()) {
             return Err(failed(
-                &[
-                    "HTTP ",
-                    &crate::core::text::decimal(response.status().into()),
-                ]
-                .concat(),
+                &["HTTP ", &decimal(response.status().into())].concat(),
             ));
         }
         let doc = js_sys::JSON::parse(&body).map_err(|_| failed("not JSON"))?;
@@ -702,7 +699,7 @@ impl Engine {
                 Code::HttpError,
                 [
                     "the user-info endpoint answered HTTP ",
-                    &crate::core::text::decimal(status.into()),
+                    &decimal(status.into()),
                     " without the user's claims",
                 ]
                 .concat(),
