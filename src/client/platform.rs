@@ -109,18 +109,22 @@ pub(crate) fn get(target: &JsValue, key: &str) -> JsValue {
 pub(crate) fn copy_of(init: &JsValue) -> Result<Object, Error> {
     let out = Object::new();
     if init.is_object() {
-        assign(&out, init).map_err(|e| {
-            Error::new(
-                Code::InvalidArgument,
-                [
-                    "init could not be read: ",
-                    &failure_detail(&e).unwrap_or_default(),
-                ]
-                .concat(),
-            )
-        })?;
+        assign(&out, init).map_err(|e| unreadable("init", &e))?;
     }
     Ok(out)
+}
+
+/// `invalid_argument`: `what` (of the caller's) could not be read, with what its getter threw.
+fn unreadable(what: &str, e: &JsValue) -> Error {
+    Error::new(
+        Code::InvalidArgument,
+        [
+            what,
+            " could not be read: ",
+            &failure_detail(e).unwrap_or_default(),
+        ]
+        .concat(),
+    )
 }
 
 /// Sets a property of a fresh object (cannot fail on one).
@@ -530,7 +534,12 @@ pub(crate) fn jwt_expiry(token: &str) -> f64 {
 /// The `signal` of an options or init object, when there is one; anything but an `AbortSignal`
 /// is refused, as the platform's fetch refuses it.
 pub(crate) fn signal_of(o: &JsValue) -> Result<Option<AbortSignal>, crate::core::Error> {
-    let s = get(o, "signal");
+    // A getter that throws is no absent signal.
+    let s = if o.is_object() {
+        Reflect::get(o, &JsValue::from_str("signal")).map_err(|e| unreadable("the signal", &e))?
+    } else {
+        JsValue::UNDEFINED
+    };
     if s.is_null_or_undefined() {
         return Ok(None);
     }
@@ -559,9 +568,21 @@ pub(crate) fn refusal(url: &str, init: &Object) -> Option<String> {
     if !resendable(&get(init, "body")) {
         return None;
     }
-    web_sys::Request::new_with_str_and_init(url, init.unchecked_ref())
-        .err()
-        .map(|e| failure_detail(&e).unwrap_or_default())
+    let request = match web_sys::Request::new_with_str_and_init(url, init.unchecked_ref()) {
+        Ok(r) => r,
+        Err(e) => return Some(failure_detail(&e).unwrap_or_default()),
+    };
+    // `Headers` takes a control character in a value, which the HTTP layers of Node and Deno
+    // refuse while sending. The value is not quoted: it may be a credential.
+    for entry in Array::from(&request.headers()).iter() {
+        let pair: Array = entry.unchecked_into();
+        let bad = |c: char| c < ' ' && c != '\t' || c == '\x7f';
+        if pair.get(1).as_string().is_some_and(|v| v.contains(bad)) {
+            let name = pair.get(0).as_string().unwrap_or_default();
+            return Some(["header ", &name, " has a control character in its value"].concat());
+        }
+    }
+    None
 }
 
 /// The message of a fetch failure: its cause's message, its own, or itself when it is a string.

@@ -577,7 +577,8 @@ impl Engine {
         if let Some((store, [_, set, _])) = &self.0.states.0 {
             let (k, v) = (self.state_key(&state), JsValue::from_str(&verifier));
             if let Err(e) = call_method(store, set, &[&k, &v], s.timeout_ms).await {
-                return Err(storage_failed(s.class, "buildAuthorizationUrl", &e));
+                // The store's own text may quote what it was handed: never the verifier.
+                return Err(storage_failed(s.class, "buildAuthorizationUrl", &e).scrub(&[verifier]));
             }
         }
         let mut params = vec![

@@ -187,9 +187,25 @@ export function errorCases(ctx) {
       await s.rejects(() => dt.callAppFunction('my.emulator.app', 'echo', { a: 1 }, throwing), 'invalid_argument', {
         message: 'init could not be read: no method today',
       });
+      // A signal getter that throws: refused as such, not taken for an absent signal.
+      const noSignal = {
+        get signal() {
+          throw new Error('no signal today');
+        },
+      };
+      for (const call of [() => dt.getToken(noSignal), () => dt.fetch(ENV, noSignal)]) {
+        await s.rejects(call, 'invalid_argument', { message: 'the signal could not be read: no signal today' });
+      }
       // The platform's fetch refuses these with the TypeError of a network failure.
       for (const init of [{ method: 'BAD METHOD' }, { method: 'GET', body: 'x' }, { mode: 'nonsense' }]) {
         const e = await s.rejects(() => dt.fetch(ENV, init), 'invalid_argument', { message: /^init is not a valid request: \S/ });
+        assert.equal(e.hint, undefined, 'no network hint');
+      }
+      // A header value with a control character: Headers takes it, the HTTP layer refuses it.
+      for (const [headers, name] of [[{ 'x-a': 'a\x01b' }, 'x-a'], [[['X-B', 'c\x7f']], 'x-b']]) {
+        const e = await s.rejects(() => dt.fetch(ENV, { headers }), 'invalid_argument', {
+          message: `init is not a valid request: header ${name} has a control character in its value`,
+        });
         assert.equal(e.hint, undefined, 'no network hint');
       }
       assert.equal(emu.requests.filter((r) => r.role === 'dynatrace').length, 0, 'no API request was sent');

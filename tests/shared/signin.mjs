@@ -612,6 +612,17 @@ export function signinCases(ctx) {
       });
     }
     assert.equal(emu.counters.dtToken.token, 0, 'no code was exchanged');
+    // A storage whose error quotes the value it was handed: the PKCE verifier is not in the error.
+    let handed = '';
+    const echo = signin(emu, {
+      stateStorage: { ...memoryStorage(), setItem: (k, v) => { handed = v; throw new Error(`cannot keep ${k}=${v}`); } },
+    });
+    const e = await s.rejects(echo.buildAuthorizationUrl(), 'invalid_config', {
+      message: /the state storage failed: cannot keep .*=\[redacted\]/,
+    });
+    assert.ok(handed.length >= 43, 'the verifier was handed to the storage');
+    s.addSecret(handed);
+    assert.ok(!JSON.stringify({ ...e, message: e.message, hint: e.hint }).includes(handed), 'the verifier is in no part of the error');
     // A storage that works: the sign-in goes on.
     const dt = signin(emu, { stateStorage: memoryStorage() });
     const location = await followAuthorize(emu, await dt.buildAuthorizationUrl());
