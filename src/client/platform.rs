@@ -104,12 +104,38 @@ pub(crate) fn get(target: &JsValue, key: &str) -> JsValue {
     }
 }
 
+/// The members of a `RequestInit` that the client does not set itself (it sets `headers`,
+/// `signal` and `redirect`).
+const INIT_MEMBERS: [&str; 11] = [
+    "body",
+    "cache",
+    "credentials",
+    "duplex",
+    "integrity",
+    "keepalive",
+    "method",
+    "mode",
+    "priority",
+    "referrer",
+    "referrerPolicy",
+];
+
 /// A new object with the own properties of `init` (none when it is not an object), or an
-/// `invalid_argument` error with what a getter of `init` threw.
+/// `invalid_argument` error with what a getter of `init` threw. An `init` that is no plain object
+/// (another `constructor` than `{}`'s: a `Request`, an instance of a class) may hold members on
+/// its prototype, where the platform's fetch reads them too: those are copied by name (a getter
+/// there that throws counts as an absent member).
 pub(crate) fn copy_of(init: &JsValue) -> Result<Object, Error> {
     let out = Object::new();
     if init.is_object() {
         assign(&out, init).map_err(|e| unreadable("init", &e))?;
+        if get(init, "constructor") != get(&out, "constructor") {
+            for name in INIT_MEMBERS {
+                if get(&out, name).is_undefined() {
+                    set(&out, name, &get(init, name));
+                }
+            }
+        }
     }
     Ok(out)
 }

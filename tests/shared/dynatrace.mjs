@@ -150,6 +150,36 @@ export function dynatraceCases(ctx) {
     }
   });
 
+  s.test('fetch reads an init that is a Request or an instance of a class as the platform\'s fetch does: members on its prototype count', async (emu) => {
+    const dt = client(emu);
+    const t = await dt.getToken();
+    // A Request holds method, body and headers on its prototype (getters); Object.assign would
+    // copy none of them, and the call would go out as a GET without a body.
+    const request = new Request(`${emu.urls.dynatrace}/ignored`, { method: 'POST', body: 'from a request', headers: { 'x-from': 'request' } });
+    class Init {
+      get method() {
+        return 'PUT';
+      }
+      get body() {
+        return 'from a class';
+      }
+    }
+    for (const [init, method, body] of [[request, 'POST', 'from a request'], [new Init(), 'PUT', 'from a class']]) {
+      const res = await dt.fetch('/platform/echo', init);
+      assert.equal(res.status, 200);
+      const echo = await res.json();
+      assert.equal(echo.method, method);
+      assert.equal(echo.body, body);
+      assert.equal(echo.headers.authorization, `Bearer ${t.accessToken}`);
+    }
+    // callAppFunction too: the class's method is kept (the emulator's app functions take GET and
+    // POST only, so it answers 405), and the payload is the body.
+    const res = await dt.callAppFunction('my.emulator.app', 'echo', { a: 1 }, new Init());
+    assert.equal(res.status, 405);
+    assert.equal(emu.requests.at(-1).method, 'PUT');
+    assert.equal(emu.requests.at(-1).body, '{"a":1}');
+  });
+
   s.test('fetch accepts an absolute URL or a URL object of the environment origin', async (emu) => {
     const dt = client(emu);
     const a = await dt.fetch(`${emu.urls.dynatrace}/platform/echo?x=1`);
