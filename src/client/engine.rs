@@ -105,6 +105,9 @@ pub(super) struct State {
     /// The last access token given up (invalidated, refused with a 401, or stale): never taken
     /// back from a token store that still holds it.
     pub(super) spent: Option<Secret>,
+    /// How many times the user signed out: what a code exchange in flight obtains after a
+    /// sign-out is dropped.
+    pub(super) signouts: u32,
 }
 
 pub(super) struct Inner {
@@ -563,18 +566,7 @@ impl Engine {
         drop(deadline);
         result.map_err(|cause| {
             if timed_out {
-                return Error::new(
-                    Code::Timeout,
-                    [
-                        "no answer from ",
-                        origin,
-                        " within ",
-                        &text::decimal(s.timeout_ms as u64),
-                        " ms",
-                    ]
-                    .concat(),
-                )
-                .hint("raise timeoutMs, or check that the host is reachable");
+                return timeout_error(origin, s.timeout_ms);
             }
             if aborted(caller) {
                 return aborted_error();
@@ -667,6 +659,22 @@ impl Engine {
         request.set_redirect(web_sys::RequestRedirect::Manual);
         self.send(url, origin, out, signal, false, Some(token.value.expose()))
     }
+}
+
+/// `timeout`: `origin` did not answer (or finish its answer) within `ms`.
+pub(super) fn timeout_error(origin: &str, ms: f64) -> Error {
+    Error::new(
+        Code::Timeout,
+        [
+            "no answer from ",
+            origin,
+            " within ",
+            &text::decimal(ms as u64),
+            " ms",
+        ]
+        .concat(),
+    )
+    .hint("raise timeoutMs, or check that the host is reachable")
 }
 
 /// A copy of the caller's headers as `Headers`, or the error when they are not headers.

@@ -453,14 +453,20 @@ pub(crate) async fn listing(
     what: &str,
     hint: fn(u16) -> &'static str,
 ) -> Result<String, Error> {
-    let response = fetch_with(engine, api_url, path, &wasm_bindgen::JsValue::UNDEFINED).await?;
+    // The body is read within `timeoutMs` too: one that stalls is aborted with the call's signal.
+    let ctl = platform::controller();
+    let init = js_sys::Object::new();
+    platform::set(&init, "signal", &ctl.signal());
+    let response = fetch_with(engine, api_url, path, &init).await?;
     let status = response.status();
-    let body = match response.text() {
-        Ok(p) => wasm_bindgen_futures::JsFuture::from(p)
-            .await
-            .ok()
-            .and_then(|v| v.as_string())
-            .unwrap_or_default(),
+    let s = engine.settings();
+    let body = match signin::call_method(&response, "text", &[], s.timeout_ms).await {
+        // `within` gives `undefined` when the time is up.
+        Ok(v) if v.is_undefined() => {
+            ctl.abort();
+            return Err(engine::timeout_error(&s.api_origin, s.timeout_ms));
+        }
+        Ok(v) => v.as_string().unwrap_or_default(),
         Err(_) => String::new(),
     };
     if (200..=299).contains(&status) {

@@ -587,9 +587,9 @@ pub(crate) fn resendable(body: &JsValue) -> bool {
         || Reflect::has(&object, &js_sys::Symbol::async_iterator()).unwrap_or(false))
 }
 
-/// Why the platform refuses `init` as a request to `url`, found by making a `Request` of it;
-/// `None` when it is a valid request. A stream body is not looked at: the failed attempt may have
-/// consumed it.
+/// Why the platform refuses `init` as a request to `url`, found by making a `Request` of it and
+/// looking at its header values; `None` when it is a valid request. An init with a stream body is
+/// not looked at: the failed attempt may have consumed it.
 pub(crate) fn refusal(url: &str, init: &Object) -> Option<String> {
     if !resendable(&get(init, "body")) {
         return None;

@@ -242,6 +242,11 @@ fn storage_failed(class: &str, method: &str, e: &JsValue) -> Error {
     .hint("the state and PKCE verifier wait there for the redirect back: check stateStorage (or sessionStorage)")
 }
 
+/// `login_required`: the user signed out while a token was being obtained.
+fn signed_out() -> Error {
+    login_required("the user signed out while the token was being obtained")
+}
+
 fn needs(class: &str, method: &str, option: &str) -> Error {
     Error::new(
         Code::InvalidConfig,
@@ -365,6 +370,12 @@ impl Engine {
         }
     }
 
+    /// Whether the user has signed out since `epoch` (a count of sign-outs): what a code
+    /// exchange in flight obtains after a sign-out is dropped.
+    fn signed_out_since(&self, epoch: u32) -> bool {
+        self.0.st.borrow().signouts != epoch
+    }
+
     async fn obtain_here(&self, signal: &AbortSignal, shared: bool) -> Result<u64, Error> {
         if let Some(c) = self.peek_fresh() {
             return Ok(c.gen);
@@ -376,10 +387,12 @@ impl Engine {
         }
         let skew = self.0.s.skew_ms;
         if let Some(store) = &self.0.s.token_store {
-            // A store that fails is a store without tokens.
+            // A store that fails is a store without tokens, and so is its answer after a
+            // sign-out meanwhile (which aborts `signal`).
             let v = call_method(store, "get", &[], self.0.s.timeout_ms)
                 .await
-                .ok();
+                .ok()
+                .filter(|_| !signal.aborted());
             if let Some(stored) = v.as_ref().and_then(stored_from) {
                 let now = platform::now();
                 // The token this client has just found stale (or given up) is not taken back.
@@ -412,7 +425,13 @@ impl Engine {
             None
         };
         let grant = refresh.as_ref().map(|rt| Grant::RefreshToken(rt.expose()));
-        let token = match self.fetch_token(signal, grant).await {
+        // `signal` is aborted by a sign-out (or when nobody waits any more, and the error is
+        // nobody's): what the grant obtains after that is not kept.
+        let mut result = self.fetch_token(signal, grant).await;
+        if signal.aborted() {
+            result = Err(signed_out());
+        }
+        let token = match result {
             Ok(t) => t,
             Err(e) if grant.is_some() && refresh_refused(&e) => {
                 self.forget();
@@ -619,6 +638,7 @@ impl Engine {
             .sign_in
             .as_ref()
             .ok_or_else(|| needs(s.class, "handleRedirect", "redirectUri"))?;
+        let epoch = self.0.st.borrow().signouts;
         let url = web_sys::Url::new(href).map_err(|_| {
             Error::new(
                 Code::InvalidArgument,
@@ -664,11 +684,11 @@ impl Engine {
             redirect_uri: &si.redirect_uri,
             verifier: &verifier,
         };
-        let token = self
-            .fetch_token(&signal, Some(grant))
-            .await
-            .map_err(code_exchange_error)?;
-        self.install(token);
+        let mut result = self.fetch_token(&signal, Some(grant)).await;
+        if self.signed_out_since(epoch) {
+            result = Err(signed_out());
+        }
+        self.install(result.map_err(code_exchange_error)?);
         let _ = self.publish().await;
         let cached = self.0.st.borrow().cache.clone();
         Ok(cached)
@@ -722,6 +742,7 @@ impl Engine {
 
     /// Forgets the user's tokens here, in the store and in the other tabs; the store's answer.
     pub(crate) fn sign_out(&self) -> JsFuture {
+        self.0.st.borrow_mut().signouts += 1;
         self.abort_inflight();
         self.forget();
         self.publish()
@@ -731,7 +752,7 @@ impl Engine {
 /// `method` of `target` (a store, a response) called with `args`, as a future of its answer
 /// (an error when it is no function, throws or rejects), waited for at most `ms` (then
 /// `undefined`): a store that never answers cannot hold a call past `timeoutMs`.
-fn call_method(target: &JsValue, method: &str, args: &[&JsValue], ms: f64) -> JsFuture {
+pub(super) fn call_method(target: &JsValue, method: &str, args: &[&JsValue], ms: f64) -> JsFuture {
     let value = invoke(target, method, args).unwrap_or_else(|e| Promise::reject(&e).into());
     JsFuture::from(platform::within(&value, ms))
 }

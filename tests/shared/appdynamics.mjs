@@ -206,6 +206,26 @@ export function appdynamicsCases(ctx) {
     assert.equal(emu.counters.appdynamics.api, 1, 'API calls are not retried');
   });
 
+  s.test('listApplications: a body that stalls after the headers ends with timeout at timeoutMs, and the call\'s signal aborts it', async (emu) => {
+    let apiInit;
+    // The token as the controller answers it; the applications' headers, then part of the body, then nothing.
+    const fetch = (url, init) => {
+      if (String(url).includes(TOKEN_PATH)) return globalThis.fetch(url, init);
+      apiInit = init;
+      const body = new ReadableStream({
+        start(c) {
+          c.enqueue(new TextEncoder().encode('[{"id":5,'));
+        },
+      });
+      return Promise.resolve(new Response(body, { status: 200, headers: { 'content-type': 'application/json' } }));
+    };
+    const ad = client({ ...appdOptions(emu, emu.urls.appdynamics), timeoutMs: 300, fetch });
+    const e = await s.rejects(ad.listApplications(), 'timeout', { message: /within 300 ms/ });
+    assert.match(e.hint, /timeoutMs/);
+    assert.equal(apiInit.signal.aborted, true, 'the stalled call was aborted');
+    assert.equal(emu.counters.appdynamics.token, 1);
+  });
+
   s.test('lenient token answers: token_type in any case, expires_in as a numeric string or missing', async (emu) => {
     emu.options.appdynamics.extraTokenFields = { token_type: 'bearer', expires_in: '120' };
     const a = client(appdOptions(emu, emu.urls.appdynamics));

@@ -541,6 +541,51 @@ export function signinCases(ctx) {
     assert.equal(dt.isSignedIn(), true);
   });
 
+  s.test('signOut() while a token is being obtained (a store read, a refresh, a code exchange): nothing obtained after it is kept, and the waiting call rejects login_required', async (emu) => {
+    // 1. A slow store read of stale tokens with a refresh token: not taken after the sign-out.
+    const store = recordingStore();
+    const first = signin(emu, { tokenStore: store });
+    await signIn(emu, first);
+    rememberStore(store);
+    store.value = { ...store.value, expiresAt: Date.now() - 1000 };
+    const slowStore = { get: () => sleep(100).then(() => store.get()), set: (t) => store.set(t) };
+    const dt = signin(emu, { tokenStore: slowStore });
+    const reading = dt.getToken();
+    await sleep(20);
+    await dt.signOut();
+    await s.rejects(reading, 'login_required');
+    assert.equal(dt.isSignedIn(), false);
+    await s.rejects(dt.getToken(), 'login_required');
+    assert.equal(emu.counters.dtToken.refresh, 0, 'no refresh grant after the sign-out');
+    assert.equal(store.value, null, 'the store stays signed out');
+
+    // 2. A refresh in flight: its waiter gets login_required (no signal of its own was aborted).
+    const refreshing = signin(emu);
+    await signIn(emu, refreshing);
+    refreshing.invalidate();
+    emu.setFault('dtToken', 'token', { kind: 'delay', ms: 300, count: 1 });
+    const waiting = refreshing.getToken();
+    await sleep(50);
+    await refreshing.signOut();
+    await s.rejects(waiting, 'login_required');
+    assert.equal(refreshing.isSignedIn(), false);
+
+    // 3. A code exchange in flight: the tokens it brings back are not kept.
+    const exchanging = signin(emu);
+    const location = await followAuthorize(emu, await exchanging.buildAuthorizationUrl());
+    rememberLocation(location);
+    emu.setFault('dtToken', 'token', { kind: 'delay', ms: 300, count: 1 });
+    const redirect = exchanging.handleRedirect(location);
+    await sleep(50);
+    await exchanging.signOut();
+    await s.rejects(redirect, 'login_required');
+    assert.equal(exchanging.isSignedIn(), false);
+    await s.rejects(exchanging.getToken(), 'login_required');
+    // Let the emulator finish the delayed answers, so that they cannot count into the next test.
+    await sleep(300);
+    harvest(emu);
+  });
+
   s.test('stats() of every client has refreshTokenGrants (0 without sign-in)', async (emu) => {
     const c = emu.credentials.dynatrace;
     const cc = s.track(new DynatraceClient({ clientId: c.clientId, clientSecret: c.clientSecret, environmentUrl: emu.urls.dynatrace, tokenUrl: emu.urls.ssoToken }));
