@@ -151,6 +151,7 @@ impl DynatraceClient {
                     resource: api.as_ref().map(|a| a.serialize()),
                     params: config.authorization_params.clone(),
                     state_storage: config.state_storage.clone(),
+                    allow_http: o.allow_insecure_http,
                 })
             }
         };

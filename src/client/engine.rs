@@ -177,7 +177,7 @@ impl Engine {
 
     /// Every form in which this client's secrets (the client secret, a static token, the current
     /// access token, the `extra` ones) may come back in a server's text.
-    fn secret_forms(&self, extra: &[&str]) -> Vec<String> {
+    pub(super) fn secret_forms(&self, extra: &[&str]) -> Vec<String> {
         let s = &self.0.s;
         let st = self.0.st.borrow();
         let known = [

@@ -139,6 +139,7 @@ impl OAuthClient {
                     resource: None,
                     params: config.authorization_params.clone(),
                     state_storage: config.state_storage.clone(),
+                    allow_http: o.allow_insecure_http,
                 })
             }
         };

@@ -33,6 +33,8 @@ pub(crate) struct SignIn {
     pub user_info_url: Option<String>,
     /// An issuer whose discovery document names the endpoints.
     pub issuer: Option<String>,
+    /// `allowInsecureHttp`: the endpoints it names follow the rule of the configured URLs.
+    pub allow_http: bool,
     /// `scope` of the authorize request, space-separated.
     pub scope: Option<String>,
     /// `resource` of the authorize request (Dynatrace: the environment URL).
@@ -308,7 +310,8 @@ impl Engine {
             ));
         }
         let doc = js_sys::JSON::parse(&body).map_err(|_| failed("not JSON"))?;
-        let allow = issuer.starts_with("http://");
+        // The same rule as for the configured URLs: https, or http to loopback or when allowed.
+        let allow = si.allow_http;
         let endpoint = |name: &str| -> Result<Option<String>, Error> {
             match get(&doc, name).as_string() {
                 None => Ok(None),
@@ -688,7 +691,12 @@ impl Engine {
         if self.signed_out_since(epoch) {
             result = Err(signed_out());
         }
-        self.install(result.map_err(code_exchange_error)?);
+        // A transport's error may quote the request's body: the code and verifier are in it.
+        self.install(
+            result.map_err(|e| {
+                code_exchange_error(e).scrub(&self.secret_forms(&[&code, &verifier]))
+            })?,
+        );
         let _ = self.publish().await;
         let cached = self.0.st.borrow().cache.clone();
         Ok(cached)

@@ -853,8 +853,43 @@ export function signinCases(ctx) {
     assert.equal(requestsOf(emu, 'sso', '/.well-known/openid-configuration').length, 1);
   });
 
+  s.test('OAuthClient with issuer: the discovery document\'s endpoints follow the rule of configured URLs (https; http to loopback or with allowInsecureHttp)', async (emu) => {
+    // The document names a plain-http token endpoint on another host; the issuer is on loopback.
+    const doc = { issuer: emu.urls.sso, authorization_endpoint: emu.urls.ssoAuthorize, token_endpoint: 'http://idp.example.com/token' };
+    const fetch = (input, init) =>
+      String(input).endsWith('/.well-known/openid-configuration')
+        ? Promise.resolve(new Response(JSON.stringify(doc), { headers: { 'content-type': 'application/json' } }))
+        : globalThis.fetch(input, init);
+    const options = { issuer: emu.urls.sso, clientId: 'dt0s12.EMULATOR', redirectUri: REDIRECT, scope: 'openid', fetch };
+    const oc = s.track(new OAuthClient(options));
+    await s.rejects(oc.buildAuthorizationUrl(), 'insecure_url', { message: /^token_endpoint uses http:\/\/ to idp\.example\.com/ });
+    const allowed = s.track(new OAuthClient({ ...options, allowInsecureHttp: true }));
+    assert.ok((await allowed.buildAuthorizationUrl()).startsWith(`${emu.urls.ssoAuthorize}?`));
+  });
+
   // ------------------------------------------------------------------------------------------
   // Secrets
+
+  s.test('a transport whose error quotes the code exchange\'s body: the code and the verifier are in no part of the error', async (emu) => {
+    let sent = '';
+    const fetch = (input, init) => {
+      if (String(input) !== emu.urls.dtToken) return globalThis.fetch(input, init);
+      sent = String(init.body);
+      return Promise.reject(new TypeError(`proxy refused: ${sent}`));
+    };
+    const dt = signin(emu, { fetch, maxRetries: 0 });
+    const state = new URL(await dt.buildAuthorizationUrl()).searchParams.get('state');
+    // A code with characters that percent-encoding changes, as some servers issue.
+    const code = 'SplxlOB/eZQQYbYS6+WxSbIA/tS4Q+h3';
+    s.addSecret(code);
+    const e = await s.rejects(dt.handleRedirect(`${REDIRECT}?code=${encodeURIComponent(code)}&state=${state}`), 'network');
+    const verifier = new URLSearchParams(sent).get('code_verifier');
+    s.addSecret(verifier);
+    for (const secret of [code, verifier]) {
+      for (const form of [secret, encodeURIComponent(secret)]) assert.ok(!e.message.includes(form), `no ${form} in ${e.message}`);
+    }
+    assert.match(e.message, /code=\[redacted\]/);
+  });
 
   s.test('a token endpoint that echoes the code, the verifier and the refresh token: scrubbed from every error', async (emu) => {
     // A transport that answers every grant with an error echoing the request body (as sent).
