@@ -108,6 +108,8 @@ pub(super) struct State {
     /// How many times the user signed out: what a code exchange in flight obtains after a
     /// sign-out is dropped.
     pub(super) signouts: u32,
+    /// The sign-in states this client has taken out of its state storage (each is single use).
+    pub(super) states_taken: Vec<String>,
 }
 
 pub(super) struct Inner {

@@ -662,9 +662,17 @@ impl Engine {
                 return Ok(None);
             }
             clean_address_bar();
-            // Taken out of the state storage (read, then removed).
+            // Taken out of the state storage (read, then removed), once: a second redirect with
+            // the same state, even one handled while the first still waits for the storage,
+            // finds none.
+            let again = redirect.state.as_ref().is_some_and(|state| {
+                let mut st = self.0.st.borrow_mut();
+                let again = st.states_taken.contains(state);
+                st.states_taken.push(state.clone());
+                again
+            });
             let verifier = match (&redirect.state, &self.0.states.0) {
-                (Some(state), Some((store, [get, _, remove]))) => {
+                (Some(state), Some((store, [get, _, remove]))) if !again => {
                     let k = self.state_key(state);
                     let ms = self.0.s.timeout_ms;
                     let v = call_method(store, get, &[&k], ms).await;

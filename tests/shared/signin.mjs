@@ -356,6 +356,18 @@ export function signinCases(ctx) {
     assert.equal(emu.counters.dtToken.code, 1, 'the used state does not reach the token endpoint again');
     assert.equal(dt.isSignedIn(), true, 'the first sign-in stands');
     assert.equal((await dt.fetch(ENV)).status, 200);
+    // Handled twice at once (a framework that runs its effect twice): both calls read the
+    // storage before either removes the state; one exchange, and the other call is refused
+    // before any token request.
+    const twice = signin(emu, { stateStorage: memoryStorage() });
+    const back = await followAuthorize(emu, await twice.buildAuthorizationUrl());
+    rememberLocation(back);
+    const [a, b] = await Promise.allSettled([twice.handleRedirect(back), twice.handleRedirect(back)]);
+    assert.equal(a.status, 'fulfilled');
+    assert.equal(b.status, 'rejected');
+    s.checkApmError(b.reason, 'authorization_error');
+    assert.equal(grantRequests(emu, 'authorization_code').length, 2, 'one more code exchange sent, not two');
+    assert.match(b.reason.message, /state/, 'refused for its state, not by the token endpoint');
   });
 
   s.test('the latest of several sign-in attempts completes', async (emu) => {
