@@ -408,8 +408,15 @@ impl Engine {
                 if !known && stored.fresh(now, skew) {
                     return Ok(self.adopt(stored));
                 }
-                if stored.refresh.is_some() {
-                    self.0.st.borrow_mut().refresh = stored.refresh;
+                // Its refresh token, unless this client's own is newer (its last write to the
+                // store may have failed, and a used refresh token may be refused once rotated).
+                let mut st = self.0.st.borrow_mut();
+                let newer = st
+                    .cache
+                    .as_ref()
+                    .map_or(true, |c| stored.obtained_at.unwrap_or(0.0) >= c.obtained_at);
+                if stored.refresh.is_some() && newer {
+                    st.refresh = stored.refresh;
                 }
             }
         }

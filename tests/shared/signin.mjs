@@ -397,6 +397,29 @@ export function signinCases(ctx) {
   // ------------------------------------------------------------------------------------------
   // Refresh
 
+  s.test('a tokenStore whose writes start failing: the client refreshes with its own rotated refresh token, not the older one the store still holds', async (emu) => {
+    emu.options.dynatrace.tokenLifetimeSeconds = 1;
+    const store = recordingStore();
+    let full = false;
+    const set = store.set.bind(store);
+    store.set = (t) => {
+      if (full) throw new Error('QuotaExceededError');
+      set(t);
+    };
+    const dt = signin(emu, { tokenStore: store });
+    await signIn(emu, dt);
+    rememberStore(store);
+    full = true;
+    await sleep(700);
+    s.addSecret((await dt.getToken()).accessToken);
+    await sleep(700);
+    const t = await dt.getToken();
+    s.addSecret(t.accessToken);
+    harvest(emu);
+    assert.equal(emu.counters.dtToken.refresh, 2, 'both refreshes were granted');
+    assert.equal(dt.isSignedIn(), true);
+  });
+
   s.test('a stale access token is refreshed with the refresh token; rotated refresh tokens are followed', async (emu) => {
     emu.options.dynatrace.tokenLifetimeSeconds = 1;
     const dt = signin(emu);
