@@ -397,8 +397,8 @@ impl Engine {
         } else {
             Attempt::default()
         });
-        // The attempts refused so far ("; tried A, then B" ends the message when there were
-        // several).
+        // The different attempts refused so far ("; tried A, then B" ends the message when there
+        // were several).
         let (mut refused, mut tried) = (0, String::new());
         let mut retries = 0;
         loop {
@@ -471,9 +471,13 @@ impl Engine {
                         .err()
                         .unwrap_or_else(|| Error::new(Code::InvalidResponse, ""))
                         .scrub(&forms);
-                    refused += 1;
-                    tried.push_str(if refused == 1 { "; tried " } else { ", then " });
-                    tried.push_str(appdynamics::describe(attempt));
+                    // A retry of the same attempt is no other attempt.
+                    let d = appdynamics::describe(attempt);
+                    if !tried.ends_with(d) {
+                        refused += 1;
+                        tried.push_str(if refused == 1 { "; tried " } else { ", then " });
+                        tried.push_str(d);
+                    }
                     if let Some(next) = appd.then(|| s.core.appd.next(attempt, status)).flatten() {
                         attempt = next;
                         continue;

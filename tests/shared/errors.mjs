@@ -371,8 +371,10 @@ export function errorCases(ctx) {
     emu.reset();
     const dt3 = dynatrace(emu, { maxRetries: 1 });
     emu.setFault('sso', 'token', { kind: 'status', status: 502 });
-    await s.rejects(dt3.getToken(), 'server_error', { status: 502 });
+    const e = await s.rejects(dt3.getToken(), 'server_error', { status: 502 });
     assert.equal(emu.counters.sso.token, 2);
+    // A retry of the same request is no other attempt: the message lists none.
+    assert.doesNotMatch(e.message, /tried/);
   });
 
   s.test('server_error: 500 is reported with its status (and not retried)', async (emu) => {
