@@ -103,10 +103,9 @@ pub fn redirect_outcome(
 /// The error for a code exchange the token endpoint refused: `e` as the token endpoint's error,
 /// reworded as a failed sign-in (an expired or used code is the common case).
 pub fn code_exchange_error(e: Error) -> Error {
-    if !matches!(
-        e.code,
-        Code::InvalidClient | Code::InvalidScope | Code::TokenError
-    ) {
+    // A refused client (its id or secret) is a configuration error, kept as it is: signing in
+    // again would not help.
+    if !matches!(e.code, Code::InvalidScope | Code::TokenError) {
         return e;
     }
     reworded(

@@ -370,6 +370,24 @@ export function signinCases(ctx) {
     assert.match(b.reason.message, /state/, 'refused for its state, not by the token endpoint');
   });
 
+  s.test('invalid_client: a code exchange refused for the client\'s credentials says so, not that the code expired', async (emu) => {
+    const fetch = (input, init) =>
+      String(input) === emu.urls.dtToken
+        ? Promise.resolve(
+            new Response(JSON.stringify({ error: 'invalid_client', error_description: 'Client authentication failed' }), {
+              status: 401,
+              headers: { 'content-type': 'application/json' },
+            }),
+          )
+        : globalThis.fetch(input, init);
+    const dt = signin(emu, { fetch });
+    const location = await followAuthorize(emu, await dt.buildAuthorizationUrl());
+    rememberLocation(location);
+    const e = await s.rejects(dt.handleRedirect(location), 'invalid_client', { status: 401, error: 'invalid_client' });
+    assert.doesNotMatch(`${e.message} ${e.hint}`, /expired|used already/);
+    assert.equal(dt.isSignedIn(), false);
+  });
+
   s.test('the latest of several sign-in attempts completes', async (emu) => {
     const dt = signin(emu);
     await dt.buildAuthorizationUrl();
