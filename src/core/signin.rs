@@ -139,14 +139,13 @@ fn reworded(mut e: Error, code: Code, prefix: &str, hint: &str) -> Error {
 }
 
 /// Whether a refresh grant's error means the refresh token is no good any more (the user must sign
-/// in again), rather than a passing failure worth reporting as is.
+/// in again), rather than a passing failure worth reporting as is: a token endpoint refuses a grant
+/// with 400 or 401 (RFC 6749, 5.2), some with 403; a 404, 408 or 409 says nothing of the token.
 pub fn refresh_refused(e: &Error) -> bool {
     matches!(
         e.code,
         Code::InvalidClient | Code::InvalidScope | Code::TokenError
-    ) && e
-        .status
-        .is_some_and(|s| (400..500).contains(&s) && s != 404 && s != 405)
+    ) && matches!(e.status, Some(400 | 401 | 403))
 }
 
 const LOGIN_HINT: &str = "call signIn() to sign the user in (again)";
@@ -243,6 +242,11 @@ mod tests {
             &Error::new(Code::ServerError, "down").status(503)
         ));
         assert!(!refresh_refused(&Error::new(Code::Network, "down")));
+        for status in [404, 405, 408, 409] {
+            assert!(!refresh_refused(
+                &Error::new(Code::TokenError, "no answer about the token").status(status)
+            ));
+        }
         assert_eq!(login_required("not signed in").code, Code::LoginRequired);
     }
 }

@@ -415,6 +415,19 @@ export function signinCases(ctx) {
   // ------------------------------------------------------------------------------------------
   // Refresh
 
+  s.test('a refresh answered 408 (or another status that says nothing of the token) fails that call and keeps the user signed in', async (emu) => {
+    const dt = signin(emu);
+    await signIn(emu, dt);
+    dt.invalidate();
+    emu.setFault('dtToken', 'token', { kind: 'status', status: 408, count: 1 });
+    const e = await s.rejects(dt.getToken(), 'token_error', { status: 408 });
+    assert.notEqual(e.code, 'login_required');
+    assert.equal(dt.isSignedIn(), true);
+    s.addSecret((await dt.getToken()).accessToken);
+    harvest(emu);
+    assert.equal(grantRequests(emu, 'refresh_token').length, 2, 'the same refresh token, sent again, works');
+  });
+
   s.test('a tokenStore whose writes start failing: the client refreshes with its own rotated refresh token, not the older one the store still holds', async (emu) => {
     emu.options.dynatrace.tokenLifetimeSeconds = 1;
     const store = recordingStore();
