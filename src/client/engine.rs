@@ -478,7 +478,12 @@ impl Engine {
                         tried.push_str(if refused == 1 { "; tried " } else { ", then " });
                         tried.push_str(d);
                     }
-                    if let Some(next) = appd.then(|| s.core.appd.next(attempt, status)).flatten() {
+                    // The next way of asking, unless the answer names the client as refused.
+                    let named = e.code == Code::InvalidClient && e.error.is_some();
+                    if let Some(next) = (appd && !named)
+                        .then(|| s.core.appd.next(attempt, status))
+                        .flatten()
+                    {
                         attempt = next;
                         continue;
                     }

@@ -206,6 +206,15 @@ export function appdynamicsCases(ctx) {
     assert.equal(emu.counters.appdynamics.api, 1, 'API calls are not retried');
   });
 
+  s.test('invalid_client: a token answer that names the client as refused ends the fallbacks (no content type is tried after it)', async (emu) => {
+    emu.setFault('appdynamics', 'token', { kind: 'json', status: 400, body: { error: 'invalid_client', error_description: 'Client authentication failed' }, count: 1 });
+    const ad = client(appdOptions(emu, emu.urls.appdynamics));
+    const e = await s.rejects(ad.getToken(), 'invalid_client', { status: 400, error: 'invalid_client' });
+    assert.match(e.hint, /clientName, accountName/);
+    assert.doesNotMatch(e.message, /Content Type|tried/);
+    assert.equal(requestsOf(emu, 'appdynamics', TOKEN_PATH).length, 1);
+  });
+
   s.test('listApplications: a body that stalls after the headers ends with timeout at timeoutMs, and the call\'s signal aborts it', async (emu) => {
     let apiInit;
     // The token as the controller answers it; the applications' headers, then part of the body, then nothing.
