@@ -234,7 +234,9 @@ interface AppDynamicsBase extends CommonOptions {
 export type AppDynamicsCredentials =
   | { clientName: string; accountName: string; clientId?: never; clientSecret: string; accessToken?: never }
   | { clientId: string; clientName?: never; accountName?: never; clientSecret: string; accessToken?: never }
-  | { accessToken: string; clientSecret?: never; clientName?: string; accountName?: string; clientId?: string };
+  // A temporary token; an API client's names may come with it (as the constructor checks them).
+  | { accessToken: string; clientSecret?: never; clientName: string; accountName: string; clientId?: never }
+  | { accessToken: string; clientSecret?: never; clientId?: string; clientName?: never; accountName?: never };
 
 export type AppDynamicsClientOptions = AppDynamicsBase & AppDynamicsCredentials;
 

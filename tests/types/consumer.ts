@@ -195,6 +195,12 @@ new AppDynamicsClient({ controllerUrl: 'https://x.example', clientId: 'n@a', cli
 new AppDynamicsClient({ controllerUrl: 'https://x.example', accessToken: 't', clientId: 'n@a', clientSecret: 's' });
 // @ts-expect-error controllerUrl is required
 new AppDynamicsClient({ accessToken: 't' });
+// @ts-expect-error accountName is required with clientName, also next to a temporary token
+new AppDynamicsClient({ controllerUrl: 'https://x.example', accessToken: 't', clientName: 'n' });
+// @ts-expect-error clientId and clientName/accountName are alternatives, also next to a temporary token
+new AppDynamicsClient({ controllerUrl: 'https://x.example', accessToken: 't', clientId: 'n@a', clientName: 'n', accountName: 'a' });
+new AppDynamicsClient({ controllerUrl: 'https://x.example', accessToken: 't', clientName: 'n', accountName: 'a' });
+new AppDynamicsClient({ controllerUrl: 'https://x.example', accessToken: 't', clientId: 'n@a' });
 // @ts-expect-error tokenContentType is "form", "vendor" or "auto"
 new AppDynamicsClient({ controllerUrl: 'https://x.example', accessToken: 't', tokenContentType: 'json' });
 // @ts-expect-error extraParams values are strings
