@@ -378,9 +378,10 @@ pub fn suggest(name: &str, known: &[&'static str]) -> Option<&'static str> {
         .copied()
 }
 
-/// Whether `a` and `b` differ by one changed, added or dropped character.
+/// Whether `a` and `b` differ by one changed, added or dropped byte. The known names are ASCII;
+/// a slip that types a character outside ASCII gets no suggestion (its bytes differ by more).
 fn one_letter_off(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let (a, b) = (a.as_bytes(), b.as_bytes());
     let (short, long) = if a.len() <= b.len() {
         (&a, &b)
     } else {
