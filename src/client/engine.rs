@@ -391,12 +391,13 @@ impl Engine {
         };
         let max_retries = if grant.is_some() { 0 } else { s.max_retries };
         let appd = s.vendor == Vendor::AppDynamics;
-        let learned = self.0.st.borrow().learned;
-        let mut attempt = learned.unwrap_or(if appd {
+        let first = if appd {
             s.core.appd.first()
         } else {
             Attempt::default()
-        });
+        };
+        let mut learned = self.0.st.borrow().learned;
+        let mut attempt = learned.unwrap_or(first);
         // The different attempts refused so far ("; tried A, then B" ends the message when there
         // were several).
         let (mut refused, mut tried) = (0, String::new());
@@ -480,10 +481,15 @@ impl Engine {
                     }
                     // The next way of asking, unless the answer names the client as refused.
                     let named = e.code == Code::InvalidClient && e.error.is_some();
-                    if let Some(next) = (appd && !named)
-                        .then(|| s.core.appd.next(attempt, status))
-                        .flatten()
-                    {
+                    // The way that worked before, refused now for its form or credentials (a
+                    // controller upgraded in place): the ladder starts again from its first rung.
+                    let next = match learned.take() {
+                        Some(_) if attempt != first && matches!(status, 400..=403 | 406 | 415) => {
+                            Some(first)
+                        }
+                        _ => s.core.appd.next(attempt, status),
+                    };
+                    if let Some(next) = next.filter(|_| appd && !named) {
                         attempt = next;
                         continue;
                     }

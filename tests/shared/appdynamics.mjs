@@ -206,6 +206,23 @@ export function appdynamicsCases(ctx) {
     assert.equal(emu.counters.appdynamics.api, 1, 'API calls are not retried');
   });
 
+  s.test('a controller upgraded in place: the way that worked before is refused, and the fallbacks start again from form-urlencoded', async (emu) => {
+    // The controller at controllerUrl answers as a legacy one until it is upgraded.
+    let upgraded = false;
+    const fetch = (url, init) => globalThis.fetch(upgraded ? url : String(url).replace(emu.urls.appdynamics, emu.urls.appdynamicsLegacy), init);
+    const ad = client({ ...appdOptions(emu, emu.urls.appdynamics), fetch });
+    await ad.getToken();
+    assert.ok(requestsOf(emu, 'appdynamicsLegacy', TOKEN_PATH).length >= 2, 'the legacy controller needed the fallbacks');
+    upgraded = true;
+    ad.invalidate();
+    assert.equal(typeof (await ad.getToken()).accessToken, 'string');
+    const sent = requestsOf(emu, 'appdynamics', TOKEN_PATH);
+    assert.deepEqual(sent.map((r) => r.headers['content-type']), [VENDOR, FORM], 'the learned way once, then form-urlencoded');
+    ad.invalidate();
+    await ad.getToken();
+    assert.equal(requestsOf(emu, 'appdynamics', TOKEN_PATH).at(-1).headers['content-type'], FORM, 'form-urlencoded is learned');
+  });
+
   s.test('invalid_client: a token answer that names the client as refused ends the fallbacks (no content type is tried after it)', async (emu) => {
     emu.setFault('appdynamics', 'token', { kind: 'json', status: 400, body: { error: 'invalid_client', error_description: 'Client authentication failed' }, count: 1 });
     const ad = client(appdOptions(emu, emu.urls.appdynamics));
