@@ -233,7 +233,6 @@ pub fn error_response(vendor: Vendor, r: &Response<'_>) -> Error {
     let status = r.status;
     let fields = error_fields(r.json);
     let has_fields = fields.is_some();
-    let html = !has_fields && is_html(r);
     let f = fields.unwrap_or_default();
     let desc = f.description.as_deref().unwrap_or("");
 
@@ -251,6 +250,9 @@ pub fn error_response(vendor: Vendor, r: &Response<'_>) -> Error {
             _ => Code::TokenError,
         }
     };
+
+    // A login page answering a 401 comes from the right host: the credentials are what to check.
+    let html = !has_fields && code != Code::InvalidClient && is_html(r);
 
     // "(HTTP 400 invalid_request, issueId X)" or "(HTTP 415: Invalid Content Type)"
     let mut detail = ["(HTTP ", &decimal(status.into())].concat();
@@ -474,6 +476,23 @@ mod tests {
             "the token URL answered with HTML (HTTP 200, \"Login\")"
         );
         assert_eq!(e.hint.as_deref(), Some(dynatrace::TOKEN_URL_HINT));
+    }
+
+    #[test]
+    fn a_login_page_answering_401_is_about_the_credentials() {
+        let body = "<html><title>AppDynamics - Sign in</title></html>";
+        let r = Response {
+            status: 401,
+            content_type: "text/html",
+            json: json(body),
+            ..ok(body)
+        };
+        let e = error_response(Vendor::AppDynamics, &r);
+        assert_eq!(e.code, Code::InvalidClient);
+        assert!(e.message.starts_with(
+            "the token request was refused: the client id or secret is wrong (HTTP 401)"
+        ));
+        assert_ne!(e.hint.as_deref(), Some(appdynamics::TOKEN_URL_HINT));
     }
 
     #[test]
