@@ -730,17 +730,28 @@ impl Engine {
         let t = self.token(None).await?;
         let headers = super::engine::headers_of(&JsValue::UNDEFINED)?;
         let _ = headers.set("Accept", "application/json");
+        // The body is read within `timeoutMs` too: one that stalls is aborted with this signal.
+        let ctl = platform::controller();
+        let signal = ctl.signal();
         let (response, _) = self
-            .send_api(url, &origin, &Object::new(), &headers, &t, None)
+            .send_api(url, &origin, &Object::new(), &headers, &t, Some(&signal))
             .await?;
         let status = response.status();
-        let body = call_method(&response, "json", &[], self.0.s.timeout_ms)
-            .await
-            .ok();
-        match body {
-            Some(v) if (200..300).contains(&status) && v.is_object() => Ok(v),
+        let ok = (200..300).contains(&status);
+        let ms = self.0.s.timeout_ms;
+        match call_method(&response, "json", &[], ms).await {
+            // `within` gives `undefined` when the time is up.
+            Ok(v) if v.is_undefined() => {
+                ctl.abort();
+                Err(super::engine::timeout_error(&origin, ms))
+            }
+            Ok(v) if ok && v.is_object() && !Array::is_array(&v) => Ok(v),
             _ => Err(Error::new(
-                Code::HttpError,
+                if ok {
+                    Code::InvalidResponse
+                } else {
+                    Code::HttpError
+                },
                 [
                     "the user-info endpoint answered HTTP ",
                     &decimal(status.into()),

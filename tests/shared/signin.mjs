@@ -301,6 +301,30 @@ export function signinCases(ctx) {
     assert.deepEqual(info, { sub: info.sub, email: DEFAULT_USER, name: 'Emulator User' });
   });
 
+  s.test('userInfo: a 2xx answer without claims (HTML, a JSON array) is invalid_response; a body that stalls ends with timeout at timeoutMs', async (emu) => {
+    let answer;
+    let userInfoInit;
+    const fetch = (input, init) => {
+      if (String(input) !== emu.urls.ssoUserInfo) return globalThis.fetch(input, init);
+      userInfoInit = init;
+      return Promise.resolve(answer());
+    };
+    const dt = signin(emu, { fetch, timeoutMs: 300 });
+    await signIn(emu, dt);
+    const json = { 'content-type': 'application/json' };
+    answer = () => new Response('<html><title>Sign in</title></html>', { status: 200, headers: { 'content-type': 'text/html' } });
+    await s.rejects(dt.userInfo(), 'invalid_response', { status: 200 });
+    answer = () => new Response('[1,2]', { status: 200, headers: json });
+    await s.rejects(dt.userInfo(), 'invalid_response', { status: 200 });
+    answer = () => new Response('{}', { status: 500, headers: json });
+    await s.rejects(dt.userInfo(), 'http_error', { status: 500 });
+    answer = () => new Response(new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode('{"sub":')) }), { status: 200, headers: json });
+    await s.rejects(dt.userInfo(), 'timeout', { message: /within 300 ms/ });
+    assert.equal(userInfoInit.signal.aborted, true, 'the stalled call was aborted');
+    answer = () => new Response('{"sub":"s"}', { status: 200, headers: json });
+    assert.deepEqual(await dt.userInfo(), { sub: 's' });
+  });
+
   s.test('handleRedirect: null for a URL with neither code nor error, without any request', async (emu) => {
     const dt = signin(emu);
     await dt.buildAuthorizationUrl();
