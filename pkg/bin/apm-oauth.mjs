@@ -334,7 +334,8 @@ async function clientSecret(values, env, envName) {
 function positiveInt(values, flag) {
   if (values[flag] === undefined) return undefined;
   const n = Number(values[flag]);
-  if (!Number.isInteger(n) || n <= 0) throw usage(`--${flag} needs a whole number of milliseconds above 0`);
+  // A timer cannot wait longer than 2^31 - 1 ms (about 24.8 days): a longer one fires at once.
+  if (!Number.isInteger(n) || n <= 0 || n > 2147483647) throw usage(`--${flag} needs a whole number of milliseconds from 1 to 2147483647`);
   return n;
 }
 
@@ -504,7 +505,16 @@ async function appDynamicsClient(ctx) {
   if (!controllerUrl) throw missing('controller URL', 'APPD_CONTROLLER_URL', '--controller');
   const options = { controllerUrl, ...commonOptions(values) };
   const clientName = pick(values['client-name'], env.APPD_CLIENT_NAME);
-  const accountName = pick(values.account, env.APPD_ACCOUNT);
+  let accountName = pick(values.account, env.APPD_ACCOUNT);
+  // A name that is already <name>@<account> carries its account: the same one given again is
+  // taken once, another one is a contradiction.
+  const named = clientName?.includes('@') ? clientName.slice(clientName.lastIndexOf('@') + 1) : undefined;
+  if (named !== undefined && accountName) {
+    if (named !== accountName) {
+      throw usage(`the API client name ends with @${named}, and the account (${values.account ? '--account' : 'APPD_ACCOUNT'}) is ${accountName}: give the account once`);
+    }
+    accountName = undefined;
+  }
   const { secret, source } = await clientSecret(values, env, 'APPD_CLIENT_SECRET');
   const accessToken = pick(env.APPD_ACCESS_TOKEN);
   if (!secret && accessToken) return { client: new AppDynamicsClient({ ...options, accessToken }), credentials: 'access-token' };
@@ -758,6 +768,8 @@ async function loginCommand(args, env, out) {
 
   let settle;
   const done = new Promise((resolve, reject) => (settle = { resolve, reject }));
+  // Settled by the redirect or the timer, perhaps before it is awaited: never unhandled.
+  done.catch(() => {});
   let client;
   let busy = false;
   const server = await listen(redirect, async (req, res) => {
@@ -781,13 +793,13 @@ async function loginCommand(args, env, out) {
       settle.reject(err);
     }
   });
+  // The redirect URI with the port actually listened on (port 0 picks a free one).
+  const redirectUri = new URL(redirect.href);
+  redirectUri.port = String(server.port);
   const timer = setTimeout(() => {
-    settle.reject(new CliError('login_timeout', `no sign-in within ${timeoutMs / 1000} s: nobody completed the sign-in page, or the browser was not redirected to ${redirect.origin}${redirect.pathname}. Run the command again (--login-timeout-ms sets the time)`, 1));
+    settle.reject(new CliError('login_timeout', `no sign-in within ${timeoutMs / 1000} s: nobody completed the sign-in page, or the browser was not redirected to ${redirectUri.origin}${redirectUri.pathname}. Run the command again (--login-timeout-ms sets the time)`, 1));
   }, timeoutMs);
   try {
-    // The redirect URI with the port actually listened on (port 0 picks a free one).
-    const redirectUri = new URL(redirect.href);
-    redirectUri.port = String(server.port);
     const options = userClientOptions(values, s);
     options.redirectUri = redirectUri.href;
     const userInfoUrl = pick(values['user-info-url']) ?? (options.authorizationUrl ? new URL('/sso/oauth2/userinfo', options.authorizationUrl).href : undefined);
@@ -876,6 +888,7 @@ function describe(err) {
   if (err instanceof ApmOAuthError) {
     let { message } = err;
     if (err.code === 'insecure_url' && /allowInsecureHttp/.test(message)) message += ' (--allow-insecure-http)';
+    if (err.code === 'timeout' && /timeoutMs/.test(message)) message += ' (--timeout-ms)';
     if (err.code === 'login_required') message += `. Sign in again with '${PROGRAM} login dynatrace'`;
     // The library checks its inputs before any IO: these codes mean the command as given cannot
     // run and nothing was sent (a usage error); every other code is a failure of the request.
@@ -903,12 +916,13 @@ try {
   process.exitCode = await run(argv, process.env, out);
 } catch (err) {
   const { exit, ...fields } = describe(err);
+  // Which variable or flag fed the refused credentials is the first thing to check.
+  const credentials = fields.code === 'invalid_client' ? credentialsNote : undefined;
   if (argv.includes('--json')) {
-    out.stderr(`${JSON.stringify({ error: fields })}\n`);
+    out.stderr(`${JSON.stringify({ error: credentials ? { ...fields, credentials } : fields })}\n`);
   } else {
     out.stderr(`${PROGRAM}: ${fields.code}: ${fields.message}\n`);
-    // Which variable or flag fed the refused credentials is the first thing to check.
-    if (fields.code === 'invalid_client' && credentialsNote) out.stderr(`hint: ${credentialsNote}\n`);
+    if (credentials) out.stderr(`hint: ${credentials}\n`);
   }
   process.exitCode = exit;
 }

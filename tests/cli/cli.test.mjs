@@ -151,6 +151,17 @@ test('APPD_CLIENT_NAME may be name@account when APPD_ACCOUNT is unset', async ()
   assert.equal(emu.counters.appdynamics.issued, 1);
 });
 
+test('APPD_CLIENT_NAME as name@account with the same APPD_ACCOUNT is taken once; another account exits 2', async () => {
+  const account = creds.appdynamics.clientId.split('@').at(-1);
+  const same = await cli(['token', 'appdynamics'], { env: appdEnv({ APPD_CLIENT_NAME: creds.appdynamics.clientId, APPD_ACCOUNT: account }) });
+  assert.equal(same.code, 0, same.stderr);
+  assert.equal(emu.counters.appdynamics.issued, 1);
+  const other = await cli(['token', 'appdynamics'], { env: appdEnv({ APPD_CLIENT_NAME: creds.appdynamics.clientId, APPD_ACCOUNT: 'elsewhere' }) });
+  assert.equal(other.code, 2);
+  assert.match(other.stderr, new RegExp(`^apm-oauth: usage: the API client name ends with @${account}, and the account \\(APPD_ACCOUNT\\) is elsewhere`));
+  assert.equal(emu.counters.appdynamics.token, 1, 'nothing sent for the contradiction');
+});
+
 test('APPD_ACCESS_TOKEN (a temporary UI token) is used as is, with no token request', async () => {
   const env = { APPD_CONTROLLER_URL: emu.urls.appdynamics, APPD_ACCESS_TOKEN: creds.appdynamics.temporaryToken };
   const token = await cli(['token', 'appdynamics'], { env });
@@ -356,12 +367,22 @@ test('a wrong secret exits 1 with invalid_client on stderr and never prints the 
   assert.equal(error.status, 400);
   assert.equal(error.error, 'invalid_request');
   assert.match(error.issueId, /^[A-Z0-9]+$/);
+  assert.match(error.credentials, /DT_CLIENT_ID.*DT_CLIENT_SECRET/, 'the hint line of the plain output');
   assertNoSecret(json, WRONG_SECRET);
 
   const stdin = await cli(['token', 'appdynamics', '--client-secret-stdin'], { env: appdEnv({ APPD_CLIENT_SECRET: undefined }), input: WRONG_SECRET });
   assert.equal(stdin.code, 1);
   assert.match(stdin.stderr, /^apm-oauth: invalid_client: /);
   assertNoSecret(stdin, WRONG_SECRET);
+});
+
+test('a timeout names the flag that sets it', async () => {
+  emu.setFault('sso', 'token', { kind: 'delay', ms: 700, count: 1 });
+  const r = await cli(['token', 'dynatrace', '--timeout-ms', '200', '--no-cache'], { env: dtEnv() });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^apm-oauth: timeout: no answer from .* within 200 ms\. .*\(--timeout-ms\)\n$/);
+  // The emulator finishes the delayed answer before the next test counts anything.
+  await new Promise((resolve) => setTimeout(resolve, 700));
 });
 
 // ---------------------------------------------------------------------------------------------

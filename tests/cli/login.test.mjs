@@ -177,6 +177,18 @@ test('login: autoLogin (the authorize request redirects at once), a denied sign-
   const slow = await cli([...loginArgs(), '--login-timeout-ms', '300'], { env: userEnv(freshDir(scratch)) });
   assert.equal(slow.code, 1);
   assert.match(slow.stderr, /apm-oauth: login_timeout: no sign-in within 0\.3 s/);
+  // The redirect URI named is the one listened on, not port 0.
+  const listened = slow.stderr.match(/Waiting for the redirect to (http:\/\/\S+) /)[1];
+  assert.ok(slow.stderr.includes(`was not redirected to ${listened}.`), slow.stderr);
+  // A time up before the sign-in URL is printed ends the same way, not with a crash.
+  const instant = await cli([...loginArgs(), '--login-timeout-ms', '1'], { env: userEnv(freshDir(scratch)) });
+  assert.equal(instant.code, 1);
+  assert.match(instant.stderr, /apm-oauth: login_timeout: no sign-in within 0\.001 s/);
+  assert.doesNotMatch(instant.stderr, /at |Node\.js v/);
+  // Longer than a timer can wait: a usage error.
+  const long = await cli([...loginArgs(), '--login-timeout-ms', '3000000000'], { env: userEnv(freshDir(scratch)) });
+  assert.equal(long.code, 2);
+  assert.match(long.stderr, /^apm-oauth: usage: --login-timeout-ms needs a whole number of milliseconds from 1 to 2147483647/);
 
   const bad = await cli(['login', 'dynatrace', '--redirect-uri', 'https://example.com/cb'], { env: userEnv(dir) });
   assert.equal(bad.code, 2);
