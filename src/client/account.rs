@@ -170,7 +170,8 @@ impl DynatraceAccountClient {
         .concat()
     }
 
-    /// `GET /iam/v1/accounts/<uuid>/users`: the parsed JSON; an error status is an `http_error`.
+    /// `GET /iam/v1/accounts/<uuid>/users`: the parsed JSON; an error status is an `http_error`,
+    /// a body that does not come within `timeoutMs` a `timeout`.
     pub async fn list_users(&self) -> Result<JsValue, Error> {
         let path = self.account_path("users");
         let what = ["listing users failed: GET ", &path].concat();

@@ -228,7 +228,8 @@ impl AppDynamicsClient {
         )
     }
 
-    /// `GET /controller/rest/applications?output=JSON`: an error status is an `http_error`.
+    /// `GET /controller/rest/applications?output=JSON`: an error status is an `http_error`, a
+    /// body that does not come within `timeoutMs` a `timeout`.
     pub async fn list_applications(&self) -> Result<Vec<Application>, Error> {
         let body = super::listing(
             &self.engine,

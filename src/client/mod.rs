@@ -402,7 +402,8 @@ macro_rules! signin_methods {
             }
 
             /// The signed-in user's claims (`sub`, `email`, `name`, …) from the user-info
-            /// endpoint, as a JavaScript object.
+            /// endpoint, as a JavaScript object: an error status is an `http_error`, a success
+            /// without an object of claims an `invalid_response`.
             pub async fn user_info(&self) -> Result<wasm_bindgen::JsValue, $crate::Error> {
                 let e = &self.engine;
                 e.user_info().await.map_err(|x| e.scrubbed(x))
@@ -445,7 +446,7 @@ pub(crate) fn assign_location(url: &str) {
 
 /// The text of a listing's answer (`GET path` with the client's `api_url`), or an `http_error`
 /// for an error status: "`what` answered HTTP `status`: <a short quote of the body>", with
-/// `hint(status)`.
+/// `hint(status)`; a `timeout` when the body does not come within `timeoutMs`.
 pub(crate) async fn listing(
     engine: &Engine,
     api_url: fn(&Engine, &str) -> Result<String, Error>,
