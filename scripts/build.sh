@@ -15,7 +15,7 @@ flock 9
 # formatting, as nothing the package shows is written by `Debug` (docs/size.md: 14.4 KB gzipped);
 # and with the MIR optimisations of level 3, which are sound but not yet the default (-297 bytes;
 # the passes rustc calls unsound need -Zunsound-mir-opts, never given), whose inliner takes an
-# `#[inline]` function of a cost up to 40 instead of 100 (-741 bytes; 30 to 42 measured alike, CPU
+# `#[inline]` function of a cost up to 40 instead of 100 (-699 bytes; 30 to 42 measured alike, CPU
 # per call unchanged). These are unstable options of the stable toolchain, enabled for this one
 # build by RUSTC_BOOTSTRAP; a Rust app that depends on the crate builds it its own way. Own target
 # directory, so that other builds keep their cache.
