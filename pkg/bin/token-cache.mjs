@@ -9,7 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { homedir, hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** Owners and modes are checked on POSIX systems only (Windows has no uid or mode bits). */
 const POSIX = process.platform !== 'win32';
@@ -29,6 +29,25 @@ export function cacheDirectory(env) {
   return join(env.HOME || homedir(), '.cache', 'apm-oauth');
 }
 
+/**
+ * Creates `dir` and its missing parents, 0700. Not Node's recursive mkdir, which retries for ever
+ * where a parent exists and a child cannot be made there but the error is ENOENT (/proc, /sys).
+ */
+function makeDirectory(dir) {
+  for (let parentMade = false; ; parentMade = true) {
+    try {
+      fs.mkdirSync(dir, { mode: 0o700 });
+      return;
+    } catch (err) {
+      // Made meanwhile by another process started at the same time: as good.
+      if (err.code === 'EEXIST') return;
+      const parent = dirname(dir);
+      if (err.code !== 'ENOENT' || parentMade || parent === dir) throw err;
+      makeDirectory(parent);
+    }
+  }
+}
+
 /** Why a file or directory may not be trusted, or null. `what` names it in the message. */
 function unsafe(st) {
   if (!POSIX) return null;
@@ -43,7 +62,7 @@ function unsafe(st) {
  */
 export function openCache(dir, warn) {
   try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirectory(dir);
   } catch (err) {
     warn(`the token cache directory ${dir} cannot be created (${err.code || err.message}): the cache is not used`);
     return null;

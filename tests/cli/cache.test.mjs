@@ -7,7 +7,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator } from '../emulator/index.mjs';
-import { cli, freshDir, cacheFiles, readEntry } from './helpers.mjs';
+import { cli, freshDir, cacheFiles, readEntry, startCli } from './helpers.mjs';
 
 const POSIX = process.platform !== 'win32';
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]+\n$/;
@@ -146,6 +146,26 @@ test('the cache directory is 0700 and its files 0600; they hold no secret', { sk
   assert.equal(`${record.accessToken}\n`, r.stdout);
   assert.ok(record.expiresAt > Date.now());
   assert.equal(record.refreshToken, undefined);
+});
+
+test('processes started at once make the same missing cache directory without a warning', async () => {
+  const dir = join(freshDir(scratch), 'a', 'b', 'apm-oauth');
+  const results = await Promise.all(Array.from({ length: 8 }, () => cli(['token', 'dynatrace'], { env: dtEnv(dir) })));
+  for (const r of results) {
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+  }
+  assert.equal(cacheFiles(dir).length, 1);
+});
+
+test('a cache directory that cannot be made where its parent exists (/proc) is not used (warning); the command still works', { skip: !existsSync('/proc/self') && 'no /proc' }, async () => {
+  const run = startCli(['token', 'dynatrace'], { env: dtEnv('/proc/apm-oauth-cache/x') });
+  // A guard against the endless retry this once was, not a timing goal: failing, not hanging.
+  const guard = setTimeout(() => run.child.kill('SIGKILL'), 30_000);
+  const r = await run.done.finally(() => clearTimeout(guard));
+  assert.equal(r.code, 0, `the command ended with ${r.code}: ${r.stderr}`);
+  assert.match(r.stderr, /^apm-oauth: warning: the token cache directory \/proc\/apm-oauth-cache\/x cannot be created \(ENOENT\): the cache is not used/);
+  assert.match(r.stdout, JWT);
 });
 
 test('XDG_CACHE_HOME/apm-oauth, else HOME/.cache/apm-oauth', async () => {
