@@ -441,18 +441,17 @@ impl Engine {
         if signal.aborted() {
             result = Err(signed_out());
         }
-        let token = match result {
-            Ok(t) => t,
+        // The new tokens, or none when the refresh token was refused: published either way.
+        let outcome = match result {
+            Ok(t) => Ok(self.install(t)),
             Err(e) if grant.is_some() && refresh_refused(&e) => {
                 self.forget();
-                let _ = self.publish().await;
-                return Err(refresh_refused_error(e));
+                Err(refresh_refused_error(e))
             }
             Err(e) => return Err(e),
         };
-        let gen = self.install(token);
         let _ = self.publish().await;
-        Ok(gen)
+        outcome
     }
 
     /// Asks the other tabs for their tokens and waits a moment for an answer (only when there are
