@@ -443,9 +443,7 @@ pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String,
         }
         let value: Uint8Array = value.unchecked_into();
         let take = (BODY_LIMIT - bytes.len()).min(value.length() as usize);
-        let start = bytes.len();
-        bytes.resize(start + take, 0);
-        value.subarray(0, take as u32).copy_to(&mut bytes[start..]);
+        bytes.append(&mut value.subarray(0, take as u32).to_vec());
         if bytes.len() >= BODY_LIMIT {
             ignore_rejection(&reader.cancel());
             break;
