@@ -473,8 +473,7 @@ pub(crate) async fn listing(
     if (200..=299).contains(&status) {
         return Ok(body);
     }
-    let cut: String = body.chars().take(platform::BODY_LIMIT).collect();
-    let quote = crate::core::text::snippet(&cut, 120);
+    let quote = crate::core::text::snippet(&platform::cut(&body), 120);
     let mut message = [what, " answered HTTP ", &decimal(status.into())].concat();
     if !quote.is_empty() {
         message.push_str(": ");

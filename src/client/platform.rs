@@ -425,8 +425,7 @@ pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String,
     // Any other answer of a fetch option is read with its `text()`, whose failures are caught.
     let Some(stream) = own_body(response) else {
         let text = JsFuture::from(response.text()?).await?;
-        let text = text.as_string().unwrap_or_default();
-        return Ok(text.chars().take(BODY_LIMIT).collect());
+        return Ok(cut(&text.as_string().unwrap_or_default()));
     };
     let reader = stream.unchecked_ref::<Body>().reader()?;
     let mut bytes = Vec::new();
@@ -451,6 +450,11 @@ pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String,
     }
     // Malformed sequences become U+FFFD, as `String::from_utf8_lossy` would make them.
     Ok(DECODER.with(|d| d.decode(&bytes)))
+}
+
+/// A text cut to its first [`BODY_LIMIT`] characters.
+pub(crate) fn cut(text: &str) -> String {
+    text.chars().take(BODY_LIMIT).collect()
 }
 
 /// Discards a body that will not be read, so that its connection can be reused.
