@@ -108,6 +108,9 @@ pub struct Error {
 
 impl Error {
     /// An error with a code and a message and nothing else.
+    // One copy per message type: built inline, the struct's nine fields were written out again
+    // at each of the many places of the npm build that make an error.
+    #[inline(never)]
     pub fn new(code: Code, message: impl Into<String>) -> Self {
         Error {
             code,
