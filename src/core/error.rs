@@ -126,6 +126,7 @@ impl Error {
     }
 
     /// Adds the hint.
+    #[inline(never)]
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
