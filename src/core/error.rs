@@ -133,6 +133,7 @@ impl Error {
     }
 
     /// Adds the HTTP status.
+    #[inline(never)]
     pub fn status(mut self, status: u16) -> Self {
         self.status = Some(status);
         self
