@@ -217,14 +217,9 @@ impl Engine {
 
     /// The cached token while it is fresh (counted as a cache hit).
     fn fresh(&self) -> Option<Rc<Cached>> {
-        let mut st = self.0.st.borrow_mut();
-        let c = st.cache.clone()?;
-        if platform::now() < c.refresh_at {
-            st.stats.cache_hits += 1;
-            Some(c)
-        } else {
-            None
-        }
+        let c = self.peek_fresh()?;
+        self.0.st.borrow_mut().stats.cache_hits += 1;
+        Some(c)
     }
 
     /// The token to use: the static one, the cached one while fresh, else the one in flight, else
