@@ -634,14 +634,12 @@ impl Engine {
             if retried || response.status() != 401 || t.gen == 0 || !again {
                 return Ok(response);
             }
-            {
-                let mut st = self.0.st.borrow_mut();
-                if st.cache.as_ref().is_some_and(|c| c.gen == t.gen) {
-                    st.cache = None;
-                    st.spent = Some(t.value.clone());
-                }
-                st.stats.unauthorized_retries += 1;
+            // The refused token is given up, unless another one replaced it meanwhile.
+            let current = self.0.st.borrow().cache.as_ref().map(|c| c.gen);
+            if current == Some(t.gen) {
+                self.invalidate();
             }
+            self.0.st.borrow_mut().stats.unauthorized_retries += 1;
             platform::discard(&response);
             retried = true;
         }
