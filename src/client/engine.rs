@@ -537,7 +537,7 @@ impl Engine {
         // When the caller's signal fires, the attempt's timer goes at once.
         let _listener = caller.map(|signal| {
             let id = deadline.id();
-            platform::AbortListener::new(signal, move || platform::Deadline::clear(id))
+            platform::AbortListener::new(signal, Box::new(move || platform::Deadline::clear(id)))
         });
         let signal = platform::combined(&ctl.signal(), caller);
         init.unchecked_ref::<web_sys::RequestInit>()

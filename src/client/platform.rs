@@ -310,8 +310,9 @@ pub(crate) struct AbortListener {
 }
 
 impl AbortListener {
-    pub(crate) fn new(signal: &AbortSignal, f: impl FnMut() + 'static) -> AbortListener {
-        let callback = Closure::<dyn FnMut()>::new(f);
+    /// `f` comes boxed: one closure type (and one copy of its glue) for every listener.
+    pub(crate) fn new(signal: &AbortSignal, f: Box<dyn FnMut()>) -> AbortListener {
+        let callback = Closure::wrap(f);
         let _ = signal.add_event_listener_with_callback("abort", callback.as_ref().unchecked_ref());
         AbortListener {
             signal: signal.clone(),
@@ -372,10 +373,13 @@ pub(crate) async fn wait_unless_aborted(
     let (stop, resolve) = deferred();
     let s = state.clone();
     let _listener = signal.map(|signal| {
-        AbortListener::new(signal, move || {
-            *s.borrow_mut() = (true, None);
-            let _ = resolve.call0(&JsValue::UNDEFINED);
-        })
+        AbortListener::new(
+            signal,
+            Box::new(move || {
+                *s.borrow_mut() = (true, None);
+                let _ = resolve.call0(&JsValue::UNDEFINED);
+            }),
+        )
     });
     let _ = JsFuture::from(Promise::race(&Array::of2(&promise, &stop))).await;
     let fired = state.borrow().0;
