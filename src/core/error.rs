@@ -181,7 +181,7 @@ pub fn scrub_text<S: AsRef<str>>(text: &str, secrets: &[S], min_len: usize) -> S
     let mut out = text.to_string();
     for secret in secrets {
         let secret = secret.as_ref();
-        if secret.len() >= min_len.max(1) && out.contains(secret) {
+        if secret.len() >= min_len.max(1) {
             out = out.replace(secret, "[redacted]");
         }
     }
