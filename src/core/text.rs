@@ -29,8 +29,9 @@ pub fn snippet(body: &str, max: usize) -> String {
     let mut out = String::new();
     let mut run = String::new();
     let mut last_space = true;
+    // A run is ASCII: its length is its count of characters.
     let flush = |run: &mut String, out: &mut String| {
-        if char_count(run) >= 24 {
+        if run.len() >= 24 {
             out.push_str("[redacted]");
         } else {
             out.push_str(run);
