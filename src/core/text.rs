@@ -57,13 +57,11 @@ pub fn snippet(body: &str, max: usize) -> String {
     }
     flush(&mut run, &mut out);
     let trimmed = out.trim();
-    if char_count(trimmed) > max {
-        let mut cut: String = trimmed.chars().take(max).collect();
+    let mut cut: String = trimmed.chars().take(max).collect();
+    if cut.len() < trimmed.len() {
         cut.push('…');
-        cut
-    } else {
-        trimmed.to_string()
     }
+    cut
 }
 
 /// The number of characters of `s`, the unit in which messages are bounded.
