@@ -533,13 +533,12 @@ impl Engine {
         }
         let s = &self.0.s;
         let ctl = platform::controller();
+        let own = ctl.signal();
         let deadline = platform::Deadline::new(s.timeout_ms, &ctl);
         // When the caller's signal fires, the attempt's timer goes at once.
-        let _listener = caller.map(|signal| {
-            let id = deadline.id();
-            platform::AbortListener::new(signal, Box::new(move || platform::Deadline::clear(id)))
-        });
-        let signal = platform::combined(&ctl.signal(), caller);
+        let _listener =
+            caller.map(|signal| platform::AbortListener::new(signal, Box::new(deadline.clearer())));
+        let signal = platform::combined(&own, caller);
         init.unchecked_ref::<web_sys::RequestInit>()
             .set_signal(Some(&signal));
         let result = 'call: {
@@ -574,14 +573,15 @@ impl Engine {
                 Ok((response, String::new()))
             }
         };
-        let timed_out = deadline.fired();
         drop(deadline);
         result.map_err(|cause| {
-            if timed_out {
-                return timeout_error(origin, s.timeout_ms);
-            }
+            // The caller's abort clears the timeout (even one that has fired): it is the cause.
             if aborted(caller) {
                 return aborted_error();
+            }
+            // Only the attempt's timeout aborts its own controller.
+            if own.aborted() {
+                return timeout_error(origin, s.timeout_ms);
             }
             // The platform refuses a malformed init (a method that is no HTTP token, a body with
             // GET) with the TypeError of a network failure: a `Request` of it tells them apart.

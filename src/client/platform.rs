@@ -28,7 +28,7 @@ extern "C" {
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(id: &JsValue);
     #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout_with(f: &Function, ms: f64, arg: u32) -> JsValue;
+    fn set_timeout_with(f: &Function, ms: f64, arg: &AbortController) -> JsValue;
     /// A promise seen through its `then` with JavaScript functions.
     type Thenable;
     #[wasm_bindgen(method, js_name = then)]
@@ -227,79 +227,31 @@ impl Drop for Timer {
     }
 }
 
-/// An attempt whose timeout is running (or has fired: `fired`).
-struct Pending {
-    id: u32,
-    ctl: AbortController,
-    timer: JsValue,
-    fired: bool,
-}
-
 thread_local! {
-    /// The attempts whose timeout is running, by id; one `setTimeout` callback serves them all
-    /// (it gets the id as its argument), so an attempt creates no closure of its own.
-    static ATTEMPTS: RefCell<(u32, Vec<Pending>)> = const { RefCell::new((0, Vec::new())) };
-    static ON_TIMEOUT: Closure<dyn FnMut(u32)> = Closure::new(|id: u32| {
-        let ctl = ATTEMPTS.with(|a| {
-            let mut a = a.borrow_mut();
-            let p = a.1.iter_mut().find(|p| p.id == id)?;
-            p.fired = true;
-            Some(p.ctl.clone())
-        });
-        if let Some(ctl) = ctl {
-            ctl.abort();
-        }
-    });
+    /// One `setTimeout` callback for every attempt's timeout: it aborts the controller it gets as
+    /// its argument, so an attempt creates no closure of its own.
+    static ON_TIMEOUT: Closure<dyn FnMut(AbortController)> =
+        Closure::new(|ctl: AbortController| ctl.abort());
 }
 
-/// An attempt's timeout: after `ms`, `ctl` is aborted, unless this is dropped (or [`clear`]ed by
-/// its id) first, which clears the timer.
+/// An attempt's timeout: after `ms`, `ctl` is aborted, unless the timer is cleared first (when
+/// this is dropped, or by [`clearer`]).
 ///
-/// [`clear`]: Deadline::clear
-pub(crate) struct Deadline(u32);
+/// [`clearer`]: Deadline::clearer
+pub(crate) struct Deadline(Timer);
 
 impl Deadline {
     pub(crate) fn new(ms: f64, ctl: &AbortController) -> Deadline {
-        ATTEMPTS.with(|a| {
-            let mut a = a.borrow_mut();
-            a.0 = a.0.wrapping_add(1);
-            let id = a.0;
-            let timer = ON_TIMEOUT.with(|f| set_timeout_with(f.as_ref().unchecked_ref(), ms, id));
-            a.1.push(Pending {
-                id,
-                ctl: ctl.clone(),
-                timer,
-                fired: false,
-            });
-            Deadline(id)
-        })
+        let f = |f: &Closure<dyn FnMut(AbortController)>| {
+            set_timeout_with(f.as_ref().unchecked_ref(), ms, ctl)
+        };
+        Deadline(Timer(ON_TIMEOUT.with(f)))
     }
 
-    pub(crate) fn id(&self) -> u32 {
-        self.0
-    }
-
-    /// Whether the timeout has fired (and aborted the attempt).
-    pub(crate) fn fired(&self) -> bool {
-        ATTEMPTS.with(|a| a.borrow().1.iter().any(|p| p.id == self.0 && p.fired))
-    }
-
-    /// Clears the timeout `id`, if it is still there.
-    pub(crate) fn clear(id: u32) {
-        let gone = ATTEMPTS.with(|a| {
-            let mut a = a.borrow_mut();
-            let i = a.1.iter().position(|p| p.id == id)?;
-            Some(a.1.swap_remove(i))
-        });
-        if let Some(p) = gone {
-            clear_timeout(&p.timer);
-        }
-    }
-}
-
-impl Drop for Deadline {
-    fn drop(&mut self) {
-        Deadline::clear(self.0);
+    /// What clears the timer (when the caller's signal fires).
+    pub(crate) fn clearer(&self) -> impl FnMut() + 'static {
+        let timer = self.0 .0.clone();
+        move || clear_timeout(&timer)
     }
 }
 
