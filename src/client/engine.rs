@@ -537,7 +537,7 @@ impl Engine {
         let deadline = platform::Deadline::new(s.timeout_ms, &ctl);
         // When the caller's signal fires, the attempt's timer goes at once.
         let _listener =
-            caller.map(|signal| platform::AbortListener::new(signal, Box::new(deadline.clearer())));
+            caller.map(|signal| platform::AbortListener::new(signal, deadline.clearer()));
         let signal = platform::combined(&own, caller);
         init.unchecked_ref::<web_sys::RequestInit>()
             .set_signal(Some(&signal));

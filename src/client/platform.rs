@@ -3,9 +3,6 @@
 //! `window`: timers and abort listeners that clean up when dropped, bounded body reads, and the
 //! few conversions the platform does better than the wasm could.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -219,6 +216,18 @@ impl Timer {
     pub(crate) fn new(ms: f64, f: &Function) -> Timer {
         Timer(set_timeout(f, ms))
     }
+
+    /// A function that clears the timer: a bound `clearTimeout` (no closure of the wasm).
+    pub(crate) fn clearer(&self) -> Function {
+        clearer_of(&self.0)
+    }
+}
+
+/// `clearTimeout` bound to the timer `id`.
+fn clearer_of(id: &JsValue) -> Function {
+    CLEAR_TIMEOUT
+        .with(|f| f.bind1(&JsValue::NULL, id))
+        .unchecked_into()
 }
 
 impl Drop for Timer {
@@ -248,24 +257,22 @@ impl Deadline {
         Deadline(Timer(ON_TIMEOUT.with(f)))
     }
 
-    /// What clears the timer (when the caller's signal fires).
-    pub(crate) fn clearer(&self) -> impl FnMut() + 'static {
-        let timer = self.0 .0.clone();
-        move || clear_timeout(&timer)
+    /// A function that clears the timer (when the caller's signal fires).
+    pub(crate) fn clearer(&self) -> Function {
+        self.0.clearer()
     }
 }
 
-/// An `abort` listener on a signal, removed when dropped.
+/// An `abort` listener on a signal (a JavaScript function: no closure of the wasm), removed when
+/// dropped.
 pub(crate) struct AbortListener {
     signal: AbortSignal,
-    callback: Closure<dyn FnMut()>,
+    callback: Function,
 }
 
 impl AbortListener {
-    /// `f` comes boxed: one closure type (and one copy of its glue) for every listener.
-    pub(crate) fn new(signal: &AbortSignal, f: Box<dyn FnMut()>) -> AbortListener {
-        let callback = Closure::wrap(f);
-        let _ = signal.add_event_listener_with_callback("abort", callback.as_ref().unchecked_ref());
+    pub(crate) fn new(signal: &AbortSignal, callback: Function) -> AbortListener {
+        let _ = signal.add_event_listener_with_callback("abort", &callback);
         AbortListener {
             signal: signal.clone(),
             callback,
@@ -277,7 +284,7 @@ impl Drop for AbortListener {
     fn drop(&mut self) {
         let _ = self
             .signal
-            .remove_event_listener_with_callback("abort", self.callback.as_ref().unchecked_ref());
+            .remove_event_listener_with_callback("abort", &self.callback);
     }
 }
 
@@ -320,22 +327,17 @@ pub(crate) async fn wait_unless_aborted(
     if aborted(signal) {
         return false;
     }
-    // Whether the signal fired, and the timer while it has not.
-    let state = Rc::new(RefCell::new((false, timer)));
     let (stop, resolve) = deferred();
-    let s = state.clone();
-    let _listener = signal.map(|signal| {
-        AbortListener::new(
-            signal,
-            Box::new(move || {
-                *s.borrow_mut() = (true, None);
-                let _ = resolve.call0(&JsValue::UNDEFINED);
-            }),
-        )
+    // On abort the timer is cleared first, then the wait ends.
+    let _listeners = signal.map(|signal| {
+        let clear = timer
+            .as_ref()
+            .map(|t| AbortListener::new(signal, t.clearer()));
+        (clear, AbortListener::new(signal, resolve))
     });
     let _ = JsFuture::from(Promise::race(&Array::of2(&promise, &stop))).await;
-    let fired = state.borrow().0;
-    !fired
+    // The signal was not aborted when the wait began: it fired during the wait.
+    !aborted(signal)
 }
 
 /// `value`, as a promise that settles within `ms` (with `undefined` if `value` is a promise that
@@ -347,9 +349,7 @@ pub(crate) fn within(value: &JsValue, ms: f64) -> Promise {
     let (late, resolve) = deferred();
     let timer = set_timeout(&resolve, ms);
     // A bound `clearTimeout`: no closure of the wasm.
-    let clear: Function = CLEAR_TIMEOUT
-        .with(|f| f.bind1(&JsValue::NULL, &timer))
-        .unchecked_into();
+    let clear = clearer_of(&timer);
     promise
         .unchecked_ref::<Thenable>()
         .then_both(&clear, &clear);
