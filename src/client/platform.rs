@@ -30,6 +30,8 @@ extern "C" {
     type Thenable;
     #[wasm_bindgen(method, js_name = then)]
     fn then_both(this: &Thenable, f: &Function, g: &Function) -> JsValue;
+    #[wasm_bindgen(method, js_name = catch)]
+    fn catch_with(this: &Thenable, f: &Function) -> JsValue;
     #[wasm_bindgen(js_name = btoa)]
     fn btoa(latin1: &str) -> String;
     #[wasm_bindgen(js_name = atob, catch)]
@@ -169,8 +171,9 @@ thread_local! {
         set(&options, "ignoreBOM", &JsValue::TRUE);
         TextDecoder::new("utf-8", &options)
     };
-    /// One handler that swallows a rejection nobody needs (a cancelled body's).
-    static IGNORE: Closure<dyn FnMut(JsValue)> = Closure::new(|_| {});
+    /// A handler that swallows a rejection nobody needs (a cancelled body's): `Function.prototype`,
+    /// the platform's function that does nothing.
+    static IGNORE: Function = get(&get(&js_sys::global(), "Function"), "prototype").unchecked_into();
 }
 
 pub(crate) fn in_page() -> bool {
@@ -188,7 +191,7 @@ pub(crate) fn combined(own: &AbortSignal, caller: Option<&AbortSignal>) -> Abort
 /// Ignores a promise's rejection.
 pub(crate) fn ignore_rejection(p: &Promise) {
     IGNORE.with(|f| {
-        let _ = p.catch(f);
+        p.unchecked_ref::<Thenable>().catch_with(f);
     });
 }
 
