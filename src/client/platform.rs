@@ -68,6 +68,10 @@ extern "C" {
     pub(crate) static AUTHORIZATION: js_sys::JsString = "Authorization";
     #[wasm_bindgen(thread_local_v2, js_name = clearTimeout)]
     static CLEAR_TIMEOUT: Function;
+    /// A handler that swallows a rejection nobody needs (a cancelled body's): `Function.prototype`,
+    /// the platform's function that does nothing.
+    #[wasm_bindgen(thread_local_v2, js_namespace = Function, js_name = prototype)]
+    static IGNORE: Function;
 }
 
 /// Milliseconds since the epoch.
@@ -171,9 +175,6 @@ thread_local! {
         set(&options, "ignoreBOM", &JsValue::TRUE);
         TextDecoder::new("utf-8", &options)
     };
-    /// A handler that swallows a rejection nobody needs (a cancelled body's): `Function.prototype`,
-    /// the platform's function that does nothing.
-    static IGNORE: Function = get(&get(&js_sys::global(), "Function"), "prototype").unchecked_into();
 }
 
 pub(crate) fn in_page() -> bool {
