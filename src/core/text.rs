@@ -64,6 +64,12 @@ pub fn snippet(body: &str, max: usize) -> String {
     cut
 }
 
+/// Whether `text` contains `part`: `str::contains` by the searcher that `find` and `replace` use
+/// too (`contains` brings a second one into the wasm).
+pub fn contains(text: &str, part: &str) -> bool {
+    text.matches(part).next().is_some()
+}
+
 /// The number of characters of `s`, the unit in which messages are bounded.
 pub fn char_count(s: &str) -> usize {
     // Every character has exactly one byte that is not a continuation byte (0b10xxxxxx).
