@@ -498,12 +498,13 @@ pub(crate) fn retry_after_ms(value: Option<String>, now: f64) -> Option<f64> {
 /// The `exp` of a JWT in ms since the epoch (AppDynamics UI tokens are JWTs), or infinity.
 pub(crate) fn jwt_expiry(token: &str) -> f64 {
     let exp = token.split('.').nth(1).and_then(|part| {
+        // (A byte beyond ASCII is no base64 character as a char either: `atob` refuses both.)
         let mut b64: String = part
-            .chars()
-            .map(|c| match c {
-                '-' => '+',
-                '_' => '/',
-                c => c,
+            .bytes()
+            .map(|b| match b {
+                b'-' => '+',
+                b'_' => '/',
+                b => char::from(b),
             })
             .collect();
         while b64.len() % 4 != 0 {
