@@ -169,12 +169,6 @@ thread_local! {
     };
     /// Whether this is a page (a refused CORS request looks like a network error there).
     static IN_PAGE: bool = get(&js_sys::global(), "document").is_object();
-    /// A UTF-8 decoder that keeps a byte order mark, as the text it decodes has it.
-    static DECODER: TextDecoder = {
-        let options = Object::new();
-        set(&options, "ignoreBOM", &JsValue::TRUE);
-        TextDecoder::new("utf-8", &options)
-    };
 }
 
 pub(crate) fn in_page() -> bool {
@@ -408,8 +402,11 @@ pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String,
             break;
         }
     }
-    // Malformed sequences become U+FFFD, as `String::from_utf8_lossy` would make them.
-    Ok(DECODER.with(|d| d.decode(&bytes)))
+    // A UTF-8 decoder that keeps a byte order mark, as the text it decodes has it. Malformed
+    // sequences become U+FFFD, as `String::from_utf8_lossy` would make them.
+    let options = Object::new();
+    set(&options, "ignoreBOM", &JsValue::TRUE);
+    Ok(TextDecoder::new("utf-8", &options).decode(&bytes))
 }
 
 /// A text cut to its first [`BODY_LIMIT`] characters.
