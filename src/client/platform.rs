@@ -72,6 +72,9 @@ extern "C" {
     /// the platform's function that does nothing.
     #[wasm_bindgen(thread_local_v2, js_namespace = Function, js_name = prototype)]
     static IGNORE: Function;
+    /// `AbortSignal.any`, which this runtime may lack (Node before 20.3).
+    #[wasm_bindgen(thread_local_v2, js_namespace = AbortSignal, js_name = any)]
+    static ANY: JsValue;
 }
 
 /// Milliseconds since the epoch.
@@ -162,11 +165,6 @@ pub(crate) fn set(target: &Object, key: &str, value: &JsValue) {
 }
 
 thread_local! {
-    /// Whether this runtime has `AbortSignal.any` (Node 20.3+, Deno, current browsers).
-    static HAS_ANY: bool = {
-        let ctor = get(&js_sys::global(), "AbortSignal");
-        get(&ctor, "any").is_function()
-    };
     /// Whether this is a page (a refused CORS request looks like a network error there).
     static IN_PAGE: bool = get(&js_sys::global(), "document").is_object();
 }
@@ -178,7 +176,7 @@ pub(crate) fn in_page() -> bool {
 /// The signal a fetch gets: the attempt's own, combined with the caller's when there is one.
 pub(crate) fn combined(own: &AbortSignal, caller: Option<&AbortSignal>) -> AbortSignal {
     match caller {
-        Some(c) if HAS_ANY.with(|v| *v) => AbortSignal::any(&Array::of2(c, own)),
+        Some(c) if ANY.with(JsValue::is_function) => AbortSignal::any(&Array::of2(c, own)),
         _ => own.clone(),
     }
 }
