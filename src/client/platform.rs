@@ -75,6 +75,10 @@ extern "C" {
     /// `AbortSignal.any`, which this runtime may lack (Node before 20.3).
     #[wasm_bindgen(thread_local_v2, js_namespace = AbortSignal, js_name = any)]
     static ANY: JsValue;
+    /// The page's `document`, where there is one (a refused CORS request looks like a network
+    /// error there).
+    #[wasm_bindgen(thread_local_v2, js_namespace = globalThis, js_name = document)]
+    static DOCUMENT: JsValue;
 }
 
 /// Milliseconds since the epoch.
@@ -164,13 +168,10 @@ pub(crate) fn set(target: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(target, &JsValue::from_str(key), value);
 }
 
-thread_local! {
-    /// Whether this is a page (a refused CORS request looks like a network error there).
-    static IN_PAGE: bool = get(&js_sys::global(), "document").is_object();
-}
+thread_local! {}
 
 pub(crate) fn in_page() -> bool {
-    IN_PAGE.with(|v| *v)
+    DOCUMENT.with(JsValue::is_object)
 }
 
 /// The signal a fetch gets: the attempt's own, combined with the caller's when there is one.
