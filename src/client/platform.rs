@@ -24,8 +24,6 @@ extern "C" {
     fn set_timeout(f: &Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(id: &JsValue);
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout_with(f: &Function, ms: f64, arg: &AbortController) -> JsValue;
     /// A promise seen through its `then` with JavaScript functions.
     type Thenable;
     #[wasm_bindgen(method, js_name = then)]
@@ -75,6 +73,9 @@ extern "C" {
     /// `AbortSignal.any`, which this runtime may lack (Node before 20.3).
     #[wasm_bindgen(thread_local_v2, js_namespace = AbortSignal, js_name = any)]
     static ANY: JsValue;
+    /// `AbortController.prototype.abort`.
+    #[wasm_bindgen(thread_local_v2, js_namespace = ["AbortController", "prototype"], js_name = abort)]
+    static ABORT: Function;
     /// The page's `document`, where there is one (a refused CORS request looks like a network
     /// error there).
     #[wasm_bindgen(thread_local_v2, js_namespace = globalThis, js_name = document)]
@@ -233,13 +234,6 @@ impl Drop for Timer {
     }
 }
 
-thread_local! {
-    /// One `setTimeout` callback for every attempt's timeout: it aborts the controller it gets as
-    /// its argument, so an attempt creates no closure of its own.
-    static ON_TIMEOUT: Closure<dyn FnMut(AbortController)> =
-        Closure::new(|ctl: AbortController| ctl.abort());
-}
-
 /// An attempt's timeout: after `ms`, `ctl` is aborted, unless the timer is cleared first (when
 /// this is dropped, or by [`clearer`]).
 ///
@@ -248,10 +242,9 @@ pub(crate) struct Deadline(Timer);
 
 impl Deadline {
     pub(crate) fn new(ms: f64, ctl: &AbortController) -> Deadline {
-        let f = |f: &Closure<dyn FnMut(AbortController)>| {
-            set_timeout_with(f.as_ref().unchecked_ref(), ms, ctl)
-        };
-        Deadline(Timer(ON_TIMEOUT.with(f)))
+        // `ctl.abort` bound to `ctl`: no closure of the wasm.
+        let abort = ABORT.with(|f| f.bind0(ctl));
+        Deadline(Timer::new(ms, &abort))
     }
 
     /// A function that clears the timer (when the caller's signal fires).
