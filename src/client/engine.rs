@@ -689,13 +689,8 @@ pub(super) fn timeout_error(origin: &str, ms: f64) -> Error {
 
 /// A copy of the caller's headers as `Headers`, or the error when they are not headers.
 pub(crate) fn headers_of(init: &JsValue) -> Result<Headers, Error> {
-    let given = get(init, "headers");
-    let made = if given.is_undefined() {
-        Headers::new()
-    } else {
-        Headers::new_with_str_sequence_sequence(&given)
-    };
-    made.map_err(|_| {
+    // (`new Headers(undefined)` is `new Headers()`.)
+    Headers::new_with_str_sequence_sequence(&get(init, "headers")).map_err(|_| {
         Error::new(
             Code::InvalidArgument,
             "init.headers is not a valid set of headers",
