@@ -563,7 +563,7 @@ impl Engine {
                     }
                 }
                 if let Some(wake) = tabs.arrived.borrow_mut().take() {
-                    let _ = wake.call0(&JsValue::UNDEFINED);
+                    let _ = wake.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED);
                 }
             }
             "signout" => self.forget(),
