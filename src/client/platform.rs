@@ -242,8 +242,11 @@ pub(crate) struct Deadline(Timer);
 
 impl Deadline {
     pub(crate) fn new(ms: f64, ctl: &AbortController) -> Deadline {
-        // `ctl.abort` bound to `ctl`: no closure of the wasm.
-        let abort = ABORT.with(|f| f.bind0(ctl));
+        // `ctl.abort` bound to `ctl`, with the default reason (undefined): no closure of the
+        // wasm. (`bind1`, as `clearTimeout` is bound: one import for both.)
+        let abort: Function = ABORT
+            .with(|f| f.bind1(ctl, &JsValue::UNDEFINED))
+            .unchecked_into();
         Deadline(Timer::new(ms, &abort))
     }
 
