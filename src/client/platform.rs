@@ -38,6 +38,10 @@ extern "C" {
     type Body;
     #[wasm_bindgen(method, catch, js_name = getReader)]
     fn reader(this: &Body) -> Result<ReadableStreamDefaultReader, JsValue>;
+    /// A body or its reader, seen through `cancel()`.
+    type Cancelable;
+    #[wasm_bindgen(method)]
+    fn cancel(this: &Cancelable) -> Thenable;
     /// `Object.assign`, which runs the source's getters: one may throw.
     #[wasm_bindgen(js_namespace = Object, js_name = assign, catch)]
     fn assign(target: &Object, source: &JsValue) -> Result<JsValue, JsValue>;
@@ -183,11 +187,10 @@ pub(crate) fn combined(own: &AbortSignal, caller: Option<&AbortSignal>) -> Abort
     }
 }
 
-/// Ignores a promise's rejection.
-pub(crate) fn ignore_rejection(p: &Promise) {
-    IGNORE.with(|f| {
-        p.unchecked_ref::<Thenable>().catch_with(f);
-    });
+/// Cancels a body (or its reader) that will not be read on, ignoring the cancel's rejection.
+fn cancel(stream: &JsValue) {
+    let p = stream.unchecked_ref::<Cancelable>().cancel();
+    IGNORE.with(|f| p.catch_with(f));
 }
 
 /// Calls the user's `fetch` or the global one: the promise of its response. A synchronous throw
@@ -393,7 +396,7 @@ pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String,
         let take = (BODY_LIMIT - bytes.len()).min(value.length() as usize);
         bytes.append(&mut value.subarray(0, take as u32).to_vec());
         if bytes.len() >= BODY_LIMIT {
-            ignore_rejection(&reader.cancel());
+            cancel(&reader);
             break;
         }
     }
@@ -412,7 +415,7 @@ pub(crate) fn cut(text: &str) -> String {
 /// Discards a body that will not be read, so that its connection can be reused.
 pub(crate) fn discard(response: &web_sys::Response) {
     if let Some(body) = own_body(response) {
-        ignore_rejection(&body.cancel());
+        cancel(&body);
     }
 }
 
