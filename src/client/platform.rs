@@ -393,8 +393,9 @@ pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String,
             return Err(JsValue::from_str("the body's chunks are not bytes"));
         }
         let value: Uint8Array = value.unchecked_into();
-        let take = (BODY_LIMIT - bytes.len()).min(value.length() as usize);
-        bytes.append(&mut value.subarray(0, take as u32).to_vec());
+        // (`subarray` stops at the chunk's end.)
+        let room = (BODY_LIMIT - bytes.len()) as u32;
+        bytes.append(&mut value.subarray(0, room).to_vec());
         if bytes.len() >= BODY_LIMIT {
             cancel(&reader);
             break;
