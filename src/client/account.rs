@@ -149,13 +149,9 @@ impl DynatraceAccountClient {
             .unwrap_or_default()
     }
 
-    pub(crate) fn api_url(&self, path_or_url: &str) -> Result<String, Error> {
-        let api = self
-            .engine
-            .settings()
-            .api
-            .as_ref()
-            .expect("an account API URL");
+    /// A caller's path or URL on the account API.
+    pub(crate) fn api_url_of(engine: &Engine, path_or_url: &str) -> Result<String, Error> {
+        let api = engine.settings().api.as_ref().expect("an account API URL");
         resolve_url(api, path_or_url)
     }
 

@@ -214,8 +214,8 @@ impl AppDynamicsClient {
     }
 
     /// A caller's path or URL on the controller; REST calls answer XML unless asked for JSON.
-    pub(crate) fn api_url(&self, path_or_url: &str) -> Result<String, Error> {
-        let s = self.engine.settings();
+    pub(crate) fn api_url_of(engine: &Engine, path_or_url: &str) -> Result<String, Error> {
+        let s = engine.settings();
         let api = s.api.as_ref().expect("a controller URL");
         let url = resolve_url(api, path_or_url)?;
         let path = url.get(s.api_origin.len()..).unwrap_or_default();

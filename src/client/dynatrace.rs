@@ -250,8 +250,11 @@ impl DynatraceClient {
         })
     }
 
-    fn environment(&self, method: &str) -> Result<&crate::core::url::Origin, Error> {
-        self.engine.settings().api.as_ref().ok_or_else(|| {
+    fn environment<'a>(
+        engine: &'a Engine,
+        method: &str,
+    ) -> Result<&'a crate::core::url::Origin, Error> {
+        engine.settings().api.as_ref().ok_or_else(|| {
             Error::new(
                 Code::InvalidConfig,
                 ["DynatraceClient: ", method, " needs environmentUrl"].concat(),
@@ -260,13 +263,14 @@ impl DynatraceClient {
         })
     }
 
-    pub(crate) fn api_url(&self, path_or_url: &str) -> Result<String, Error> {
-        resolve_url(self.environment("fetch")?, path_or_url)
+    /// A caller's path or URL on `environmentUrl`, or why not.
+    pub(crate) fn api_url_of(engine: &Engine, path_or_url: &str) -> Result<String, Error> {
+        resolve_url(Self::environment(engine, "fetch")?, path_or_url)
     }
 
     /// `<environmentUrl>/platform/<api_path>`.
     pub fn platform_url(&self, api_path: &str) -> Result<String, Error> {
-        let env = self.environment("platformUrl")?;
+        let env = Self::environment(&self.engine, "platformUrl")?;
         let p = api_path.trim_start_matches('/');
         let p = p.strip_prefix("platform/").unwrap_or(p);
         if p.is_empty() {
@@ -316,7 +320,7 @@ impl DynatraceClient {
         payload: &JsValue,
         init: &JsValue,
     ) -> Result<(String, JsValue), Error> {
-        let env = self.environment("callAppFunction")?;
+        let env = Self::environment(&self.engine, "callAppFunction")?;
         let app = name_segment("app id", app_id)?;
         let function = name_segment("function name", function_name)?;
         let url = resolve_url(

@@ -217,14 +217,9 @@ impl Engine {
 
     /// The cached token while it is fresh (counted as a cache hit).
     fn fresh(&self) -> Option<Rc<Cached>> {
-        let mut st = self.0.st.borrow_mut();
-        let c = st.cache.clone()?;
-        if platform::now() < c.refresh_at {
-            st.stats.cache_hits += 1;
-            Some(c)
-        } else {
-            None
-        }
+        let c = self.peek_fresh()?;
+        self.0.st.borrow_mut().stats.cache_hits += 1;
+        Some(c)
     }
 
     /// The token to use: the static one, the cached one while fresh, else the one in flight, else
@@ -538,13 +533,12 @@ impl Engine {
         }
         let s = &self.0.s;
         let ctl = platform::controller();
+        let own = ctl.signal();
         let deadline = platform::Deadline::new(s.timeout_ms, &ctl);
         // When the caller's signal fires, the attempt's timer goes at once.
-        let _listener = caller.map(|signal| {
-            let id = deadline.id();
-            platform::AbortListener::new(signal, move || platform::Deadline::clear(id))
-        });
-        let signal = platform::combined(&ctl.signal(), caller);
+        let _listener =
+            caller.map(|signal| platform::AbortListener::new(signal, deadline.clearer()));
+        let signal = platform::combined(&own, caller);
         init.unchecked_ref::<web_sys::RequestInit>()
             .set_signal(Some(&signal));
         let result = 'call: {
@@ -579,14 +573,15 @@ impl Engine {
                 Ok((response, String::new()))
             }
         };
-        let timed_out = deadline.fired();
         drop(deadline);
         result.map_err(|cause| {
-            if timed_out {
-                return timeout_error(origin, s.timeout_ms);
-            }
+            // The caller's abort clears the timeout (even one that has fired): it is the cause.
             if aborted(caller) {
                 return aborted_error();
+            }
+            // Only the attempt's timeout aborts its own controller.
+            if own.aborted() {
+                return timeout_error(origin, s.timeout_ms);
             }
             // The platform refuses a malformed init (a method that is no HTTP token, a body with
             // GET) with the TypeError of a network failure: a `Request` of it tells them apart.
@@ -639,14 +634,12 @@ impl Engine {
             if retried || response.status() != 401 || t.gen == 0 || !again {
                 return Ok(response);
             }
-            {
-                let mut st = self.0.st.borrow_mut();
-                if st.cache.as_ref().is_some_and(|c| c.gen == t.gen) {
-                    st.cache = None;
-                    st.spent = Some(t.value.clone());
-                }
-                st.stats.unauthorized_retries += 1;
+            // The refused token is given up, unless another one replaced it meanwhile.
+            let current = self.0.st.borrow().cache.as_ref().map(|c| c.gen);
+            if current == Some(t.gen) {
+                self.invalidate();
             }
+            self.0.st.borrow_mut().stats.unauthorized_retries += 1;
             platform::discard(&response);
             retried = true;
         }
@@ -696,13 +689,8 @@ pub(super) fn timeout_error(origin: &str, ms: f64) -> Error {
 
 /// A copy of the caller's headers as `Headers`, or the error when they are not headers.
 pub(crate) fn headers_of(init: &JsValue) -> Result<Headers, Error> {
-    let given = get(init, "headers");
-    let made = if given.is_undefined() {
-        Headers::new()
-    } else {
-        Headers::new_with_str_sequence_sequence(&given)
-    };
-    made.map_err(|_| {
+    // (`new Headers(undefined)` is `new Headers()`.)
+    Headers::new_with_str_sequence_sequence(&get(init, "headers")).map_err(|_| {
         Error::new(
             Code::InvalidArgument,
             "init.headers is not a valid set of headers",

@@ -347,17 +347,6 @@ macro_rules! client_methods {
                 $crate::client::fetch_with(&self.engine, Self::api_url_of, path_or_url, init).await
             }
 
-            /// [`Self::api_url`] of the client over `engine`.
-            pub(crate) fn api_url_of(
-                engine: &$crate::client::Engine,
-                path_or_url: &str,
-            ) -> Result<String, $crate::Error> {
-                Self {
-                    engine: engine.clone(),
-                }
-                .api_url(path_or_url)
-            }
-
             /// Forgets the cached token: the next call gets a new one.
             pub fn invalidate(&self) {
                 self.engine.invalidate();
@@ -473,8 +462,7 @@ pub(crate) async fn listing(
     if (200..=299).contains(&status) {
         return Ok(body);
     }
-    let cut: String = body.chars().take(platform::BODY_LIMIT).collect();
-    let quote = crate::core::text::snippet(&cut, 120);
+    let quote = crate::core::text::snippet(&platform::cut(&body), 120);
     let mut message = [what, " answered HTTP ", &decimal(status.into())].concat();
     if !quote.is_empty() {
         message.push_str(": ");

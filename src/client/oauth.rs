@@ -191,8 +191,9 @@ impl OAuthClient {
         })
     }
 
-    pub(crate) fn api_url(&self, path_or_url: &str) -> Result<String, Error> {
-        super::api_url(&self.engine, path_or_url)
+    /// A caller's path or URL on `baseUrl`, or why not.
+    pub(crate) fn api_url_of(engine: &Engine, path_or_url: &str) -> Result<String, Error> {
+        super::api_url(engine, path_or_url)
     }
 }
 

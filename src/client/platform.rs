@@ -3,9 +3,6 @@
 //! `window`: timers and abort listeners that clean up when dropped, bounded body reads, and the
 //! few conversions the platform does better than the wasm could.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -27,12 +24,12 @@ extern "C" {
     fn set_timeout(f: &Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(id: &JsValue);
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout_with(f: &Function, ms: f64, arg: u32) -> JsValue;
     /// A promise seen through its `then` with JavaScript functions.
     type Thenable;
     #[wasm_bindgen(method, js_name = then)]
     fn then_both(this: &Thenable, f: &Function, g: &Function) -> JsValue;
+    #[wasm_bindgen(method, js_name = catch)]
+    fn catch_with(this: &Thenable, f: &Function) -> JsValue;
     #[wasm_bindgen(js_name = btoa)]
     fn btoa(latin1: &str) -> String;
     #[wasm_bindgen(js_name = atob, catch)]
@@ -41,6 +38,10 @@ extern "C" {
     type Body;
     #[wasm_bindgen(method, catch, js_name = getReader)]
     fn reader(this: &Body) -> Result<ReadableStreamDefaultReader, JsValue>;
+    /// A body or its reader, seen through `cancel()`.
+    type Cancelable;
+    #[wasm_bindgen(method)]
+    fn cancel(this: &Cancelable) -> Thenable;
     /// `Object.assign`, which runs the source's getters: one may throw.
     #[wasm_bindgen(js_namespace = Object, js_name = assign, catch)]
     fn assign(target: &Object, source: &JsValue) -> Result<JsValue, JsValue>;
@@ -69,6 +70,20 @@ extern "C" {
     pub(crate) static AUTHORIZATION: js_sys::JsString = "Authorization";
     #[wasm_bindgen(thread_local_v2, js_name = clearTimeout)]
     static CLEAR_TIMEOUT: Function;
+    /// A handler that swallows a rejection nobody needs (a cancelled body's): `Function.prototype`,
+    /// the platform's function that does nothing.
+    #[wasm_bindgen(thread_local_v2, js_namespace = Function, js_name = prototype)]
+    static IGNORE: Function;
+    /// `AbortSignal.any`, which this runtime may lack (Node before 20.3).
+    #[wasm_bindgen(thread_local_v2, js_namespace = AbortSignal, js_name = any)]
+    static ANY: JsValue;
+    /// `AbortController.prototype.abort`.
+    #[wasm_bindgen(thread_local_v2, js_namespace = ["AbortController", "prototype"], js_name = abort)]
+    static ABORT: Function;
+    /// The page's `document`, where there is one (a refused CORS request looks like a network
+    /// error there).
+    #[wasm_bindgen(thread_local_v2, js_namespace = globalThis, js_name = document)]
+    static DOCUMENT: JsValue;
 }
 
 /// Milliseconds since the epoch.
@@ -158,41 +173,24 @@ pub(crate) fn set(target: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(target, &JsValue::from_str(key), value);
 }
 
-thread_local! {
-    /// Whether this runtime has `AbortSignal.any` (Node 20.3+, Deno, current browsers).
-    static HAS_ANY: bool = {
-        let ctor = get(&js_sys::global(), "AbortSignal");
-        get(&ctor, "any").is_function()
-    };
-    /// Whether this is a page (a refused CORS request looks like a network error there).
-    static IN_PAGE: bool = get(&js_sys::global(), "document").is_object();
-    /// A UTF-8 decoder that keeps a byte order mark, as the text it decodes has it.
-    static DECODER: TextDecoder = {
-        let options = Object::new();
-        set(&options, "ignoreBOM", &JsValue::TRUE);
-        TextDecoder::new("utf-8", &options)
-    };
-    /// One handler that swallows a rejection nobody needs (a cancelled body's).
-    static IGNORE: Closure<dyn FnMut(JsValue)> = Closure::new(|_| {});
-}
+thread_local! {}
 
 pub(crate) fn in_page() -> bool {
-    IN_PAGE.with(|v| *v)
+    DOCUMENT.with(JsValue::is_object)
 }
 
 /// The signal a fetch gets: the attempt's own, combined with the caller's when there is one.
 pub(crate) fn combined(own: &AbortSignal, caller: Option<&AbortSignal>) -> AbortSignal {
     match caller {
-        Some(c) if HAS_ANY.with(|v| *v) => AbortSignal::any(&Array::of2(c, own)),
+        Some(c) if ANY.with(JsValue::is_function) => AbortSignal::any(&Array::of2(c, own)),
         _ => own.clone(),
     }
 }
 
-/// Ignores a promise's rejection.
-pub(crate) fn ignore_rejection(p: &Promise) {
-    IGNORE.with(|f| {
-        let _ = p.catch(f);
-    });
+/// Cancels a body (or its reader) that will not be read on, ignoring the cancel's rejection.
+fn cancel(stream: &JsValue) {
+    let p = stream.unchecked_ref::<Cancelable>().cancel();
+    IGNORE.with(|f| p.catch_with(f));
 }
 
 /// Calls the user's `fetch` or the global one: the promise of its response. A synchronous throw
@@ -219,6 +217,18 @@ impl Timer {
     pub(crate) fn new(ms: f64, f: &Function) -> Timer {
         Timer(set_timeout(f, ms))
     }
+
+    /// A function that clears the timer: a bound `clearTimeout` (no closure of the wasm).
+    pub(crate) fn clearer(&self) -> Function {
+        clearer_of(&self.0)
+    }
+}
+
+/// `clearTimeout` bound to the timer `id`.
+fn clearer_of(id: &JsValue) -> Function {
+    CLEAR_TIMEOUT
+        .with(|f| f.bind1(&JsValue::NULL, id))
+        .unchecked_into()
 }
 
 impl Drop for Timer {
@@ -227,92 +237,38 @@ impl Drop for Timer {
     }
 }
 
-/// An attempt whose timeout is running (or has fired: `fired`).
-struct Pending {
-    id: u32,
-    ctl: AbortController,
-    timer: JsValue,
-    fired: bool,
-}
-
-thread_local! {
-    /// The attempts whose timeout is running, by id; one `setTimeout` callback serves them all
-    /// (it gets the id as its argument), so an attempt creates no closure of its own.
-    static ATTEMPTS: RefCell<(u32, Vec<Pending>)> = const { RefCell::new((0, Vec::new())) };
-    static ON_TIMEOUT: Closure<dyn FnMut(u32)> = Closure::new(|id: u32| {
-        let ctl = ATTEMPTS.with(|a| {
-            let mut a = a.borrow_mut();
-            let p = a.1.iter_mut().find(|p| p.id == id)?;
-            p.fired = true;
-            Some(p.ctl.clone())
-        });
-        if let Some(ctl) = ctl {
-            ctl.abort();
-        }
-    });
-}
-
-/// An attempt's timeout: after `ms`, `ctl` is aborted, unless this is dropped (or [`clear`]ed by
-/// its id) first, which clears the timer.
+/// An attempt's timeout: after `ms`, `ctl` is aborted, unless the timer is cleared first (when
+/// this is dropped, or by [`clearer`]).
 ///
-/// [`clear`]: Deadline::clear
-pub(crate) struct Deadline(u32);
+/// [`clearer`]: Deadline::clearer
+pub(crate) struct Deadline(Timer);
 
 impl Deadline {
     pub(crate) fn new(ms: f64, ctl: &AbortController) -> Deadline {
-        ATTEMPTS.with(|a| {
-            let mut a = a.borrow_mut();
-            a.0 = a.0.wrapping_add(1);
-            let id = a.0;
-            let timer = ON_TIMEOUT.with(|f| set_timeout_with(f.as_ref().unchecked_ref(), ms, id));
-            a.1.push(Pending {
-                id,
-                ctl: ctl.clone(),
-                timer,
-                fired: false,
-            });
-            Deadline(id)
-        })
+        // `ctl.abort` bound to `ctl`, with the default reason (undefined): no closure of the
+        // wasm. (`bind1`, as `clearTimeout` is bound: one import for both.)
+        let abort: Function = ABORT
+            .with(|f| f.bind1(ctl, &JsValue::UNDEFINED))
+            .unchecked_into();
+        Deadline(Timer::new(ms, &abort))
     }
 
-    pub(crate) fn id(&self) -> u32 {
-        self.0
-    }
-
-    /// Whether the timeout has fired (and aborted the attempt).
-    pub(crate) fn fired(&self) -> bool {
-        ATTEMPTS.with(|a| a.borrow().1.iter().any(|p| p.id == self.0 && p.fired))
-    }
-
-    /// Clears the timeout `id`, if it is still there.
-    pub(crate) fn clear(id: u32) {
-        let gone = ATTEMPTS.with(|a| {
-            let mut a = a.borrow_mut();
-            let i = a.1.iter().position(|p| p.id == id)?;
-            Some(a.1.swap_remove(i))
-        });
-        if let Some(p) = gone {
-            clear_timeout(&p.timer);
-        }
+    /// A function that clears the timer (when the caller's signal fires).
+    pub(crate) fn clearer(&self) -> Function {
+        self.0.clearer()
     }
 }
 
-impl Drop for Deadline {
-    fn drop(&mut self) {
-        Deadline::clear(self.0);
-    }
-}
-
-/// An `abort` listener on a signal, removed when dropped.
+/// An `abort` listener on a signal (a JavaScript function: no closure of the wasm), removed when
+/// dropped.
 pub(crate) struct AbortListener {
     signal: AbortSignal,
-    callback: Closure<dyn FnMut()>,
+    callback: Function,
 }
 
 impl AbortListener {
-    pub(crate) fn new(signal: &AbortSignal, f: impl FnMut() + 'static) -> AbortListener {
-        let callback = Closure::<dyn FnMut()>::new(f);
-        let _ = signal.add_event_listener_with_callback("abort", callback.as_ref().unchecked_ref());
+    pub(crate) fn new(signal: &AbortSignal, callback: Function) -> AbortListener {
+        let _ = signal.add_event_listener_with_callback("abort", &callback);
         AbortListener {
             signal: signal.clone(),
             callback,
@@ -324,7 +280,7 @@ impl Drop for AbortListener {
     fn drop(&mut self) {
         let _ = self
             .signal
-            .remove_event_listener_with_callback("abort", self.callback.as_ref().unchecked_ref());
+            .remove_event_listener_with_callback("abort", &self.callback);
     }
 }
 
@@ -367,19 +323,17 @@ pub(crate) async fn wait_unless_aborted(
     if aborted(signal) {
         return false;
     }
-    // Whether the signal fired, and the timer while it has not.
-    let state = Rc::new(RefCell::new((false, timer)));
     let (stop, resolve) = deferred();
-    let s = state.clone();
-    let _listener = signal.map(|signal| {
-        AbortListener::new(signal, move || {
-            *s.borrow_mut() = (true, None);
-            let _ = resolve.call0(&JsValue::UNDEFINED);
-        })
+    // On abort the timer is cleared first, then the wait ends.
+    let _listeners = signal.map(|signal| {
+        let clear = timer
+            .as_ref()
+            .map(|t| AbortListener::new(signal, t.clearer()));
+        (clear, AbortListener::new(signal, resolve))
     });
     let _ = JsFuture::from(Promise::race(&Array::of2(&promise, &stop))).await;
-    let fired = state.borrow().0;
-    !fired
+    // The signal was not aborted when the wait began: it fired during the wait.
+    !aborted(signal)
 }
 
 /// `value`, as a promise that settles within `ms` (with `undefined` if `value` is a promise that
@@ -391,9 +345,7 @@ pub(crate) fn within(value: &JsValue, ms: f64) -> Promise {
     let (late, resolve) = deferred();
     let timer = set_timeout(&resolve, ms);
     // A bound `clearTimeout`: no closure of the wasm.
-    let clear: Function = CLEAR_TIMEOUT
-        .with(|f| f.bind1(&JsValue::NULL, &timer))
-        .unchecked_into();
+    let clear = clearer_of(&timer);
     promise
         .unchecked_ref::<Thenable>()
         .then_both(&clear, &clear);
@@ -425,8 +377,7 @@ pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String,
     // Any other answer of a fetch option is read with its `text()`, whose failures are caught.
     let Some(stream) = own_body(response) else {
         let text = JsFuture::from(response.text()?).await?;
-        let text = text.as_string().unwrap_or_default();
-        return Ok(text.chars().take(BODY_LIMIT).collect());
+        return Ok(cut(&text.as_string().unwrap_or_default()));
     };
     let reader = stream.unchecked_ref::<Body>().reader()?;
     let mut bytes = Vec::new();
@@ -442,23 +393,30 @@ pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String,
             return Err(JsValue::from_str("the body's chunks are not bytes"));
         }
         let value: Uint8Array = value.unchecked_into();
-        let take = (BODY_LIMIT - bytes.len()).min(value.length() as usize);
-        let start = bytes.len();
-        bytes.resize(start + take, 0);
-        value.subarray(0, take as u32).copy_to(&mut bytes[start..]);
+        // (`subarray` stops at the chunk's end.)
+        let room = (BODY_LIMIT - bytes.len()) as u32;
+        bytes.append(&mut value.subarray(0, room).to_vec());
         if bytes.len() >= BODY_LIMIT {
-            ignore_rejection(&reader.cancel());
+            cancel(&reader);
             break;
         }
     }
-    // Malformed sequences become U+FFFD, as `String::from_utf8_lossy` would make them.
-    Ok(DECODER.with(|d| d.decode(&bytes)))
+    // A UTF-8 decoder that keeps a byte order mark, as the text it decodes has it. Malformed
+    // sequences become U+FFFD, as `String::from_utf8_lossy` would make them.
+    let options = Object::new();
+    set(&options, "ignoreBOM", &JsValue::TRUE);
+    Ok(TextDecoder::new("utf-8", &options).decode(&bytes))
+}
+
+/// A text cut to its first [`BODY_LIMIT`] characters.
+pub(crate) fn cut(text: &str) -> String {
+    text.chars().take(BODY_LIMIT).collect()
 }
 
 /// Discards a body that will not be read, so that its connection can be reused.
 pub(crate) fn discard(response: &web_sys::Response) {
     if let Some(body) = own_body(response) {
-        ignore_rejection(&body.cancel());
+        cancel(&body);
     }
 }
 
@@ -536,12 +494,13 @@ pub(crate) fn retry_after_ms(value: Option<String>, now: f64) -> Option<f64> {
 /// The `exp` of a JWT in ms since the epoch (AppDynamics UI tokens are JWTs), or infinity.
 pub(crate) fn jwt_expiry(token: &str) -> f64 {
     let exp = token.split('.').nth(1).and_then(|part| {
+        // (A byte beyond ASCII is no base64 character as a char either: `atob` refuses both.)
         let mut b64: String = part
-            .chars()
-            .map(|c| match c {
-                '-' => '+',
-                '_' => '/',
-                c => c,
+            .bytes()
+            .map(|b| match b {
+                b'-' => '+',
+                b'_' => '/',
+                b => char::from(b),
             })
             .collect();
         while b64.len() % 4 != 0 {

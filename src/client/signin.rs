@@ -383,9 +383,14 @@ impl Engine {
         if let Some(c) = self.peek_fresh() {
             return Ok(c.gen);
         }
-        if shared {
-            if let Some(gen) = self.ask_tabs().await {
-                return Ok(gen);
+        if let Some((wait, timer)) = shared.then(|| self.ask_tabs()).flatten() {
+            let _ = JsFuture::from(wait).await;
+            drop(timer);
+            if let Some(t) = self.0.tabs.borrow().as_ref() {
+                t.arrived.borrow_mut().take();
+            }
+            if let Some(c) = self.peek_fresh() {
+                return Ok(c.gen);
             }
         }
         let skew = self.0.s.skew_ms;
@@ -441,42 +446,32 @@ impl Engine {
         if signal.aborted() {
             result = Err(signed_out());
         }
-        let token = match result {
-            Ok(t) => t,
+        // The new tokens, or none when the refresh token was refused: published either way.
+        let outcome = match result {
+            Ok(t) => Ok(self.install(t)),
             Err(e) if grant.is_some() && refresh_refused(&e) => {
                 self.forget();
-                let _ = self.publish().await;
-                return Err(refresh_refused_error(e));
+                Err(refresh_refused_error(e))
             }
             Err(e) => return Err(e),
         };
-        let gen = self.install(token);
         let _ = self.publish().await;
-        Ok(gen)
+        outcome
     }
 
-    /// Asks the other tabs for their tokens and waits a moment for an answer (only when there are
-    /// other tabs): the token `gen` when one arrived fresh.
-    async fn ask_tabs(&self) -> Option<u64> {
-        let (wait, timer) = {
-            let tabs = self.0.tabs.borrow();
-            let tabs = tabs.as_ref()?;
-            if !tabs.peers.get() {
-                return None;
-            }
-            let (p, resolve) = platform::deferred();
-            // The wait ends when tokens arrive or after 150 ms, whichever comes first.
-            let timer = platform::Timer::new(150.0, &resolve);
-            *tabs.arrived.borrow_mut() = Some(resolve);
-            tabs.post(&message("hello"));
-            (p, timer)
-        };
-        let _ = JsFuture::from(wait).await;
-        drop(timer);
-        if let Some(t) = self.0.tabs.borrow().as_ref() {
-            t.arrived.borrow_mut().take();
+    /// Asks the other tabs for their tokens (only when there are other tabs): the wait for an
+    /// answer, which ends when tokens arrive or after 150 ms, whichever comes first, and its timer.
+    fn ask_tabs(&self) -> Option<(Promise, platform::Timer)> {
+        let tabs = self.0.tabs.borrow();
+        let tabs = tabs.as_ref()?;
+        if !tabs.peers.get() {
+            return None;
         }
-        self.peek_fresh().map(|c| c.gen)
+        let (p, resolve) = platform::deferred();
+        let timer = platform::Timer::new(150.0, &resolve);
+        *tabs.arrived.borrow_mut() = Some(resolve);
+        tabs.post(&message("hello"));
+        Some((p, timer))
     }
 
     /// Tokens from the store or another tab, cached under a new generation.
@@ -568,7 +563,7 @@ impl Engine {
                     }
                 }
                 if let Some(wake) = tabs.arrived.borrow_mut().take() {
-                    let _ = wake.call0(&JsValue::UNDEFINED);
+                    let _ = wake.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED);
                 }
             }
             "signout" => self.forget(),

@@ -101,7 +101,7 @@ pub fn describe(a: Attempt) -> &'static str {
 
 /// What to check for another refusal by the controller's token endpoint.
 pub fn refusal_hint(status: u16, body: &str) -> Option<String> {
-    if status == 415 || body.to_ascii_lowercase().contains("content type") {
+    if status == 415 || super::text::contains(&body.to_ascii_lowercase(), "content type") {
         Some("controllers 24.10 and later accept only form-urlencoded token requests, older ones the vendor type: set tokenContentType to \"auto\" (the default), \"form\" or \"vendor\"".into())
     } else {
         None

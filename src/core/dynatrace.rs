@@ -1,6 +1,8 @@
 //! Dynatrace rules: which SSO serves an environment, how to read SSO's error descriptions and
 //! what to tell the user to check.
 
+use super::text::contains;
+
 /// The production SSO token endpoint, for every environment not on a lab stage.
 pub const SSO_TOKEN_URL: &str = "https://sso.dynatrace.com/sso/oauth2/token";
 /// The SSO token endpoint of sprint-stage environments.
@@ -65,9 +67,10 @@ pub fn sign_in_urls_for(environment_host: Option<&str>) -> SignInUrls {
 
 /// True when an error description is SSO's "ClientId or clientSecret is not correct".
 pub fn says_wrong_credentials(description: &str) -> bool {
-    description
-        .to_ascii_lowercase()
-        .contains("clientsecret is not correct")
+    contains(
+        &description.to_ascii_lowercase(),
+        "clientsecret is not correct",
+    )
 }
 
 /// The scope list of SSO's "OAuth client is missing following scopes [a, b]".
@@ -82,7 +85,7 @@ pub fn missing_scopes(description: &str) -> Option<&str> {
 /// What to check for another refusal by SSO.
 pub fn refusal_hint(description: &str) -> Option<String> {
     let d = description.to_ascii_lowercase();
-    if d.contains("resource") || d.contains("account") {
+    if contains(&d, "resource") || contains(&d, "account") {
         Some("check resource: it must be the URN of the account the OAuth client belongs to (urn:dtaccount:<account-uuid>)".into())
     } else {
         None

@@ -10,19 +10,25 @@ fn push_pct(out: &mut String, b: u8) {
     out.push(HEX[(b & 15) as usize] as char);
 }
 
+/// `s` percent-encoded into `out`: ASCII alphanumerics and the bytes of `keep` stay, a space
+/// becomes `+` in a `form`, every other byte of the UTF-8 form becomes `%XX`.
+fn encode_into(s: &str, keep: &[u8], form: bool, out: &mut String) {
+    for &b in s.as_bytes() {
+        if b.is_ascii_alphanumeric() || keep.contains(&b) {
+            out.push(b as char);
+        } else if form && b == b' ' {
+            out.push('+');
+        } else {
+            push_pct(out, b);
+        }
+    }
+}
+
 /// Encodes one name or value as the WHATWG URL standard's `application/x-www-form-urlencoded`
 /// serializer does (what `URLSearchParams` produces): `*-._` and ASCII alphanumerics stay, space
 /// becomes `+`, every other byte of the UTF-8 form becomes `%XX`.
 pub fn form_component(s: &str, out: &mut String) {
-    for &b in s.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => push_pct(out, b),
-        }
-    }
+    encode_into(s, b"*-._", true, out);
 }
 
 /// Serializes name/value pairs in order as a form body.
@@ -44,37 +50,14 @@ pub fn form_encode(pairs: &[(&str, &str)]) -> String {
 /// the path it is put into.
 pub fn path_segment(s: &str) -> String {
     let mut out = String::new();
-    for &b in s.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(b as char)
-            }
-            _ => push_pct(&mut out, b),
-        }
-    }
+    encode_into(s, b"-._~", false, &mut out);
     out
 }
 
 /// Percent-encodes as JavaScript's `encodeURIComponent` does (which also leaves `!'()*`).
 pub fn uri_component(s: &str) -> String {
     let mut out = String::new();
-    for &b in s.as_bytes() {
-        match b {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'.'
-            | b'_'
-            | b'~'
-            | b'!'
-            | b'\''
-            | b'('
-            | b')'
-            | b'*' => out.push(b as char),
-            _ => push_pct(&mut out, b),
-        }
-    }
+    encode_into(s, b"-._~!'()*", false, &mut out);
     out
 }
 

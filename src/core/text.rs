@@ -29,8 +29,9 @@ pub fn snippet(body: &str, max: usize) -> String {
     let mut out = String::new();
     let mut run = String::new();
     let mut last_space = true;
+    // A run is ASCII: its length is its count of characters.
     let flush = |run: &mut String, out: &mut String| {
-        if char_count(run) >= 24 {
+        if run.len() >= 24 {
             out.push_str("[redacted]");
         } else {
             out.push_str(run);
@@ -56,13 +57,17 @@ pub fn snippet(body: &str, max: usize) -> String {
     }
     flush(&mut run, &mut out);
     let trimmed = out.trim();
-    if char_count(trimmed) > max {
-        let mut cut: String = trimmed.chars().take(max).collect();
+    let mut cut: String = trimmed.chars().take(max).collect();
+    if cut.len() < trimmed.len() {
         cut.push('…');
-        cut
-    } else {
-        trimmed.to_string()
     }
+    cut
+}
+
+/// Whether `text` contains `part`: `str::contains` by the searcher that `find` and `replace` use
+/// too (`contains` brings a second one into the wasm).
+pub fn contains(text: &str, part: &str) -> bool {
+    text.matches(part).next().is_some()
 }
 
 /// The number of characters of `s`, the unit in which messages are bounded.

@@ -5,7 +5,7 @@ use super::body::{Field, Parsed};
 use super::config::Vendor;
 use super::error::{Code, Error};
 use super::secret::Secret;
-use super::text::{decimal, looks_like_html, snippet};
+use super::text::{contains, decimal, looks_like_html, snippet};
 use super::{appdynamics, dynatrace, oauth};
 
 /// Lifetime assumed when `expires_in` is missing or not a number: Dynatrace's and AppDynamics'
@@ -164,7 +164,7 @@ pub fn parse_response(vendor: Vendor, r: &Response<'_>, now_ms: f64) -> Result<T
 }
 
 fn is_html(r: &Response<'_>) -> bool {
-    looks_like_html(r.body) || r.content_type.to_ascii_lowercase().contains("text/html")
+    looks_like_html(r.body) || contains(&r.content_type.to_ascii_lowercase(), "text/html")
 }
 
 fn vendor_url_hint(vendor: Vendor) -> &'static str {

@@ -4,6 +4,7 @@
 //! another host. Also the format of `Retry-After` and the suggestion for a mistyped option name.
 
 use super::error::{Code, Error};
+use super::text::contains;
 
 /// A URL's origin, normalised as `URL.origin` is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,7 +138,7 @@ pub fn parse_url(input: &str) -> Result<ParsedUrl, UrlProblem> {
         let (host, port) = authority.rsplit_once(':').unwrap_or((authority, ""));
         if host.is_empty()
             || host.starts_with('.')
-            || host.contains("..")
+            || contains(host, "..")
             || !host
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
@@ -366,7 +367,7 @@ pub fn suggest(name: &str, known: &[&'static str]) -> Option<&'static str> {
         .or_else(|| {
             known.iter().find(|k| {
                 let m = normalise(k);
-                js_len(&m) >= 4 && (m.contains(n.as_str()) || n.contains(m.as_str()))
+                js_len(&m) >= 4 && (contains(&m, &n) || contains(&n, &m))
             })
         })
         // One letter off in a long name (`redirectUrl` for `redirectUri`).
