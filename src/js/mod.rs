@@ -21,7 +21,7 @@ use crate::client::{
 use crate::core::config::AuthMethod;
 use crate::core::error::secret_forms;
 use crate::core::{Code, Error, Secret};
-use options::{begin, ClassOptions, Reader, Val};
+use options::{begin, ClassOptions, Opt, Reader, Val};
 
 thread_local! {
     static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
@@ -93,7 +93,9 @@ fn config_error(e: Error, read: &Option<ClassOptions>, options: &JsValue) -> JsV
         .enumerate()
     {
         let value = match read {
-            Some(o) => [o.client_secret(), o.access_token(), o.platform_token()][i].as_string(),
+            Some(o) => o
+                .get([Opt::ClientSecret, Opt::AccessToken, Opt::PlatformToken][i])
+                .as_string(),
             None => get(options, key).as_string(),
         };
         if let Some(raw) = value {
@@ -151,13 +153,13 @@ fn href_of(v: &JsValue) -> Option<String> {
         .or_else(|| v.is_object().then(|| get(v, "href").as_string()).flatten())
 }
 
-fn auth_method(r: &Reader, v: &JsValue, default: AuthMethod, expected: &str) -> AuthMethod {
-    match r.string("authMethod", v).as_deref() {
+fn auth_method(r: &Reader, default: AuthMethod, expected: &str) -> AuthMethod {
+    match r.string(Opt::AuthMethod).as_deref() {
         None => default,
         Some("client_secret_post") => AuthMethod::Post,
         Some("client_secret_basic") => AuthMethod::Basic,
         Some(_) => {
-            r.bad("authMethod", expected);
+            r.bad(Opt::AuthMethod, expected);
             default
         }
     }
@@ -414,41 +416,38 @@ impl JsDynatraceClient {
     pub fn new(options: JsValue) -> Result<JsDynatraceClient, JsValue> {
         let mut read = None;
         let mut make = || {
-            let (o, r) = begin("DynatraceClient", DYNATRACE_KNOWN, &options, &mut read)?;
-            let common = r.common(o);
-            let redirect_uri = r.string("redirectUri", o.redirect_uri());
-            let platform_token = r.string("platformToken", o.platform_token());
+            let r = begin("DynatraceClient", DYNATRACE_KNOWN, &options, &mut read)?;
+            let common = r.common();
+            let redirect_uri = r.string(Opt::RedirectUri);
+            let platform_token = r.string(Opt::PlatformToken);
             // A platform token needs no client; a user's sign-in may have no secret (a public
             // client).
             let client_id = match &platform_token {
-                Some(_) => r.string("clientId", o.client_id()).unwrap_or_default(),
-                None => r.required("clientId", o.client_id()),
+                Some(_) => r.string(Opt::ClientId).unwrap_or_default(),
+                None => r.required(Opt::ClientId),
             };
             let client_secret = match (&redirect_uri, &platform_token) {
-                (None, None) => r.required("clientSecret", o.client_secret()),
-                _ => r
-                    .string("clientSecret", o.client_secret())
-                    .unwrap_or_default(),
+                (None, None) => r.required(Opt::ClientSecret),
+                _ => r.string(Opt::ClientSecret).unwrap_or_default(),
             };
             let config = DynatraceConfig {
                 platform_token: platform_token.map(Secret::new),
                 client_id,
                 client_secret: Secret::new(client_secret),
                 redirect_uri,
-                authorization_url: r.string("authorizationUrl", o.authorization_url()),
-                user_info_url: r.string("userInfoUrl", o.user_info_url()),
-                authorization_params: r.map("authorizationParams", o.authorization_params()),
-                state_storage: r.state_storage(o),
-                environment_url: r.string("environmentUrl", o.environment_url()),
-                token_url: r.string("tokenUrl", o.token_url()),
+                authorization_url: r.string(Opt::AuthorizationUrl),
+                user_info_url: r.string(Opt::UserInfoUrl),
+                authorization_params: r.map(Opt::AuthorizationParams),
+                state_storage: r.state_storage(),
+                environment_url: r.string(Opt::EnvironmentUrl),
+                token_url: r.string(Opt::TokenUrl),
                 auth_method: auth_method(
                     &r,
-                    o.auth_method(),
                     AuthMethod::Post,
                     "must be \"client_secret_post\" or \"client_secret_basic\"",
                 ),
-                scope: r.list("scope", o.scope()),
-                resource: r.string("resource", o.resource()),
+                scope: r.list(Opt::Scope),
+                resource: r.string(Opt::Resource),
                 options: common,
             };
             r.done()?;
@@ -528,36 +527,33 @@ impl JsAppDynamicsClient {
     pub fn new(options: JsValue) -> Result<JsAppDynamicsClient, JsValue> {
         let mut read = None;
         let mut make = || {
-            let (o, r) = begin("AppDynamicsClient", APPDYNAMICS_KNOWN, &options, &mut read)?;
-            let common = r.common(o);
-            let controller_url = r.required("controllerUrl", o.controller_url());
-            let access_token = r.string("accessToken", o.access_token());
-            let client_secret = r.string("clientSecret", o.client_secret());
-            let client_name = r.string("clientName", o.client_name());
-            let account_name = r.string("accountName", o.account_name());
-            let client_id = r.string("clientId", o.client_id());
-            let token_content_type = match r
-                .string("tokenContentType", o.token_content_type())
-                .as_deref()
-            {
+            let r = begin("AppDynamicsClient", APPDYNAMICS_KNOWN, &options, &mut read)?;
+            let common = r.common();
+            let controller_url = r.required(Opt::ControllerUrl);
+            let access_token = r.string(Opt::AccessToken);
+            let client_secret = r.string(Opt::ClientSecret);
+            let client_name = r.string(Opt::ClientName);
+            let account_name = r.string(Opt::AccountName);
+            let client_id = r.string(Opt::ClientId);
+            let token_content_type = match r.string(Opt::TokenContentType).as_deref() {
                 None | Some("auto") => TokenContentType::Auto,
                 Some("form") => TokenContentType::Form,
                 Some("vendor") => TokenContentType::Vendor,
                 Some(_) => {
                     r.bad(
-                        "tokenContentType",
+                        Opt::TokenContentType,
                         "must be \"auto\", \"form\" or \"vendor\"",
                     );
                     TokenContentType::Auto
                 }
             };
-            let basic_auth = match Val::of(o.basic_auth()) {
+            let basic_auth = match Val::of(r.value(Opt::BasicAuth)) {
                 Val::Missing => BasicAuth::Auto,
                 Val::Str(s) if s == "auto" => BasicAuth::Auto,
                 Val::Bool(true) => BasicAuth::On,
                 Val::Bool(false) => BasicAuth::Off,
                 _ => {
-                    r.bad("basicAuth", "must be true, false or \"auto\"");
+                    r.bad(Opt::BasicAuth, "must be true, false or \"auto\"");
                     BasicAuth::Auto
                 }
             };
@@ -636,13 +632,13 @@ impl JsOAuthClient {
     pub fn new(options: JsValue) -> Result<JsOAuthClient, JsValue> {
         let mut read = None;
         let mut make = || {
-            let (o, r) = begin("OAuthClient", OAUTH_KNOWN, &options, &mut read)?;
-            let common = r.common(o);
-            let redirect_uri = r.string("redirectUri", o.redirect_uri());
-            let issuer = r.string("issuer", o.issuer());
+            let r = begin("OAuthClient", OAUTH_KNOWN, &options, &mut read)?;
+            let common = r.common();
+            let redirect_uri = r.string(Opt::RedirectUri);
+            let issuer = r.string(Opt::Issuer);
             let token_url = match (&redirect_uri, &issuer) {
-                (Some(_), Some(_)) => r.string("tokenUrl", o.token_url()).unwrap_or_default(),
-                _ => r.required("tokenUrl", o.token_url()),
+                (Some(_), Some(_)) => r.string(Opt::TokenUrl).unwrap_or_default(),
+                _ => r.required(Opt::TokenUrl),
             };
             if !token_url.is_empty() {
                 // The token URL is checked before the rest, as the documentation lists the options.
@@ -652,12 +648,10 @@ impl JsOAuthClient {
                     r.refuse(e);
                 }
             }
-            let client_id = r.required("clientId", o.client_id());
+            let client_id = r.required(Opt::ClientId);
             let client_secret = match &redirect_uri {
-                Some(_) => r
-                    .string("clientSecret", o.client_secret())
-                    .unwrap_or_default(),
-                None => r.required("clientSecret", o.client_secret()),
+                Some(_) => r.string(Opt::ClientSecret).unwrap_or_default(),
+                None => r.required(Opt::ClientSecret),
             };
             let config = OAuthConfig {
                 token_url,
@@ -665,21 +659,20 @@ impl JsOAuthClient {
                 client_secret: Secret::new(client_secret),
                 redirect_uri,
                 issuer,
-                authorization_url: r.string("authorizationUrl", o.authorization_url()),
-                user_info_url: r.string("userInfoUrl", o.user_info_url()),
-                authorization_params: r.map("authorizationParams", o.authorization_params()),
-                state_storage: r.state_storage(o),
+                authorization_url: r.string(Opt::AuthorizationUrl),
+                user_info_url: r.string(Opt::UserInfoUrl),
+                authorization_params: r.map(Opt::AuthorizationParams),
+                state_storage: r.state_storage(),
                 auth_method: auth_method(
                     &r,
-                    o.auth_method(),
                     AuthMethod::Basic,
                     "must be \"client_secret_basic\" or \"client_secret_post\"",
                 ),
-                base_url: r.string("baseUrl", o.base_url()),
-                scope: r.list("scope", o.scope()),
-                resource: r.list("resource", o.resource()),
-                audience: r.list("audience", o.audience()),
-                extra_params: r.map("extraParams", o.extra_params()),
+                base_url: r.string(Opt::BaseUrl),
+                scope: r.list(Opt::Scope),
+                resource: r.list(Opt::Resource),
+                audience: r.list(Opt::Audience),
+                extra_params: r.map(Opt::ExtraParams),
                 options: common,
             };
             r.done()?;
@@ -718,18 +711,17 @@ impl JsDynatraceAccountClient {
     pub fn new(options: JsValue) -> Result<JsDynatraceAccountClient, JsValue> {
         let mut read = None;
         let mut make = || {
-            let (o, r) = begin("DynatraceAccountClient", ACCOUNT_KNOWN, &options, &mut read)?;
-            let common = r.common(o);
+            let r = begin("DynatraceAccountClient", ACCOUNT_KNOWN, &options, &mut read)?;
+            let common = r.common();
             let config = DynatraceAccountConfig {
-                account_uuid: r.required("accountUuid", o.account_uuid()),
-                client_id: r.required("clientId", o.client_id()),
-                client_secret: Secret::new(r.required("clientSecret", o.client_secret())),
-                scope: r.list("scope", o.scope()),
-                token_url: r.string("tokenUrl", o.token_url()),
-                account_api_url: r.string("accountApiUrl", o.account_api_url()),
+                account_uuid: r.required(Opt::AccountUuid),
+                client_id: r.required(Opt::ClientId),
+                client_secret: Secret::new(r.required(Opt::ClientSecret)),
+                scope: r.list(Opt::Scope),
+                token_url: r.string(Opt::TokenUrl),
+                account_api_url: r.string(Opt::AccountApiUrl),
                 auth_method: auth_method(
                     &r,
-                    o.auth_method(),
                     AuthMethod::Post,
                     "must be \"client_secret_post\" or \"client_secret_basic\"",
                 ),
