@@ -35,8 +35,8 @@ const SYNC = ['invalidate', 'stats', 'platformUrl', 'accountPath', 'isSignedIn']
 /** The package's exports, from the wasm module of one build. */
 export function finish(wasm) {
   wasm.setErrorClass(ApmOAuthError);
-  const classes = [wasm.DynatraceClient, wasm.AppDynamicsClient, wasm.OAuthClient, wasm.DynatraceAccountClient];
-  for (const C of classes) {
+  const { DynatraceClient, AppDynamicsClient, OAuthClient, DynatraceAccountClient } = wasm;
+  for (const C of [DynatraceClient, AppDynamicsClient, OAuthClient, DynatraceAccountClient]) {
     const p = C.prototype;
     // After free() (or the end of a `using` block) the wasm's object is gone (`__wbg_ptr` is 0):
     // free() again does nothing, String() and util.inspect say so, toJSON() is empty, and every
@@ -63,6 +63,5 @@ export function finish(wasm) {
       },
     });
   }
-  const [DynatraceClient, AppDynamicsClient, OAuthClient, DynatraceAccountClient] = classes;
   return { DynatraceClient, AppDynamicsClient, OAuthClient, DynatraceAccountClient, ApmOAuthError, ERROR_CODES };
 }
