@@ -2,7 +2,8 @@
 // names. wasm-bindgen names each import after the JavaScript function and a hash
 // (`__wbg_fetch_e5d2b0c1a5a4e5f3`), and each name is written twice, in the wasm and in the glue:
 // about 5 KB of text that compresses poorly. binaryen's `--minify-imports-and-exports-and-modules`
-// renames them in the wasm and prints the mapping, which this applies to the glue. Used by
+// renames them in the wasm and prints the mapping, which this applies to the glue. It also drops
+// the glue's `Symbol.dispose` of each class, which pkg/src/api.js sets (below). Used by
 // scripts/build.sh on the web build, before the glue is bundled.
 //
 //   node scripts/short-names.mjs <dir> <name>     (dir/<name>_bg.wasm and dir/<name>.js, in place)
@@ -38,4 +39,7 @@ for (const m of oldModules) replace(new RegExp(`(["'])${esc(m)}\\1\\s*:`, 'g'), 
 for (const [, from, to] of map.imports) replace(new RegExp(`\\b${esc(from)}(\\s*:)`, 'g'), `${JSON.stringify(to)}$1`, `import ${from}`);
 // An export the glue never reads (e.g. a table only the wasm uses) has nothing to rename.
 for (const [from, to] of map.exports) js = js.replace(new RegExp(`\\bwasm\\.${esc(from)}\\b`, 'g'), `wasm[${JSON.stringify(to)}]`);
+// wasm-bindgen makes each class's `Symbol.dispose` its `free`; pkg/src/api.js sets it again, to
+// its own `free` (which does nothing on a freed client), for every class: the glue's is dropped.
+replace(/^if \(Symbol\.dispose\) (\w+)\.prototype\[Symbol\.dispose\] = \1\.prototype\.free;\n/gm, '', 'Symbol.dispose');
 writeFileSync(glue, js);
