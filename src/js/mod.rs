@@ -224,6 +224,13 @@ fn describe(class: &str, engine: &crate::client::Engine, origin_key: &str) -> Js
     out.into()
 }
 
+/// Every class's `toString()`: `Class(clientId)`, as a JS string made here (a `String` result
+/// costs the glue a copy and a free).
+fn to_string(engine: &crate::client::Engine) -> JsValue {
+    let s = engine.settings();
+    JsValue::from_str(&[s.class, "(", &s.core.client_id, ")"].concat())
+}
+
 macro_rules! js_class {
     ($js:ident, $name:literal, $inner:ty, $origin_key:literal) => {
         #[wasm_bindgen(js_class = $name)]
@@ -263,16 +270,7 @@ macro_rules! js_class {
             /// `Class(clientId)`.
             #[wasm_bindgen(js_name = toString)]
             pub fn to_string_js(&self) -> JsValue {
-                // A JS string made here: a `String` result costs the glue a copy and a free.
-                JsValue::from_str(
-                    &[
-                        $name,
-                        "(",
-                        &self.inner.engine.settings().core.client_id,
-                        ")",
-                    ]
-                    .concat(),
-                )
+                to_string(&self.inner.engine)
             }
         }
     };
