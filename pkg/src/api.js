@@ -32,11 +32,11 @@ const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 // The methods that answer at once; every other one returns a promise.
 const SYNC = ['invalidate', 'stats', 'platformUrl', 'accountPath', 'isSignedIn'];
 
-/** The package's exports, from the wasm module of one build. */
-export function finish(wasm) {
-  wasm.setErrorClass(ApmOAuthError);
-  const { DynatraceClient, AppDynamicsClient, OAuthClient, DynatraceAccountClient } = wasm;
-  for (const C of [DynatraceClient, AppDynamicsClient, OAuthClient, DynatraceAccountClient]) {
+/** Gives the wasm module of one build the error class (`setErrorClass`), and its classes their
+ * finishing touches. */
+export function finish(setErrorClass, classes) {
+  setErrorClass(ApmOAuthError);
+  for (const C of classes) {
     const p = C.prototype;
     // After free() (or the end of a `using` block) the wasm's object is gone (`__wbg_ptr` is 0):
     // free() again does nothing, String() and util.inspect say so, toJSON() is empty, and every
@@ -63,5 +63,4 @@ export function finish(wasm) {
       },
     });
   }
-  return { DynatraceClient, AppDynamicsClient, OAuthClient, DynatraceAccountClient, ApmOAuthError, ERROR_CODES };
 }

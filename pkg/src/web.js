@@ -8,6 +8,5 @@ import { finish, ApmOAuthError, ERROR_CODES } from './api.js';
 
 await init({ module_or_path: new URL('./dist/web/apm_oauth_bg.wasm', import.meta.url) });
 
-// finish() gives the classes their finishing touches in place.
-finish({ setErrorClass, DynatraceClient, AppDynamicsClient, OAuthClient, DynatraceAccountClient });
+finish(setErrorClass, [DynatraceClient, AppDynamicsClient, OAuthClient, DynatraceAccountClient]);
 export { DynatraceClient, AppDynamicsClient, OAuthClient, DynatraceAccountClient, ApmOAuthError, ERROR_CODES };
