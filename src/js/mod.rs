@@ -420,14 +420,11 @@ impl JsDynatraceClient {
             let platform_token = r.string(Opt::PlatformToken);
             // A platform token needs no client; a user's sign-in may have no secret (a public
             // client).
-            let client_id = match &platform_token {
-                Some(_) => r.string(Opt::ClientId).unwrap_or_default(),
-                None => r.required(Opt::ClientId),
-            };
-            let client_secret = match (&redirect_uri, &platform_token) {
-                (None, None) => r.required(Opt::ClientSecret),
-                _ => r.string(Opt::ClientSecret).unwrap_or_default(),
-            };
+            let client_id = r.text(Opt::ClientId, platform_token.is_none());
+            let client_secret = r.text(
+                Opt::ClientSecret,
+                redirect_uri.is_none() && platform_token.is_none(),
+            );
             let config = DynatraceConfig {
                 platform_token: platform_token.map(Secret::new),
                 client_id,
@@ -634,10 +631,7 @@ impl JsOAuthClient {
             let common = r.common();
             let redirect_uri = r.string(Opt::RedirectUri);
             let issuer = r.string(Opt::Issuer);
-            let token_url = match (&redirect_uri, &issuer) {
-                (Some(_), Some(_)) => r.string(Opt::TokenUrl).unwrap_or_default(),
-                _ => r.required(Opt::TokenUrl),
-            };
+            let token_url = r.text(Opt::TokenUrl, redirect_uri.is_none() || issuer.is_none());
             if !token_url.is_empty() {
                 // The token URL is checked before the rest, as the documentation lists the options.
                 if let Err(e) =
@@ -647,10 +641,7 @@ impl JsOAuthClient {
                 }
             }
             let client_id = r.required(Opt::ClientId);
-            let client_secret = match &redirect_uri {
-                Some(_) => r.string(Opt::ClientSecret).unwrap_or_default(),
-                None => r.required(Opt::ClientSecret),
-            };
+            let client_secret = r.text(Opt::ClientSecret, redirect_uri.is_none());
             let config = OAuthConfig {
                 token_url,
                 client_id,

@@ -282,8 +282,15 @@ impl Reader<'_> {
 
     /// [`Reader::string`], refused when missing.
     pub fn required(&self, name: Opt) -> String {
+        self.text(name, true)
+    }
+
+    /// [`Reader::string`], empty when missing, and then refused if `required`.
+    pub fn text(&self, name: Opt, required: bool) -> String {
         self.string(name).unwrap_or_else(|| {
-            self.bad(name, "is required");
+            if required {
+                self.bad(name, "is required");
+            }
             String::new()
         })
     }
