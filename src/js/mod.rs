@@ -21,7 +21,7 @@ use crate::client::{
 use crate::core::config::AuthMethod;
 use crate::core::error::secret_forms;
 use crate::core::{Code, Error, Secret};
-use options::{begin, ClassOptions, Opt, Reader, Val};
+use options::{begin, ClassOptions, Opt, Reader, Val, REQUIRED};
 
 thread_local! {
     static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
@@ -524,7 +524,7 @@ impl JsAppDynamicsClient {
         let mut make = || {
             let r = begin("AppDynamicsClient", APPDYNAMICS_KNOWN, &options, &mut read)?;
             let common = r.common();
-            let controller_url = r.required(Opt::ControllerUrl);
+            let controller_url = r.text(Opt::ControllerUrl, REQUIRED);
             let access_token = r.string(Opt::AccessToken);
             let client_secret = r.string(Opt::ClientSecret);
             let client_name = r.string(Opt::ClientName);
@@ -640,7 +640,7 @@ impl JsOAuthClient {
                     r.refuse(e);
                 }
             }
-            let client_id = r.required(Opt::ClientId);
+            let client_id = r.text(Opt::ClientId, REQUIRED);
             let client_secret = r.text(Opt::ClientSecret, redirect_uri.is_none());
             let config = OAuthConfig {
                 token_url,
@@ -703,9 +703,9 @@ impl JsDynatraceAccountClient {
             let r = begin("DynatraceAccountClient", ACCOUNT_KNOWN, &options, &mut read)?;
             let common = r.common();
             let config = DynatraceAccountConfig {
-                account_uuid: r.required(Opt::AccountUuid),
-                client_id: r.required(Opt::ClientId),
-                client_secret: Secret::new(r.required(Opt::ClientSecret)),
+                account_uuid: r.text(Opt::AccountUuid, REQUIRED),
+                client_id: r.text(Opt::ClientId, REQUIRED),
+                client_secret: Secret::new(r.text(Opt::ClientSecret, REQUIRED)),
                 scope: r.list(Opt::Scope),
                 token_url: r.string(Opt::TokenUrl),
                 account_api_url: r.string(Opt::AccountApiUrl),

@@ -223,6 +223,9 @@ pub(crate) fn begin<'a>(
     })
 }
 
+/// [`Reader::text`] of an option every configuration of the class needs.
+pub(crate) const REQUIRED: bool = true;
+
 /// Checks of one class's option values, worded with its name. A refused value reads as its
 /// default and the first refusal is kept: the constructor reads every option, in the order the
 /// documentation lists them, then reports that one ([`Reader::done`]).
@@ -280,12 +283,8 @@ impl Reader<'_> {
         }
     }
 
-    /// [`Reader::string`], refused when missing.
-    pub fn required(&self, name: Opt) -> String {
-        self.text(name, true)
-    }
-
-    /// [`Reader::string`], empty when missing, and then refused if `required`.
+    /// [`Reader::string`], empty when missing, and then refused if `required` ([`REQUIRED`] where
+    /// the option always is).
     pub fn text(&self, name: Opt, required: bool) -> String {
         self.string(name).unwrap_or_else(|| {
             if required {
