@@ -271,11 +271,14 @@ impl Reader<'_> {
     pub fn string(&self, name: Opt) -> Option<String> {
         match &Val::of(self.value(name)) {
             Val::Missing => None,
-            Val::Str(s) if s.trim().is_empty() => {
-                self.bad(name, "is empty");
-                None
+            Val::Str(s) => {
+                let s = s.trim();
+                if s.is_empty() {
+                    self.bad(name, "is empty");
+                    return None;
+                }
+                Some(s.to_string())
             }
-            Val::Str(s) => Some(s.trim().to_string()),
             v => {
                 self.want(name, "a string", v);
                 None
