@@ -32,10 +32,10 @@ const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 // The methods that answer at once; every other one returns a promise.
 const SYNC = ['invalidate', 'stats', 'platformUrl', 'accountPath', 'isSignedIn'];
 
-/** The package's exports, from the wasm module of one build. */
-export function finish(wasm) {
-  wasm.setErrorClass(ApmOAuthError);
-  const classes = [wasm.DynatraceClient, wasm.AppDynamicsClient, wasm.OAuthClient, wasm.DynatraceAccountClient];
+/** Gives the wasm module of one build the error class (`setErrorClass`), and its classes their
+ * finishing touches. */
+export function finish(setErrorClass, classes) {
+  setErrorClass(ApmOAuthError);
   for (const C of classes) {
     const p = C.prototype;
     // After free() (or the end of a `using` block) the wasm's object is gone (`__wbg_ptr` is 0):
@@ -63,6 +63,4 @@ export function finish(wasm) {
       },
     });
   }
-  const [DynatraceClient, AppDynamicsClient, OAuthClient, DynatraceAccountClient] = classes;
-  return { DynatraceClient, AppDynamicsClient, OAuthClient, DynatraceAccountClient, ApmOAuthError, ERROR_CODES };
 }

@@ -21,7 +21,7 @@ use crate::client::{
 use crate::core::config::AuthMethod;
 use crate::core::error::secret_forms;
 use crate::core::{Code, Error, Secret};
-use options::{begin, ClassOptions, Reader, Val};
+use options::{begin, ClassOptions, Opt, Reader, Val, REQUIRED};
 
 thread_local! {
     static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
@@ -93,7 +93,9 @@ fn config_error(e: Error, read: &Option<ClassOptions>, options: &JsValue) -> JsV
         .enumerate()
     {
         let value = match read {
-            Some(o) => [o.client_secret(), o.access_token(), o.platform_token()][i].as_string(),
+            Some(o) => o
+                .get([Opt::ClientSecret, Opt::AccessToken, Opt::PlatformToken][i])
+                .as_string(),
             None => get(options, key).as_string(),
         };
         if let Some(raw) = value {
@@ -151,13 +153,13 @@ fn href_of(v: &JsValue) -> Option<String> {
         .or_else(|| v.is_object().then(|| get(v, "href").as_string()).flatten())
 }
 
-fn auth_method(r: &Reader, v: &JsValue, default: AuthMethod, expected: &str) -> AuthMethod {
-    match r.string("authMethod", v).as_deref() {
+fn auth_method(r: &Reader, default: AuthMethod, expected: &str) -> AuthMethod {
+    match r.string(Opt::AuthMethod).as_deref() {
         None => default,
         Some("client_secret_post") => AuthMethod::Post,
         Some("client_secret_basic") => AuthMethod::Basic,
         Some(_) => {
-            r.bad("authMethod", expected);
+            r.bad(Opt::AuthMethod, expected);
             default
         }
     }
@@ -222,6 +224,13 @@ fn describe(class: &str, engine: &crate::client::Engine, origin_key: &str) -> Js
     out.into()
 }
 
+/// Every class's `toString()`: `Class(clientId)`, as a JS string made here (a `String` result
+/// costs the glue a copy and a free).
+fn to_string(engine: &crate::client::Engine) -> JsValue {
+    let s = engine.settings();
+    JsValue::from_str(&[s.class, "(", &s.core.client_id, ")"].concat())
+}
+
 macro_rules! js_class {
     ($js:ident, $name:literal, $inner:ty, $origin_key:literal) => {
         #[wasm_bindgen(js_class = $name)]
@@ -261,16 +270,7 @@ macro_rules! js_class {
             /// `Class(clientId)`.
             #[wasm_bindgen(js_name = toString)]
             pub fn to_string_js(&self) -> JsValue {
-                // A JS string made here: a `String` result costs the glue a copy and a free.
-                JsValue::from_str(
-                    &[
-                        $name,
-                        "(",
-                        &self.inner.engine.settings().core.client_id,
-                        ")",
-                    ]
-                    .concat(),
-                )
+                to_string(&self.inner.engine)
             }
         }
     };
@@ -414,41 +414,35 @@ impl JsDynatraceClient {
     pub fn new(options: JsValue) -> Result<JsDynatraceClient, JsValue> {
         let mut read = None;
         let mut make = || {
-            let (o, r) = begin("DynatraceClient", DYNATRACE_KNOWN, &options, &mut read)?;
-            let common = r.common(o);
-            let redirect_uri = r.string("redirectUri", o.redirect_uri());
-            let platform_token = r.string("platformToken", o.platform_token());
+            let r = begin("DynatraceClient", DYNATRACE_KNOWN, &options, &mut read)?;
+            let common = r.common();
+            let redirect_uri = r.string(Opt::RedirectUri);
+            let platform_token = r.string(Opt::PlatformToken);
             // A platform token needs no client; a user's sign-in may have no secret (a public
             // client).
-            let client_id = match &platform_token {
-                Some(_) => r.string("clientId", o.client_id()).unwrap_or_default(),
-                None => r.required("clientId", o.client_id()),
-            };
-            let client_secret = match (&redirect_uri, &platform_token) {
-                (None, None) => r.required("clientSecret", o.client_secret()),
-                _ => r
-                    .string("clientSecret", o.client_secret())
-                    .unwrap_or_default(),
-            };
+            let client_id = r.text(Opt::ClientId, platform_token.is_none());
+            let client_secret = r.text(
+                Opt::ClientSecret,
+                redirect_uri.is_none() && platform_token.is_none(),
+            );
             let config = DynatraceConfig {
                 platform_token: platform_token.map(Secret::new),
                 client_id,
                 client_secret: Secret::new(client_secret),
                 redirect_uri,
-                authorization_url: r.string("authorizationUrl", o.authorization_url()),
-                user_info_url: r.string("userInfoUrl", o.user_info_url()),
-                authorization_params: r.map("authorizationParams", o.authorization_params()),
-                state_storage: r.state_storage(o),
-                environment_url: r.string("environmentUrl", o.environment_url()),
-                token_url: r.string("tokenUrl", o.token_url()),
+                authorization_url: r.string(Opt::AuthorizationUrl),
+                user_info_url: r.string(Opt::UserInfoUrl),
+                authorization_params: r.map(Opt::AuthorizationParams),
+                state_storage: r.state_storage(),
+                environment_url: r.string(Opt::EnvironmentUrl),
+                token_url: r.string(Opt::TokenUrl),
                 auth_method: auth_method(
                     &r,
-                    o.auth_method(),
                     AuthMethod::Post,
                     "must be \"client_secret_post\" or \"client_secret_basic\"",
                 ),
-                scope: r.list("scope", o.scope()),
-                resource: r.string("resource", o.resource()),
+                scope: r.list(Opt::Scope),
+                resource: r.string(Opt::Resource),
                 options: common,
             };
             r.done()?;
@@ -528,36 +522,33 @@ impl JsAppDynamicsClient {
     pub fn new(options: JsValue) -> Result<JsAppDynamicsClient, JsValue> {
         let mut read = None;
         let mut make = || {
-            let (o, r) = begin("AppDynamicsClient", APPDYNAMICS_KNOWN, &options, &mut read)?;
-            let common = r.common(o);
-            let controller_url = r.required("controllerUrl", o.controller_url());
-            let access_token = r.string("accessToken", o.access_token());
-            let client_secret = r.string("clientSecret", o.client_secret());
-            let client_name = r.string("clientName", o.client_name());
-            let account_name = r.string("accountName", o.account_name());
-            let client_id = r.string("clientId", o.client_id());
-            let token_content_type = match r
-                .string("tokenContentType", o.token_content_type())
-                .as_deref()
-            {
+            let r = begin("AppDynamicsClient", APPDYNAMICS_KNOWN, &options, &mut read)?;
+            let common = r.common();
+            let controller_url = r.text(Opt::ControllerUrl, REQUIRED);
+            let access_token = r.string(Opt::AccessToken);
+            let client_secret = r.string(Opt::ClientSecret);
+            let client_name = r.string(Opt::ClientName);
+            let account_name = r.string(Opt::AccountName);
+            let client_id = r.string(Opt::ClientId);
+            let token_content_type = match r.string(Opt::TokenContentType).as_deref() {
                 None | Some("auto") => TokenContentType::Auto,
                 Some("form") => TokenContentType::Form,
                 Some("vendor") => TokenContentType::Vendor,
                 Some(_) => {
                     r.bad(
-                        "tokenContentType",
+                        Opt::TokenContentType,
                         "must be \"auto\", \"form\" or \"vendor\"",
                     );
                     TokenContentType::Auto
                 }
             };
-            let basic_auth = match Val::of(o.basic_auth()) {
+            let basic_auth = match Val::of(r.value(Opt::BasicAuth)) {
                 Val::Missing => BasicAuth::Auto,
                 Val::Str(s) if s == "auto" => BasicAuth::Auto,
                 Val::Bool(true) => BasicAuth::On,
                 Val::Bool(false) => BasicAuth::Off,
                 _ => {
-                    r.bad("basicAuth", "must be true, false or \"auto\"");
+                    r.bad(Opt::BasicAuth, "must be true, false or \"auto\"");
                     BasicAuth::Auto
                 }
             };
@@ -636,14 +627,11 @@ impl JsOAuthClient {
     pub fn new(options: JsValue) -> Result<JsOAuthClient, JsValue> {
         let mut read = None;
         let mut make = || {
-            let (o, r) = begin("OAuthClient", OAUTH_KNOWN, &options, &mut read)?;
-            let common = r.common(o);
-            let redirect_uri = r.string("redirectUri", o.redirect_uri());
-            let issuer = r.string("issuer", o.issuer());
-            let token_url = match (&redirect_uri, &issuer) {
-                (Some(_), Some(_)) => r.string("tokenUrl", o.token_url()).unwrap_or_default(),
-                _ => r.required("tokenUrl", o.token_url()),
-            };
+            let r = begin("OAuthClient", OAUTH_KNOWN, &options, &mut read)?;
+            let common = r.common();
+            let redirect_uri = r.string(Opt::RedirectUri);
+            let issuer = r.string(Opt::Issuer);
+            let token_url = r.text(Opt::TokenUrl, redirect_uri.is_none() || issuer.is_none());
             if !token_url.is_empty() {
                 // The token URL is checked before the rest, as the documentation lists the options.
                 if let Err(e) =
@@ -652,34 +640,28 @@ impl JsOAuthClient {
                     r.refuse(e);
                 }
             }
-            let client_id = r.required("clientId", o.client_id());
-            let client_secret = match &redirect_uri {
-                Some(_) => r
-                    .string("clientSecret", o.client_secret())
-                    .unwrap_or_default(),
-                None => r.required("clientSecret", o.client_secret()),
-            };
+            let client_id = r.text(Opt::ClientId, REQUIRED);
+            let client_secret = r.text(Opt::ClientSecret, redirect_uri.is_none());
             let config = OAuthConfig {
                 token_url,
                 client_id,
                 client_secret: Secret::new(client_secret),
                 redirect_uri,
                 issuer,
-                authorization_url: r.string("authorizationUrl", o.authorization_url()),
-                user_info_url: r.string("userInfoUrl", o.user_info_url()),
-                authorization_params: r.map("authorizationParams", o.authorization_params()),
-                state_storage: r.state_storage(o),
+                authorization_url: r.string(Opt::AuthorizationUrl),
+                user_info_url: r.string(Opt::UserInfoUrl),
+                authorization_params: r.map(Opt::AuthorizationParams),
+                state_storage: r.state_storage(),
                 auth_method: auth_method(
                     &r,
-                    o.auth_method(),
                     AuthMethod::Basic,
                     "must be \"client_secret_basic\" or \"client_secret_post\"",
                 ),
-                base_url: r.string("baseUrl", o.base_url()),
-                scope: r.list("scope", o.scope()),
-                resource: r.list("resource", o.resource()),
-                audience: r.list("audience", o.audience()),
-                extra_params: r.map("extraParams", o.extra_params()),
+                base_url: r.string(Opt::BaseUrl),
+                scope: r.list(Opt::Scope),
+                resource: r.list(Opt::Resource),
+                audience: r.list(Opt::Audience),
+                extra_params: r.map(Opt::ExtraParams),
                 options: common,
             };
             r.done()?;
@@ -718,18 +700,17 @@ impl JsDynatraceAccountClient {
     pub fn new(options: JsValue) -> Result<JsDynatraceAccountClient, JsValue> {
         let mut read = None;
         let mut make = || {
-            let (o, r) = begin("DynatraceAccountClient", ACCOUNT_KNOWN, &options, &mut read)?;
-            let common = r.common(o);
+            let r = begin("DynatraceAccountClient", ACCOUNT_KNOWN, &options, &mut read)?;
+            let common = r.common();
             let config = DynatraceAccountConfig {
-                account_uuid: r.required("accountUuid", o.account_uuid()),
-                client_id: r.required("clientId", o.client_id()),
-                client_secret: Secret::new(r.required("clientSecret", o.client_secret())),
-                scope: r.list("scope", o.scope()),
-                token_url: r.string("tokenUrl", o.token_url()),
-                account_api_url: r.string("accountApiUrl", o.account_api_url()),
+                account_uuid: r.text(Opt::AccountUuid, REQUIRED),
+                client_id: r.text(Opt::ClientId, REQUIRED),
+                client_secret: Secret::new(r.text(Opt::ClientSecret, REQUIRED)),
+                scope: r.list(Opt::Scope),
+                token_url: r.string(Opt::TokenUrl),
+                account_api_url: r.string(Opt::AccountApiUrl),
                 auth_method: auth_method(
                     &r,
-                    o.auth_method(),
                     AuthMethod::Post,
                     "must be \"client_secret_post\" or \"client_secret_basic\"",
                 ),

@@ -93,56 +93,60 @@ impl Val {
 /// Every class's options, by their camelCase names, each kept as JavaScript holds it: the checks
 /// word every problem themselves ("clientId must be a string, not a number"). Each class refuses
 /// the names it does not know before this is read, so one struct serves the four classes.
-/// Each value is at its name's place in [`NAMES`], read with its method (`o.client_id()`).
+/// Each value is at its option's place in [`NAMES`] (`o.get(Opt::ClientId)`).
 pub(crate) struct ClassOptions([JsValue; NAMES.len()]);
 
-macro_rules! class_options {
-    ($($i:literal $field:ident $name:literal),* $(,)?) => {
-        /// Every option name of every class, in the order they are read.
-        const NAMES: [&str; [$($i),*].len()] = [$($name),*];
+impl ClassOptions {
+    pub fn get(&self, opt: Opt) -> &JsValue {
+        &self.0[opt as usize]
+    }
+}
 
-        impl ClassOptions {
-            $(
-                pub fn $field(&self) -> &JsValue {
-                    &self.0[$i]
-                }
-            )*
+macro_rules! class_options {
+    ($($opt:ident $name:literal),* $(,)?) => {
+        /// Every option of every class, in the order they are read.
+        #[derive(Clone, Copy)]
+        pub(crate) enum Opt {
+            $($opt),*
         }
+
+        /// Every option's name, at its place in [`Opt`].
+        const NAMES: [&str; [$($name),*].len()] = [$($name),*];
     };
 }
 
 class_options!(
-    0 fetch "fetch",
-    1 token_store "tokenStore",
-    2 state_storage "stateStorage",
-    3 platform_token "platformToken",
-    4 redirect_uri "redirectUri",
-    5 authorization_url "authorizationUrl",
-    6 user_info_url "userInfoUrl",
-    7 authorization_params "authorizationParams",
-    8 client_id "clientId",
-    9 client_secret "clientSecret",
-    10 environment_url "environmentUrl",
-    11 scope "scope",
-    12 resource "resource",
-    13 audience "audience",
-    14 token_url "tokenUrl",
-    15 auth_method "authMethod",
-    16 controller_url "controllerUrl",
-    17 client_name "clientName",
-    18 account_name "accountName",
-    19 access_token "accessToken",
-    20 token_content_type "tokenContentType",
-    21 basic_auth "basicAuth",
-    22 issuer "issuer",
-    23 base_url "baseUrl",
-    24 extra_params "extraParams",
-    25 account_uuid "accountUuid",
-    26 account_api_url "accountApiUrl",
-    27 timeout_ms "timeoutMs",
-    28 refresh_skew_seconds "refreshSkewSeconds",
-    29 allow_insecure_http "allowInsecureHttp",
-    30 max_retries "maxRetries",
+    Fetch "fetch",
+    TokenStore "tokenStore",
+    StateStorage "stateStorage",
+    PlatformToken "platformToken",
+    RedirectUri "redirectUri",
+    AuthorizationUrl "authorizationUrl",
+    UserInfoUrl "userInfoUrl",
+    AuthorizationParams "authorizationParams",
+    ClientId "clientId",
+    ClientSecret "clientSecret",
+    EnvironmentUrl "environmentUrl",
+    Scope "scope",
+    Resource "resource",
+    Audience "audience",
+    TokenUrl "tokenUrl",
+    AuthMethod "authMethod",
+    ControllerUrl "controllerUrl",
+    ClientName "clientName",
+    AccountName "accountName",
+    AccessToken "accessToken",
+    TokenContentType "tokenContentType",
+    BasicAuth "basicAuth",
+    Issuer "issuer",
+    BaseUrl "baseUrl",
+    ExtraParams "extraParams",
+    AccountUuid "accountUuid",
+    AccountApiUrl "accountApiUrl",
+    TimeoutMs "timeoutMs",
+    RefreshSkewSeconds "refreshSkewSeconds",
+    AllowInsecureHttp "allowInsecureHttp",
+    MaxRetries "maxRetries",
 );
 
 /// Reads `options`, refusing a value that is not an object and unknown names (with the closest
@@ -202,33 +206,36 @@ fn check_names(class: &str, known: &[&'static str], options: &JsValue) -> Result
     Ok(())
 }
 
-/// Reads a class's options: its values and the reader of its checks, which reads the shared
-/// options first ([`Reader::common`]). `known` lists every name the class takes, the shared ones
-/// included.
+/// Reads a class's options into the reader of its checks, which reads the shared options first
+/// ([`Reader::common`]). `known` lists every name the class takes, the shared ones included.
 /// The values go to `slot`, where the constructor finds the secret ones to scrub its error of.
 pub(crate) fn begin<'a>(
     class: &'static str,
     known: &[&'static str],
     options: &JsValue,
     slot: &'a mut Option<ClassOptions>,
-) -> Result<(&'a ClassOptions, Reader), Error> {
+) -> Result<Reader<'a>, Error> {
     let o = slot.insert(read(class, known, options)?);
-    let r = Reader {
+    Ok(Reader {
         class,
+        o,
         first: RefCell::new(None),
-    };
-    Ok((o, r))
+    })
 }
+
+/// [`Reader::text`] of an option every configuration of the class needs.
+pub(crate) const REQUIRED: bool = true;
 
 /// Checks of one class's option values, worded with its name. A refused value reads as its
 /// default and the first refusal is kept: the constructor reads every option, in the order the
 /// documentation lists them, then reports that one ([`Reader::done`]).
-pub(crate) struct Reader {
+pub(crate) struct Reader<'a> {
     pub class: &'static str,
+    o: &'a ClassOptions,
     first: RefCell<Option<Error>>,
 }
 
-impl Reader {
+impl Reader<'_> {
     /// Keeps `e` unless an earlier option was refused already.
     pub fn refuse(&self, e: Error) {
         let mut first = self.first.borrow_mut();
@@ -237,9 +244,14 @@ impl Reader {
         }
     }
 
-    /// Refuses option `name`, worded as the other checks.
-    pub fn bad(&self, name: &str, what: &str) {
-        self.refuse(crate::client::bad(self.class, name, what));
+    /// The value of option `opt`.
+    pub fn value(&self, opt: Opt) -> &JsValue {
+        self.o.get(opt)
+    }
+
+    /// Refuses option `opt`, worded as the other checks.
+    pub fn bad(&self, opt: Opt, what: &str) {
+        self.refuse(crate::client::bad(self.class, NAMES[opt as usize], what));
     }
 
     /// The first refusal, if any.
@@ -250,20 +262,23 @@ impl Reader {
         }
     }
 
-    /// Refuses option `name` for holding `v` where `want` was expected.
-    fn want(&self, name: &str, want: &str, v: &Val) {
-        self.bad(name, &["must be ", want, ", not ", v.kind()].concat());
+    /// Refuses option `opt` for holding `v` where `want` was expected.
+    fn want(&self, opt: Opt, want: &str, v: &Val) {
+        self.bad(opt, &["must be ", want, ", not ", v.kind()].concat());
     }
 
     /// A non-empty string without its surrounding whitespace, or `None` when missing.
-    pub fn string(&self, name: &str, v: &JsValue) -> Option<String> {
-        match &Val::of(v) {
+    pub fn string(&self, name: Opt) -> Option<String> {
+        match &Val::of(self.value(name)) {
             Val::Missing => None,
-            Val::Str(s) if s.trim().is_empty() => {
-                self.bad(name, "is empty");
-                None
+            Val::Str(s) => {
+                let s = s.trim();
+                if s.is_empty() {
+                    self.bad(name, "is empty");
+                    return None;
+                }
+                Some(s.to_string())
             }
-            Val::Str(s) => Some(s.trim().to_string()),
             v => {
                 self.want(name, "a string", v);
                 None
@@ -271,17 +286,20 @@ impl Reader {
         }
     }
 
-    /// [`Reader::string`], refused when missing.
-    pub fn required(&self, name: &str, v: &JsValue) -> String {
-        self.string(name, v).unwrap_or_else(|| {
-            self.bad(name, "is required");
+    /// [`Reader::string`], empty when missing, and then refused if `required` ([`REQUIRED`] where
+    /// the option always is).
+    pub fn text(&self, name: Opt, required: bool) -> String {
+        self.string(name).unwrap_or_else(|| {
+            if required {
+                self.bad(name, "is required");
+            }
             String::new()
         })
     }
 
     /// A string or an array of strings, each kept as one value.
-    pub fn list(&self, name: &str, v: &JsValue) -> Vec<String> {
-        match Val::of(v) {
+    pub fn list(&self, name: Opt) -> Vec<String> {
+        match Val::of(self.value(name)) {
             Val::Missing => Vec::new(),
             Val::Str(s) => vec![s],
             Val::List(l) => l,
@@ -292,8 +310,8 @@ impl Reader {
         }
     }
 
-    pub fn boolean(&self, name: &str, v: &JsValue, default: bool) -> bool {
-        match Val::of(v) {
+    pub fn boolean(&self, name: Opt, default: bool) -> bool {
+        match Val::of(self.value(name)) {
             Val::Missing => default,
             Val::Bool(b) => b,
             v => {
@@ -303,8 +321,8 @@ impl Reader {
         }
     }
 
-    pub fn number(&self, name: &str, v: &JsValue, default: f64) -> f64 {
-        match Val::of(v) {
+    pub fn number(&self, name: Opt, default: f64) -> f64 {
+        match Val::of(self.value(name)) {
             Val::Missing => default,
             Val::Num(n) => n,
             v => {
@@ -314,8 +332,8 @@ impl Reader {
         }
     }
 
-    pub fn map(&self, name: &str, v: &JsValue) -> Vec<(String, String)> {
-        match Val::of(v) {
+    pub fn map(&self, name: Opt) -> Vec<(String, String)> {
+        match Val::of(self.value(name)) {
             Val::Missing => Vec::new(),
             Val::Map(m) => m,
             v => {
@@ -326,13 +344,8 @@ impl Reader {
     }
 
     /// An object whose `methods` are functions (a store), or `None` when missing.
-    pub fn object_with(
-        &self,
-        name: &str,
-        v: &JsValue,
-        methods: &[&str],
-        want: &str,
-    ) -> Option<JsValue> {
+    pub fn object_with(&self, name: Opt, methods: &[&str], want: &str) -> Option<JsValue> {
+        let v = self.value(name);
         if v.is_null_or_undefined() {
             return None;
         }
@@ -348,21 +361,19 @@ impl Reader {
     }
 
     /// `stateStorage`: an object with the methods of `sessionStorage`, or `None`.
-    pub fn state_storage(&self, o: &ClassOptions) -> Option<JsValue> {
+    pub fn state_storage(&self) -> Option<JsValue> {
         self.object_with(
-            "stateStorage",
-            o.state_storage(),
+            Opt::StateStorage,
             &["getItem", "setItem", "removeItem"],
             "an object with getItem(), setItem() and removeItem(), like sessionStorage",
         )
     }
 
     /// The options every class shares.
-    pub fn common(&self, o: &ClassOptions) -> Options {
-        let fetch = o.fetch();
+    pub fn common(&self) -> Options {
+        let fetch = self.value(Opt::Fetch);
         let token_store = self.object_with(
-            "tokenStore",
-            o.token_store(),
+            Opt::TokenStore,
             &["get", "set"],
             "an object with get() and set(tokens)",
         );
@@ -372,19 +383,19 @@ impl Reader {
             Some(fetch.clone().unchecked_into())
         } else {
             self.bad(
-                "fetch",
+                Opt::Fetch,
                 &["must be a function, not ", js_kind(fetch)].concat(),
             );
             None
         };
-        let timeout_ms = self.number("timeoutMs", o.timeout_ms(), 30_000.0);
-        let skew = self.number("refreshSkewSeconds", o.refresh_skew_seconds(), 30.0);
-        let allow_insecure_http = self.boolean("allowInsecureHttp", o.allow_insecure_http(), false);
-        let retries = self.number("maxRetries", o.max_retries(), 2.0);
+        let timeout_ms = self.number(Opt::TimeoutMs, 30_000.0);
+        let skew = self.number(Opt::RefreshSkewSeconds, 30.0);
+        let allow_insecure_http = self.boolean(Opt::AllowInsecureHttp, false);
+        let retries = self.number(Opt::MaxRetries, 2.0);
         // A count: 1.5 retries is no setting to round silently.
         if !(0.0..=10.0).contains(&retries) || retries.fract() != 0.0 {
             self.bad(
-                "maxRetries",
+                Opt::MaxRetries,
                 "must be a number from 0 to 10, with no fraction",
             );
         }
