@@ -230,7 +230,7 @@ interface AppDynamicsBase extends CommonOptions {
   basicAuth?: boolean | 'auto';
 }
 
-/** An API client: `clientName` + `accountName`, or `clientId` = `name@account`. */
+/** An API client: `clientName` (the name alone) + `accountName`, or `clientId` = `name@account`. */
 export type AppDynamicsCredentials =
   | { clientName: string; accountName: string; clientId?: never; clientSecret: string; accessToken?: never }
   | { clientId: string; clientName?: never; accountName?: never; clientSecret: string; accessToken?: never }
@@ -262,7 +262,10 @@ export type OAuthClientOptions = OAuthBaseOptions &
 
 export interface OAuthBaseOptions extends CommonOptions {
   clientId: string;
-  /** An OpenID issuer: the endpoints are read from its discovery document on first use. */
+  /**
+   * An OpenID issuer: the endpoints are read from its discovery document on first use, which must
+   * name this issuer; a redirect whose `iss` names another server is refused.
+   */
   issuer?: string;
   tokenUrl?: string;
   scope?: string | string[];

@@ -38,7 +38,8 @@ pub struct OAuthConfig {
     /// The user-info endpoint (or from the issuer's discovery document).
     pub user_info_url: Option<String>,
     /// An OpenID issuer: the endpoints are read from `<issuer>/.well-known/openid-configuration`
-    /// on first use.
+    /// on first use, a document that names this issuer (a final `/` aside). A redirect whose
+    /// `iss` (RFC 9207) names another server is refused.
     pub issuer: Option<String>,
     /// More authorize parameters (e.g. `prompt`).
     pub authorization_params: Vec<(String, String)>,

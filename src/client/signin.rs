@@ -310,6 +310,14 @@ impl Engine {
             ));
         }
         let doc = js_sys::JSON::parse(&body).map_err(|_| failed("not JSON"))?;
+        // The document is the issuer's own (OpenID Connect Discovery 4.3), so that a document
+        // copied from another server cannot send the code elsewhere; a final `/` aside.
+        if get(&doc, "issuer")
+            .as_string()
+            .is_none_or(|i| i.trim_end_matches('/') != issuer.trim_end_matches('/'))
+        {
+            return Err(failed("it names another issuer"));
+        }
         // The same rule as for the configured URLs: https, or http to loopback or when allowed.
         let allow = si.allow_http;
         let endpoint = |name: &str| -> Result<Option<String>, Error> {
@@ -664,6 +672,17 @@ impl Engine {
                 return Ok(None);
             }
             clean_address_bar();
+            // A redirect that says it comes from another server than the issuer is neither
+            // exchanged nor believed (RFC 9207: a mix-up of servers); a final `/` aside.
+            if let (Some(iss), Some(want)) = (q.get("iss"), &si.issuer) {
+                if iss.trim_end_matches('/') != want.trim_end_matches('/') {
+                    return Err(Error::new(
+                        Code::AuthorizationError,
+                        "the redirect names another authorization server (iss) than this client's issuer",
+                    )
+                    .hint("start the sign-in again with signIn(); check issuer"));
+                }
+            }
             // Taken out of the state storage (read, then removed), once: a second redirect with
             // the same state, even one handled while the first still waits for the storage,
             // finds none.

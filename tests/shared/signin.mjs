@@ -957,6 +957,52 @@ export function signinCases(ctx) {
     assert.ok((await allowed.buildAuthorizationUrl()).startsWith(`${emu.urls.ssoAuthorize}?`));
   });
 
+  s.test('OAuthClient with issuer: a discovery document that names another issuer (or none) is refused before anything is sent (OpenID Connect Discovery 4.3)', async (emu) => {
+    let doc;
+    const fetch = (input, init) =>
+      String(input).endsWith('/.well-known/openid-configuration')
+        ? Promise.resolve(new Response(JSON.stringify(doc), { headers: { 'content-type': 'application/json' } }))
+        : globalThis.fetch(input, init);
+    const endpoints = { authorization_endpoint: emu.urls.ssoAuthorize, token_endpoint: emu.urls.dtToken };
+    const options = { issuer: emu.urls.sso, clientId: 'dt0s12.EMULATOR', redirectUri: REDIRECT, scope: 'openid', fetch };
+    for (const issuer of [`${emu.urls.sso}/other`, 'https://sso.example.com', undefined]) {
+      doc = { issuer, ...endpoints };
+      const oc = s.track(new OAuthClient(options));
+      const e = await s.rejects(oc.buildAuthorizationUrl(), 'invalid_config', { message: /discovery document .*another issuer/ });
+      assert.match(e.hint, /issuer/);
+    }
+    assert.equal(emu.requests.length, 0, 'nothing sent to the endpoints the document named');
+    // The same issuer with a final `/` is the same issuer.
+    doc = { issuer: `${emu.urls.sso}/`, ...endpoints };
+    const oc = s.track(new OAuthClient(options));
+    assert.ok((await oc.buildAuthorizationUrl()).startsWith(`${emu.urls.ssoAuthorize}?`));
+  });
+
+  s.test('OAuthClient with issuer: a redirect whose iss names another server is neither exchanged nor believed (RFC 9207)', async (emu) => {
+    const oc = s.track(new OAuthClient({ issuer: emu.urls.sso, clientId: 'dt0s12.EMULATOR', redirectUri: REDIRECT, scope: 'openid' }));
+    const location = await followAuthorize(emu, await oc.buildAuthorizationUrl());
+    rememberLocation(location);
+    const back = new URL(location);
+    const from = (iss) => {
+      const u = new URL(back);
+      u.searchParams.set('iss', iss);
+      return u.href;
+    };
+    await s.rejects(oc.handleRedirect(from('https://sso.example.com')), 'authorization_error', { message: /another authorization server \(iss\)/ });
+    // An error answer that says it comes from elsewhere is not reported as the issuer's refusal.
+    const denied = new URL(from(`${emu.urls.sso}/x`));
+    denied.searchParams.delete('code');
+    denied.searchParams.set('error', 'access_denied');
+    const e = await s.rejects(oc.handleRedirect(denied.href), 'authorization_error', { message: /another authorization server/ });
+    assert.equal(e.error, undefined);
+    assert.equal(grantRequests(emu, 'authorization_code').length, 0, 'no code sent anywhere');
+    // The issuer's own iss (a final `/` aside) is exchanged as without one.
+    const token = await oc.handleRedirect(from(`${emu.urls.sso}/`));
+    s.addSecret(token.accessToken);
+    assert.equal(grantRequests(emu, 'authorization_code').length, 1);
+    assert.equal(oc.isSignedIn(), true);
+  });
+
   // ------------------------------------------------------------------------------------------
   // Secrets
 
