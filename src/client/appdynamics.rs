@@ -43,7 +43,7 @@ pub enum BasicAuth {
 pub struct AppDynamicsConfig {
     /// e.g. `https://acme.saas.appdynamics.com` or `http://controller:8090`.
     pub controller_url: String,
-    /// The API client's name.
+    /// The API client's name alone (`name@account` is refused here: it goes in `client_id`).
     pub client_name: Option<String>,
     /// The account (`customer1` on single-tenant on-premises controllers).
     pub account_name: Option<String>,
@@ -140,6 +140,14 @@ impl AppDynamicsClient {
                 Some(at) if at >= 1 && at + 1 < id.len() => id.to_string(),
                 _ => return Err(bad(CLASS, "clientId", "must be apiClientName@accountName")),
             },
+            // The account twice (`name@account@account`) would be refused as a wrong secret.
+            (None, Some(n), Some(_)) if n.contains('@') => {
+                return Err(bad(
+                    CLASS,
+                    "clientName",
+                    "is the API client's name alone: give name@account as clientId instead",
+                ))
+            }
             (None, Some(n), Some(a)) => [n, "@", a].concat(),
             (None, Some(_), None) => return Err(bad(
                 CLASS,

@@ -120,6 +120,8 @@ export function errorCases(ctx) {
       [{ controllerUrl: url, clientName: a.clientName, clientSecret: a.clientSecret }, /accountName is required/],
       [{ controllerUrl: url, accountName: a.accountName, clientSecret: a.clientSecret }, /clientName is required/],
       [{ controllerUrl: url, clientId: 'no-at-sign', clientSecret: a.clientSecret }, /apiClientName@accountName/],
+      // name@account as clientName with the account again would build name@account@account.
+      [{ controllerUrl: url, clientName: a.clientId, accountName: a.accountName, clientSecret: a.clientSecret }, /^AppDynamicsClient: clientName is the API client's name alone: give name@account as clientId instead$/],
       [{ controllerUrl: url, clientId: a.clientId, clientName: a.clientName, clientSecret: a.clientSecret }, /alternatives/],
       [{ controllerUrl: url, clientId: a.clientId }, /clientSecret is required/],
       [{ controllerUrl: url, accessToken: a.temporaryToken, clientSecret: a.clientSecret, clientId: a.clientId }, /alternatives/],
