@@ -312,10 +312,8 @@ impl Engine {
         let doc = js_sys::JSON::parse(&body).map_err(|_| failed("not JSON"))?;
         // The document is the issuer's own (OpenID Connect Discovery 4.3), so that a document
         // copied from another server cannot send the code elsewhere; a final `/` aside.
-        if get(&doc, "issuer")
-            .as_string()
-            .is_none_or(|i| i.trim_end_matches('/') != issuer.trim_end_matches('/'))
-        {
+        let named = get(&doc, "issuer").as_string();
+        if named.as_deref().map(|i| i.trim_end_matches('/')) != Some(issuer.trim_end_matches('/')) {
             return Err(failed("it names another issuer"));
         }
         // The same rule as for the configured URLs: https, or http to loopback or when allowed.
