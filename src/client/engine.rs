@@ -77,6 +77,8 @@ pub(crate) struct Cached {
 }
 
 type Outcome = Rc<RefCell<Option<Result<u64, Error>>>>;
+/// What a discovery obtained, once it is over.
+pub(super) type Discovery = Rc<RefCell<Option<Result<Rc<super::signin::Endpoints>, Error>>>>;
 
 /// The token request in flight, shared by every caller waiting for it.
 struct Inflight {
@@ -102,6 +104,8 @@ pub(super) struct State {
     pub(super) id_token: Option<Secret>,
     /// The endpoints read from the issuer's discovery document.
     pub(super) discovered: Option<Rc<super::signin::Endpoints>>,
+    /// The discovery in flight, shared by every caller waiting for it.
+    pub(super) discovering: Option<(Promise, Discovery)>,
     /// The last access token given up (invalidated, refused with a 401, or stale): never taken
     /// back from a token store that still holds it.
     pub(super) spent: Option<Secret>,

@@ -271,9 +271,39 @@ impl Engine {
                 user_info: si.user_info_url.clone(),
             }));
         };
-        if let Some(e) = self.0.st.borrow().discovered.clone() {
-            return Ok(e);
-        }
+        // One discovery at a time: every caller waits for the one in flight and gets its outcome.
+        let (done, outcome) = {
+            let mut st = self.0.st.borrow_mut();
+            if let Some(e) = st.discovered.clone() {
+                return Ok(e);
+            }
+            st.discovering
+                .get_or_insert_with(|| {
+                    let outcome: super::engine::Discovery = Rc::default();
+                    let (me, slot, issuer) = (self.clone(), outcome.clone(), issuer.clone());
+                    let done = platform::promise_of(Box::pin(async move {
+                        let result = me.discover(&issuer).await;
+                        let mut st = me.0.st.borrow_mut();
+                        st.discovering = None;
+                        if let Ok(e) = &result {
+                            st.discovered = Some(e.clone());
+                        }
+                        *slot.borrow_mut() = Some(result);
+                        Ok(JsValue::UNDEFINED)
+                    }));
+                    (done, outcome)
+                })
+                .clone()
+        };
+        let _ = JsFuture::from(done).await;
+        let result = outcome.borrow().clone();
+        result.expect("the discovery settled")
+    }
+
+    /// The endpoints of `issuer`'s discovery document, read now.
+    async fn discover(&self, issuer: &str) -> Result<Rc<Endpoints>, Error> {
+        let s = &self.0.s;
+        let si = s.sign_in.as_ref().expect("signing in");
         let url = [
             issuer.trim_end_matches('/'),
             "/.well-known/openid-configuration",
@@ -329,7 +359,7 @@ impl Engine {
         };
         let token_url = endpoint("token_endpoint")?.ok_or_else(|| failed("no token_endpoint"))?;
         let token_origin = origin_of("token_endpoint", &token_url, allow)?;
-        let e = Rc::new(Endpoints {
+        Ok(Rc::new(Endpoints {
             authorize: si
                 .authorization_url
                 .clone()
@@ -337,9 +367,7 @@ impl Engine {
             token_url,
             token_origin,
             user_info: si.user_info_url.clone().or(endpoint("userinfo_endpoint")?),
-        });
-        self.0.st.borrow_mut().discovered = Some(e.clone());
-        Ok(e)
+        }))
     }
 
     /// A new token for the calls that wait for one: another tab's, the store's, or a grant's.

@@ -935,6 +935,21 @@ export function signinCases(ctx) {
     await s.rejects(oc.getToken(), 'login_required');
   });
 
+  s.test('OAuthClient with issuer: concurrent first calls share one discovery, and its failure; the next call tries again', async (emu) => {
+    emu.options.dynatrace.discovery = false;
+    const oc = s.track(new OAuthClient({ issuer: emu.urls.sso, clientId: 'dt0s12.EMULATOR', redirectUri: REDIRECT, scope: 'openid' }));
+    const failed = await Promise.allSettled(Array.from({ length: 10 }, () => oc.buildAuthorizationUrl()));
+    for (const r of failed) assert.equal(r.reason?.code, 'invalid_config');
+    assert.equal(requestsOf(emu, 'sso', '/.well-known/openid-configuration').length, 1, 'one discovery for ten calls');
+    emu.options.dynatrace.discovery = true;
+    const urls = await Promise.all([...Array.from({ length: 10 }, () => oc.buildAuthorizationUrl()), oc.userInfo().catch((e) => e.code)]);
+    assert.equal(urls.pop(), 'login_required');
+    for (const url of urls) assert.ok(url.startsWith(`${emu.urls.ssoAuthorize}?`), url);
+    assert.equal(requestsOf(emu, 'sso', '/.well-known/openid-configuration').length, 2, 'one more, for eleven calls');
+    await oc.buildAuthorizationUrl();
+    assert.equal(requestsOf(emu, 'sso', '/.well-known/openid-configuration').length, 2, 'kept once read');
+  });
+
   s.test('OAuthClient with issuer: a discovery failure rejects the first call with invalid_config', async (emu) => {
     emu.options.dynatrace.discovery = false;
     const oc = s.track(new OAuthClient({ issuer: emu.urls.sso, clientId: 'dt0s12.EMULATOR', redirectUri: REDIRECT, scope: 'openid' }));
