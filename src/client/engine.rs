@@ -613,9 +613,19 @@ impl Engine {
     /// An authenticated call to `url` (already checked to be on the API origin): the token in
     /// `Authorization`, no redirect followed, and one retry with a new token after a 401 when the
     /// body can be sent again. `init` is the caller's `RequestInit` (or `undefined`).
-    pub(crate) async fn fetch(
+    pub(crate) fn fetch<'a>(
+        &'a self,
+        url: &'a str,
+        init: &'a JsValue,
+    ) -> impl Future<Output = Result<web_sys::Response, Error>> + 'a {
+        self.fetch_at(url, &self.0.s.api_origin, init)
+    }
+
+    /// [`fetch`](Engine::fetch) to a URL on `origin` (the API's, or the user-info endpoint's).
+    pub(super) async fn fetch_at(
         &self,
         url: &str,
+        origin: &str,
         init: &JsValue,
     ) -> Result<web_sys::Response, Error> {
         let signal = platform::signal_of(init)?;
@@ -623,7 +633,6 @@ impl Engine {
         let again = platform::resendable(&get(init, "body"));
         let headers = headers_of(init)?;
         let init = platform::copy_of(init)?;
-        let origin = &self.0.s.api_origin;
         let mut retried = false;
         loop {
             // The cached token without a detour through the token path: the common case.

@@ -391,8 +391,9 @@ macro_rules! signin_methods {
             }
 
             /// The signed-in user's claims (`sub`, `email`, `name`, …) from the user-info
-            /// endpoint, as a JavaScript object: an error status is an `http_error`, a success
-            /// without an object of claims an `invalid_response`.
+            /// endpoint, as a JavaScript object: a 401 gets one refresh and one retry, as every
+            /// authenticated call; an error status is an `http_error`, a success without an
+            /// object of claims an `invalid_response`.
             pub async fn user_info(&self) -> Result<wasm_bindgen::JsValue, $crate::Error> {
                 let e = &self.engine;
                 e.user_info().await.map_err(|x| e.scrubbed(x))

@@ -766,16 +766,17 @@ impl Engine {
             .as_ref()
             .ok_or_else(|| needs(s.class, "userInfo", "userInfoUrl"))?;
         let origin = origin_of("userInfoUrl", url, true)?;
-        // The token in `Authorization`, no retry.
-        let t = self.token(None).await?;
-        let headers = super::engine::headers_of(&JsValue::UNDEFINED)?;
-        let _ = headers.set("Accept", "application/json");
         // The body is read within `timeoutMs` too: one that stalls is aborted with this signal.
         let ctl = platform::controller();
-        let signal = ctl.signal();
-        let (response, _) = self
-            .send_api(url, &origin, &Object::new(), &headers, &t, Some(&signal))
-            .await?;
+        let init = Object::new();
+        set(&init, "headers", &{
+            let h = Object::new();
+            set(&h, "Accept", &JsValue::from_str("application/json"));
+            h.into()
+        });
+        set(&init, "signal", &ctl.signal());
+        // As every authenticated call: one retry with a new token after a 401.
+        let response = self.fetch_at(url, &origin, &init).await?;
         let status = response.status();
         let ok = (200..300).contains(&status);
         let ms = self.0.s.timeout_ms;

@@ -325,6 +325,35 @@ export function signinCases(ctx) {
     assert.deepEqual(await dt.userInfo(), { sub: 's' });
   });
 
+  s.test('userInfo: a 401 gets one refresh and one retry, as every authenticated call; a second 401 is http_error', async (emu) => {
+    let refusals = 0;
+    const sent = [];
+    const fetch = (input, init) => {
+      if (String(input) !== emu.urls.ssoUserInfo) return globalThis.fetch(input, init);
+      sent.push(new Headers(init.headers).get('authorization'));
+      if (refusals-- > 0) {
+        return Promise.resolve(new Response('{"error":"invalid_token"}', { status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } }));
+      }
+      return globalThis.fetch(input, init);
+    };
+    const dt = signin(emu, { fetch });
+    const { token } = await signIn(emu, dt);
+    refusals = 1;
+    const info = await dt.userInfo();
+    assert.equal(info.email, DEFAULT_USER);
+    assert.equal(sent.length, 2);
+    assert.equal(sent[0], `Bearer ${token.accessToken}`);
+    assert.notEqual(sent[1], sent[0], 'the retry carries the new token');
+    harvest(emu);
+    assert.equal(dt.stats().refreshTokenGrants, 1);
+    assert.equal(dt.stats().unauthorizedRetries, 1);
+    refusals = 2;
+    await s.rejects(dt.userInfo(), 'http_error', { status: 401 });
+    harvest(emu);
+    assert.equal(sent.length, 4, 'one retry only');
+    assert.equal(dt.stats().refreshTokenGrants, 2);
+  });
+
   s.test('handleRedirect: null for a URL with neither code nor error, without any request', async (emu) => {
     const dt = signin(emu);
     await dt.buildAuthorizationUrl();
