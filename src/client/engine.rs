@@ -658,6 +658,29 @@ impl Engine {
         }
     }
 
+    /// An authenticated call to `url` on `origin` (as [`fetch`](Engine::fetch)) and its body read
+    /// by `method` (`text` or `json`), both within `timeoutMs`: a body that stalls is aborted, a
+    /// `timeout`. The status, and the body or why it could not be read.
+    pub(super) async fn read_within(
+        &self,
+        url: &str,
+        origin: &str,
+        init: Object,
+        method: &str,
+    ) -> Result<(u16, Result<JsValue, JsValue>), Error> {
+        let ctl = platform::controller();
+        platform::set(&init, "signal", &ctl.signal());
+        let response = self.fetch_at(url, origin, &init).await?;
+        let ms = self.0.s.timeout_ms;
+        let body = super::signin::call_method(&response, method, &[], ms).await;
+        // `within` gives `undefined` when the time is up.
+        if body.as_ref().is_ok_and(JsValue::is_undefined) {
+            ctl.abort();
+            return Err(timeout_error(origin, ms));
+        }
+        Ok((response.status(), body))
+    }
+
     /// One attempt of an authenticated call: `init` (the caller's, copied) with the token in
     /// `headers`; the response's body is left to the caller.
     pub(super) fn send_api<'a>(

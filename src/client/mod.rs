@@ -444,22 +444,17 @@ pub(crate) async fn listing(
     what: &str,
     hint: fn(u16) -> &'static str,
 ) -> Result<String, Error> {
-    // The body is read within `timeoutMs` too: one that stalls is aborted with the call's signal.
-    let ctl = platform::controller();
-    let init = js_sys::Object::new();
-    platform::set(&init, "signal", &ctl.signal());
-    let response = fetch_with(engine, api_url, path, &init).await?;
-    let status = response.status();
     let s = engine.settings();
-    let body = match signin::call_method(&response, "text", &[], s.timeout_ms).await {
-        // `within` gives `undefined` when the time is up.
-        Ok(v) if v.is_undefined() => {
-            ctl.abort();
-            return Err(engine::timeout_error(&s.api_origin, s.timeout_ms));
+    let read = match api_url(engine, path) {
+        Ok(url) => {
+            engine
+                .read_within(&url, &s.api_origin, js_sys::Object::new(), "text")
+                .await
         }
-        Ok(v) => v.as_string().unwrap_or_default(),
-        Err(_) => String::new(),
+        Err(e) => Err(e),
     };
+    let (status, body) = read.map_err(|e| engine.scrubbed(e))?;
+    let body = body.ok().and_then(|v| v.as_string()).unwrap_or_default();
     if (200..=299).contains(&status) {
         return Ok(body);
     }

@@ -766,26 +766,16 @@ impl Engine {
             .as_ref()
             .ok_or_else(|| needs(s.class, "userInfo", "userInfoUrl"))?;
         let origin = origin_of("userInfoUrl", url, true)?;
-        // The body is read within `timeoutMs` too: one that stalls is aborted with this signal.
-        let ctl = platform::controller();
         let init = Object::new();
         set(&init, "headers", &{
             let h = Object::new();
             set(&h, "Accept", &JsValue::from_str("application/json"));
             h.into()
         });
-        set(&init, "signal", &ctl.signal());
         // As every authenticated call: one retry with a new token after a 401.
-        let response = self.fetch_at(url, &origin, &init).await?;
-        let status = response.status();
+        let (status, body) = self.read_within(url, &origin, init, "json").await?;
         let ok = (200..300).contains(&status);
-        let ms = self.0.s.timeout_ms;
-        match call_method(&response, "json", &[], ms).await {
-            // `within` gives `undefined` when the time is up.
-            Ok(v) if v.is_undefined() => {
-                ctl.abort();
-                Err(super::engine::timeout_error(&origin, ms))
-            }
+        match body {
             Ok(v) if ok && v.is_object() && !Array::is_array(&v) => Ok(v),
             _ => Err(Error::new(
                 if ok {
