@@ -201,11 +201,10 @@ pub(crate) fn fetch(
     init: &Object,
 ) -> Result<Promise, JsValue> {
     match custom {
-        Some(f) => Ok(Promise::resolve(&f.call2(
-            &JsValue::UNDEFINED,
-            &JsValue::from_str(url),
-            init,
-        )?)),
+        Some(f) => {
+            let args = Array::of2(&JsValue::from_str(url), init);
+            Ok(Promise::resolve(&f.apply(&JsValue::UNDEFINED, &args)?))
+        }
         None => global_fetch(url, init),
     }
 }
