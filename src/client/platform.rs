@@ -375,7 +375,8 @@ fn own_body(response: &web_sys::Response) -> Option<web_sys::ReadableStream> {
 pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String, JsValue> {
     // Any other answer of a fetch option is read with its `text()`, whose failures are caught.
     let Some(stream) = own_body(response) else {
-        let text = JsFuture::from(response.text()?).await?;
+        let text = super::signin::invoke(response, "text", &[])?;
+        let text = JsFuture::from(text.unchecked_into::<Promise>()).await?;
         return Ok(cut(&text.as_string().unwrap_or_default()));
     };
     let reader = stream.unchecked_ref::<Body>().reader()?;
