@@ -559,7 +559,7 @@ pub(crate) fn refusal(url: &str, init: &Object) -> Option<String> {
     };
     // `Headers` takes a control character in a value, which the HTTP layers of Node and Deno
     // refuse while sending. The value is not quoted: it may be a credential.
-    for entry in Array::from(&request.headers()).iter() {
+    for entry in Array::from(&get(&request, "headers")).iter() {
         let pair: Array = entry.unchecked_into();
         let bad = |c: char| c < ' ' && c != '\t' || c == '\x7f';
         if pair.get(1).as_string().is_some_and(|v| v.contains(bad)) {
