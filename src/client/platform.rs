@@ -364,11 +364,13 @@ pub(crate) fn unless_aborted(promise: Promise, signal: &AbortSignal) -> Promise 
 /// The body of the platform's own `Response`, the one kind whose body is read as a web stream
 /// and cancelled. A fetch option's other answers may have any members (node-fetch's body is a
 /// Node stream; a test's stand-in may throw from its getters).
-fn own_body(response: &web_sys::Response) -> Option<web_sys::ReadableStream> {
-    response
-        .is_instance_of::<web_sys::Response>()
-        .then(|| response.body())
-        .flatten()
+fn own_body(response: &web_sys::Response) -> Option<JsValue> {
+    if !response.is_instance_of::<web_sys::Response>() {
+        return None;
+    }
+    // (A body that is `null` is none.)
+    let body = get(response, "body");
+    body.is_object().then_some(body)
 }
 
 /// Reads at most [`BODY_LIMIT`] bytes of a body as text, then cancels the rest.
