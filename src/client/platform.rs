@@ -30,6 +30,9 @@ extern "C" {
     fn then_both(this: &Thenable, f: &Function, g: &Function) -> JsValue;
     #[wasm_bindgen(method, js_name = catch)]
     fn catch_with(this: &Thenable, f: &Function) -> JsValue;
+    /// JavaScript's `Number` of a string.
+    #[wasm_bindgen(js_name = Number)]
+    fn to_number(s: &str) -> f64;
     #[wasm_bindgen(js_name = btoa)]
     fn btoa(latin1: &str) -> String;
     #[wasm_bindgen(js_name = atob, catch)]
@@ -476,7 +479,7 @@ pub(crate) fn number(s: &str) -> Option<f64> {
     if s.is_empty() {
         return None;
     }
-    let n = js_sys::Number::from(JsValue::from_str(s)).value_of();
+    let n = to_number(s);
     (!n.is_nan()).then_some(n)
 }
 
