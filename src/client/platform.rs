@@ -30,6 +30,9 @@ extern "C" {
     fn then_both(this: &Thenable, f: &Function, g: &Function) -> JsValue;
     #[wasm_bindgen(method, js_name = catch)]
     fn catch_with(this: &Thenable, f: &Function) -> JsValue;
+    /// JavaScript's `Number` of a string.
+    #[wasm_bindgen(js_name = Number)]
+    fn to_number(s: &str) -> f64;
     #[wasm_bindgen(js_name = btoa)]
     fn btoa(latin1: &str) -> String;
     #[wasm_bindgen(js_name = atob, catch)]
@@ -201,11 +204,10 @@ pub(crate) fn fetch(
     init: &Object,
 ) -> Result<Promise, JsValue> {
     match custom {
-        Some(f) => Ok(Promise::resolve(&f.call2(
-            &JsValue::UNDEFINED,
-            &JsValue::from_str(url),
-            init,
-        )?)),
+        Some(f) => {
+            let args = Array::of2(&JsValue::from_str(url), init);
+            Ok(Promise::resolve(&f.apply(&JsValue::UNDEFINED, &args)?))
+        }
         None => global_fetch(url, init),
     }
 }
@@ -365,18 +367,21 @@ pub(crate) fn unless_aborted(promise: Promise, signal: &AbortSignal) -> Promise 
 /// The body of the platform's own `Response`, the one kind whose body is read as a web stream
 /// and cancelled. A fetch option's other answers may have any members (node-fetch's body is a
 /// Node stream; a test's stand-in may throw from its getters).
-fn own_body(response: &web_sys::Response) -> Option<web_sys::ReadableStream> {
-    response
-        .is_instance_of::<web_sys::Response>()
-        .then(|| response.body())
-        .flatten()
+fn own_body(response: &web_sys::Response) -> Option<JsValue> {
+    if !response.is_instance_of::<web_sys::Response>() {
+        return None;
+    }
+    // (A body that is `null` is none.)
+    let body = get(response, "body");
+    body.is_object().then_some(body)
 }
 
 /// Reads at most [`BODY_LIMIT`] bytes of a body as text, then cancels the rest.
 pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String, JsValue> {
     // Any other answer of a fetch option is read with its `text()`, whose failures are caught.
     let Some(stream) = own_body(response) else {
-        let text = JsFuture::from(response.text()?).await?;
+        let text = super::signin::invoke(response, "text", &[])?;
+        let text = JsFuture::from(text.unchecked_into::<Promise>()).await?;
         return Ok(cut(&text.as_string().unwrap_or_default()));
     };
     let reader = stream.unchecked_ref::<Body>().reader()?;
@@ -474,7 +479,7 @@ pub(crate) fn number(s: &str) -> Option<f64> {
     if s.is_empty() {
         return None;
     }
-    let n = js_sys::Number::from(JsValue::from_str(s)).value_of();
+    let n = to_number(s);
     (!n.is_nan()).then_some(n)
 }
 
@@ -559,7 +564,7 @@ pub(crate) fn refusal(url: &str, init: &Object) -> Option<String> {
     };
     // `Headers` takes a control character in a value, which the HTTP layers of Node and Deno
     // refuse while sending. The value is not quoted: it may be a credential.
-    for entry in Array::from(&request.headers()).iter() {
+    for entry in Array::from(&get(&request, "headers")).iter() {
         let pair: Array = entry.unchecked_into();
         let bad = |c: char| c < ' ' && c != '\t' || c == '\x7f';
         if pair.get(1).as_string().is_some_and(|v| v.contains(bad)) {

@@ -196,7 +196,8 @@ fn message(kind: &str) -> JsValue {
 /// `count` random bytes from `crypto.getRandomValues`, as base64url (none without WebCrypto).
 fn random(count: u32) -> Option<String> {
     let crypto = global("crypto");
-    let bytes = Uint8Array::new_with_length(count);
+    // `new Uint8Array(count)`: `count` zero bytes.
+    let bytes = Uint8Array::new(&count.into());
     invoke(&crypto, "getRandomValues", &[&bytes]).ok()?;
     Some(base64url_of(&bytes))
 }
