@@ -7,8 +7,7 @@
 // and a cookie jar against oidc-provider's devInteractions.
 
 import http from 'node:http';
-import { generateKeyPairSync } from 'node:crypto';
-import { listen, quietProvider } from './oidc.mjs';
+import { listen, quietProvider, signingKey } from './oidc.mjs';
 
 export const SPA = {
   clientId: 'interop-spa',
@@ -22,7 +21,7 @@ export async function startSigninProvider({ accessTokenTtl = ACCESS_TOKEN_TTL } 
   const restore = quietProvider();
   try {
     const { default: Provider } = await import('oidc-provider');
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { privateKey } = signingKey();
     const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'signin-key', alg: 'RS256', use: 'sig' };
     const server = http.createServer();
     const issuer = await listen(server);
