@@ -264,7 +264,8 @@ export interface OAuthBaseOptions extends CommonOptions {
   clientId: string;
   /**
    * An OpenID issuer: the endpoints are read from its discovery document on first use, which must
-   * name this issuer; a redirect whose `iss` names another server is refused.
+   * name this issuer; a redirect whose `iss` names another server (or that has none, where the
+   * document says the issuer always sends it) is refused.
    */
   issuer?: string;
   tokenUrl?: string;

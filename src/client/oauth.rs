@@ -39,7 +39,8 @@ pub struct OAuthConfig {
     pub user_info_url: Option<String>,
     /// An OpenID issuer: the endpoints are read from `<issuer>/.well-known/openid-configuration`
     /// on first use, a document that names this issuer (a final `/` aside). A redirect whose
-    /// `iss` (RFC 9207) names another server is refused.
+    /// `iss` (RFC 9207) names another server is refused, as is one without `iss` when the
+    /// document says the issuer always sends it.
     pub issuer: Option<String>,
     /// More authorize parameters (e.g. `prompt`).
     pub authorization_params: Vec<(String, String)>,

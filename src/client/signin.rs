@@ -52,6 +52,9 @@ pub(crate) struct Endpoints {
     pub token_url: String,
     pub token_origin: String,
     pub user_info: Option<String>,
+    /// Whether every redirect from the issuer carries `iss` (its discovery document's
+    /// `authorization_response_iss_parameter_supported`, RFC 9207).
+    pub iss_required: bool,
 }
 
 /// Where the state and the PKCE verifier wait for the redirect back: the `stateStorage` option,
@@ -270,6 +273,7 @@ impl Engine {
                 token_url: s.token_url.clone(),
                 token_origin: s.token_origin.clone(),
                 user_info: si.user_info_url.clone(),
+                iss_required: false,
             }));
         };
         // One discovery at a time: every caller waits for the one in flight and gets its outcome.
@@ -368,6 +372,9 @@ impl Engine {
             token_url,
             token_origin,
             user_info: si.user_info_url.clone().or(endpoint("userinfo_endpoint")?),
+            iss_required: get(&doc, "authorization_response_iss_parameter_supported")
+                .as_bool()
+                .unwrap_or(false),
         }))
     }
 
@@ -699,13 +706,18 @@ impl Engine {
                 return Ok(None);
             }
             clean_address_bar();
-            // A redirect that says it comes from another server than the issuer is neither
-            // exchanged nor believed (RFC 9207: a mix-up of servers); a final `/` aside.
-            if let (Some(iss), Some(want)) = (q.get("iss"), &si.issuer) {
-                if iss.trim_end_matches('/') != want.trim_end_matches('/') {
+            // A redirect whose `iss` is not the issuer (or has none, where the issuer's document
+            // says it always sends one) is neither exchanged nor believed (RFC 9207: a mix-up of
+            // servers); a final `/` aside.
+            if let Some(want) = &si.issuer {
+                let iss = q.get("iss");
+                let missing = iss.is_none() && self.endpoints().await?.iss_required;
+                if missing
+                    || iss.is_some_and(|i| i.trim_end_matches('/') != want.trim_end_matches('/'))
+                {
                     return Err(Error::new(
                         Code::AuthorizationError,
-                        "the redirect names another authorization server (iss) than this client's issuer",
+                        "the redirect's iss does not name this client's issuer (RFC 9207: it may come from another server)",
                     )
                     .hint("start the sign-in again with signIn(); check issuer"));
                 }

@@ -1032,12 +1032,12 @@ export function signinCases(ctx) {
       u.searchParams.set('iss', iss);
       return u.href;
     };
-    await s.rejects(oc.handleRedirect(from('https://sso.example.com')), 'authorization_error', { message: /another authorization server \(iss\)/ });
+    await s.rejects(oc.handleRedirect(from('https://sso.example.com')), 'authorization_error', { message: /^the redirect's iss does not name this client's issuer/ });
     // An error answer that says it comes from elsewhere is not reported as the issuer's refusal.
     const denied = new URL(from(`${emu.urls.sso}/x`));
     denied.searchParams.delete('code');
     denied.searchParams.set('error', 'access_denied');
-    const e = await s.rejects(oc.handleRedirect(denied.href), 'authorization_error', { message: /another authorization server/ });
+    const e = await s.rejects(oc.handleRedirect(denied.href), 'authorization_error', { message: /iss does not name this client's issuer/ });
     assert.equal(e.error, undefined);
     assert.equal(grantRequests(emu, 'authorization_code').length, 0, 'no code sent anywhere');
     // The issuer's own iss (a final `/` aside) is exchanged as without one.
@@ -1045,6 +1045,33 @@ export function signinCases(ctx) {
     s.addSecret(token.accessToken);
     assert.equal(grantRequests(emu, 'authorization_code').length, 1);
     assert.equal(oc.isSignedIn(), true);
+  });
+
+  s.test('OAuthClient with issuer: a redirect without iss is refused when the discovery document says the issuer always sends one (RFC 9207), taken otherwise', async (emu) => {
+    let always = true;
+    const fetch = async (input, init) => {
+      const res = await globalThis.fetch(input, init);
+      if (!String(input).endsWith('/.well-known/openid-configuration')) return res;
+      const doc = { ...(await res.json()), authorization_response_iss_parameter_supported: always };
+      return new Response(JSON.stringify(doc), { headers: { 'content-type': 'application/json' } });
+    };
+    const options = { issuer: emu.urls.sso, clientId: 'dt0s12.EMULATOR', redirectUri: REDIRECT, scope: 'openid', fetch };
+    const oc = s.track(new OAuthClient(options));
+    const location = await followAuthorize(emu, await oc.buildAuthorizationUrl());
+    rememberLocation(location);
+    assert.equal(new URL(location).searchParams.has('iss'), false);
+    await s.rejects(oc.handleRedirect(location), 'authorization_error', { message: /iss does not name this client's issuer/ });
+    assert.equal(grantRequests(emu, 'authorization_code').length, 0);
+    const withIss = new URL(location);
+    withIss.searchParams.set('iss', emu.urls.sso);
+    s.addSecret((await oc.handleRedirect(withIss.href)).accessToken);
+    // A document that does not say so: a redirect without iss is taken.
+    always = false;
+    const other = s.track(new OAuthClient(options));
+    const back = await followAuthorize(emu, await other.buildAuthorizationUrl());
+    rememberLocation(back);
+    s.addSecret((await other.handleRedirect(back)).accessToken);
+    assert.equal(grantRequests(emu, 'authorization_code').length, 2);
   });
 
   // ------------------------------------------------------------------------------------------
