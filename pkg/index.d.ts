@@ -129,7 +129,7 @@ export interface SignInMethods {
    * neither a code nor an error. Rejects with `authorization_error`.
    */
   handleRedirect(href?: string | URL): Promise<TokenInfo | null>;
-  /** The user's claims from the user-info endpoint. */
+  /** The user's claims from the user-info endpoint (a 401 gets one refresh and one retry). */
   userInfo(): Promise<{ sub?: string; email?: string; name?: string; [claim: string]: unknown }>;
   /** Whether this client holds a token or a refresh token now. */
   isSignedIn(): boolean;
