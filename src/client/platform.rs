@@ -176,8 +176,6 @@ pub(crate) fn set(target: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(target, &JsValue::from_str(key), value);
 }
 
-thread_local! {}
-
 pub(crate) fn in_page() -> bool {
     DOCUMENT.with(JsValue::is_object)
 }

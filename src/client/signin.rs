@@ -17,7 +17,7 @@ use super::platform::{self, get, set};
 use crate::core::oauth::Grant;
 use crate::core::signin::{
     authorize_url, base64url, code_exchange_error, login_required, redirect_outcome,
-    refresh_refused, refresh_refused_error, Param, Redirect,
+    refresh_refused, refresh_refused_error, same_issuer, Param, Redirect,
 };
 use crate::core::text::decimal;
 use crate::core::token::Token;
@@ -347,8 +347,10 @@ impl Engine {
         let doc = js_sys::JSON::parse(&body).map_err(|_| failed("not JSON"))?;
         // The document is the issuer's own (OpenID Connect Discovery 4.3), so that a document
         // copied from another server cannot send the code elsewhere; a final `/` aside.
-        let named = get(&doc, "issuer").as_string();
-        if named.as_deref().map(|i| i.trim_end_matches('/')) != Some(issuer.trim_end_matches('/')) {
+        if !get(&doc, "issuer")
+            .as_string()
+            .is_some_and(|named| same_issuer(&named, issuer))
+        {
             return Err(failed("it names another issuer"));
         }
         // The same rule as for the configured URLs: https, or http to loopback or when allowed.
@@ -712,9 +714,7 @@ impl Engine {
             if let Some(want) = &si.issuer {
                 let iss = q.get("iss");
                 let missing = iss.is_none() && self.endpoints().await?.iss_required;
-                if missing
-                    || iss.is_some_and(|i| i.trim_end_matches('/') != want.trim_end_matches('/'))
-                {
+                if missing || iss.is_some_and(|i| !same_issuer(&i, want)) {
                     return Err(Error::new(
                         Code::AuthorizationError,
                         "the redirect's iss does not name this client's issuer (RFC 9207: it may come from another server)",

@@ -100,6 +100,12 @@ pub fn redirect_outcome(
     }
 }
 
+/// Whether `named` (a discovery document's `issuer`, a redirect's `iss`) is the configured
+/// `issuer`: the same text, a final `/` aside.
+pub fn same_issuer(named: &str, issuer: &str) -> bool {
+    named.trim_end_matches('/') == issuer.trim_end_matches('/')
+}
+
 /// The error for a code exchange the token endpoint refused: `e` as the token endpoint's error,
 /// reworded as a failed sign-in (an expired or used code is the common case).
 pub fn code_exchange_error(e: Error) -> Error {
@@ -177,6 +183,18 @@ mod tests {
             authorize_url("https://sso.example/a?", &params[..1]),
             "https://sso.example/a?response_type=code"
         );
+    }
+
+    #[test]
+    fn the_same_issuer_a_final_slash_aside() {
+        assert!(same_issuer("https://idp.example/", "https://idp.example"));
+        assert!(same_issuer(
+            "https://idp.example/r",
+            "https://idp.example/r/"
+        ));
+        assert!(!same_issuer("https://idp.example/r", "https://idp.example"));
+        assert!(!same_issuer("https://evil.example", "https://idp.example"));
+        assert!(!same_issuer("", "https://idp.example"));
     }
 
     #[test]
