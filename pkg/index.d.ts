@@ -129,7 +129,11 @@ export interface SignInMethods {
    * neither a code nor an error. Rejects with `authorization_error`.
    */
   handleRedirect(href?: string | URL): Promise<TokenInfo | null>;
-  /** The user's claims from the user-info endpoint (a 401 gets one refresh and one retry). */
+  /**
+   * The user's claims from the user-info endpoint (a 401 gets one refresh and one retry). A refusal
+   * rejects with `http_error`, its `error` and `errorDescription` those of the endpoint's
+   * `WWW-Authenticate: Bearer` challenge (e.g. `insufficient_scope`), else of its JSON body.
+   */
   userInfo(): Promise<{ sub?: string; email?: string; name?: string; [claim: string]: unknown }>;
   /** Whether this client holds a token or a refresh token now. */
   isSignedIn(): boolean;

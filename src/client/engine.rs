@@ -660,14 +660,14 @@ impl Engine {
 
     /// An authenticated call to `url` on `origin` (as [`fetch`](Engine::fetch)) and its body read
     /// by `method` (`text` or `json`), both within `timeoutMs`: a body that stalls is aborted, a
-    /// `timeout`. The status, and the body or why it could not be read.
+    /// `timeout`. The response, and its body or why it could not be read.
     pub(super) async fn read_within(
         &self,
         url: &str,
         origin: &str,
         init: Object,
         method: &str,
-    ) -> Result<(u16, Result<JsValue, JsValue>), Error> {
+    ) -> Result<(web_sys::Response, Result<JsValue, JsValue>), Error> {
         let ctl = platform::controller();
         platform::set(&init, "signal", &ctl.signal());
         let response = self.fetch_at(url, origin, &init).await?;
@@ -678,7 +678,7 @@ impl Engine {
             ctl.abort();
             return Err(timeout_error(origin, ms));
         }
-        Ok((response.status(), body))
+        Ok((response, body))
     }
 
     /// One attempt of an authenticated call: `init` (the caller's, copied) with the token in

@@ -392,8 +392,9 @@ macro_rules! signin_methods {
 
             /// The signed-in user's claims (`sub`, `email`, `name`, …) from the user-info
             /// endpoint, as a JavaScript object: a 401 gets one refresh and one retry, as every
-            /// authenticated call; an error status is an `http_error`, a success without an
-            /// object of claims an `invalid_response`.
+            /// authenticated call; an error status is an `http_error` (with the `error` and
+            /// `error_description` of the endpoint's `WWW-Authenticate: Bearer` challenge, else
+            /// of its JSON body), a success without an object of claims an `invalid_response`.
             pub async fn user_info(&self) -> Result<wasm_bindgen::JsValue, $crate::Error> {
                 let e = &self.engine;
                 e.user_info().await.map_err(|x| e.scrubbed(x))
@@ -453,7 +454,8 @@ pub(crate) async fn listing(
         }
         Err(e) => Err(e),
     };
-    let (status, body) = read.map_err(|e| engine.scrubbed(e))?;
+    let (response, body) = read.map_err(|e| engine.scrubbed(e))?;
+    let status = response.status();
     let body = body.ok().and_then(|v| v.as_string()).unwrap_or_default();
     if (200..=299).contains(&status) {
         return Ok(body);

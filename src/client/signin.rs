@@ -17,7 +17,7 @@ use super::platform::{self, get, set};
 use crate::core::oauth::Grant;
 use crate::core::signin::{
     authorize_url, base64url, code_exchange_error, login_required, redirect_outcome,
-    refresh_refused, refresh_refused_error, same_issuer, Param, Redirect,
+    refresh_refused, refresh_refused_error, same_issuer, user_info_error, Param, Redirect,
 };
 use crate::core::text::decimal;
 use crate::core::token::Token;
@@ -786,30 +786,20 @@ impl Engine {
             h.into()
         });
         // As every authenticated call: one retry with a new token after a 401.
-        let (status, body) = self.read_within(url, &origin, init, "json").await?;
+        let (response, body) = self.read_within(url, &origin, init, "json").await?;
+        let status = response.status();
         let ok = (200..300).contains(&status);
-        match body {
-            Ok(v) if ok && v.is_object() && !Array::is_array(&v) => Ok(v),
-            _ => Err(Error::new(
-                if ok {
-                    Code::InvalidResponse
-                } else {
-                    Code::HttpError
-                },
-                [
-                    "the user-info endpoint answered HTTP ",
-                    &decimal(status.into()),
-                    " without the user's claims",
-                ]
-                .concat(),
-            )
-            .status(status)
-            .hint(if status == 401 || status == 403 {
-                "the token was refused: include the openid scope, and sign in again"
-            } else {
-                "check userInfoUrl"
-            })),
+        let body = body.unwrap_or_default();
+        if ok && body.is_object() && !Array::is_array(&body) {
+            return Ok(body);
         }
+        let challenge = response.headers().get("www-authenticate").ok().flatten();
+        let field = |name| get(&body, name).as_string();
+        Err(user_info_error(
+            status,
+            &challenge.unwrap_or_default(),
+            (field("error"), field("error_description")),
+        ))
     }
 
     /// Whether this client holds a token or a refresh token now.

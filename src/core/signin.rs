@@ -154,6 +154,116 @@ pub fn refresh_refused(e: &Error) -> bool {
     ) && matches!(e.status, Some(400 | 401 | 403))
 }
 
+/// The error for a user-info answer without the user's claims (OpenID Connect Core §5.3.3):
+/// its status, and the `error` and `error_description` of its `WWW-Authenticate` header's
+/// `Bearer` challenge (RFC 6750 §3), else of its JSON body (`body`).
+#[inline(never)]
+pub fn user_info_error(
+    status: u16,
+    challenge: &str,
+    body: (Option<String>, Option<String>),
+) -> Error {
+    let ok = (200..300).contains(&status);
+    let (error, description) = match bearer_error(challenge) {
+        (None, _) => body,
+        fields => fields,
+    };
+    let mut message = [
+        "the user-info endpoint answered HTTP ",
+        &super::text::decimal(status.into()),
+        " without the user's claims",
+    ]
+    .concat();
+    if let Some(e) = &error {
+        message.push_str(" (");
+        message.push_str(&snippet(e, 60));
+        if let Some(d) = &description {
+            message.push_str(": ");
+            message.push_str(&snippet(d, 200));
+        }
+        message.push(')');
+    }
+    let hint = match error.as_deref() {
+        _ if ok => "check userInfoUrl",
+        Some("insufficient_scope") => {
+            "include openid (and profile or email for those claims) in scope, and sign in again"
+        }
+        Some("invalid_token") => "the token was refused even after a refresh: sign in again",
+        _ if status == 401 || status == 403 => {
+            "the token was refused: include the openid scope, and sign in again"
+        }
+        _ => "check userInfoUrl",
+    };
+    let mut e = Error::new(
+        if ok {
+            Code::InvalidResponse
+        } else {
+            Code::HttpError
+        },
+        message,
+    )
+    .status(status)
+    .hint(hint);
+    e.error = error;
+    e.error_description = description;
+    e
+}
+
+/// The `error` and `error_description` parameters of the `Bearer` challenge in a
+/// `WWW-Authenticate` value (RFC 6750 §3; RFC 9110 §11.6.1: challenges and their parameters
+/// separated by commas, names in any case, values a token or a quoted string).
+pub fn bearer_error(header: &str) -> (Option<String>, Option<String>) {
+    let mut out = (None, None);
+    let mut bearer = false;
+    let blank = |c: char| c == ' ' || c == '\t';
+    let mut rest = header;
+    loop {
+        rest = rest.trim_start_matches(|c| blank(c) || c == ',');
+        let end = rest
+            .find(|c| blank(c) || c == ',' || c == '=')
+            .unwrap_or(rest.len());
+        let Some((name, after)) = rest.split_at_checked(end).filter(|_| end > 0) else {
+            return out;
+        };
+        let after = after.trim_start_matches(blank);
+        let Some(value) = after.strip_prefix('=') else {
+            // A challenge's scheme: the parameters that follow are its own.
+            bearer = name.eq_ignore_ascii_case("bearer");
+            rest = after;
+            continue;
+        };
+        let value = value.trim_start_matches(blank);
+        let mut text = String::new();
+        rest = match value.strip_prefix('"') {
+            Some(quoted) => {
+                let mut chars = quoted.chars();
+                loop {
+                    match chars.next() {
+                        None | Some('"') => break,
+                        Some('\\') => text.extend(chars.next()),
+                        Some(c) => text.push(c),
+                    }
+                }
+                chars.as_str()
+            }
+            None => {
+                let end = value.find(|c| blank(c) || c == ',').unwrap_or(value.len());
+                let (token, after) = value.split_at_checked(end).unwrap_or_default();
+                text.push_str(token);
+                after
+            }
+        };
+        if !bearer {
+            continue;
+        }
+        if name.eq_ignore_ascii_case("error") {
+            out.0 = Some(text);
+        } else if name.eq_ignore_ascii_case("error_description") {
+            out.1 = Some(text);
+        }
+    }
+}
+
 const LOGIN_HINT: &str = "call signIn() to sign the user in (again)";
 
 /// `login_required`: no usable token, with why.
@@ -266,5 +376,92 @@ mod tests {
             ));
         }
         assert_eq!(login_required("not signed in").code, Code::LoginRequired);
+    }
+
+    #[test]
+    fn bearer_challenges_give_their_error() {
+        let none = (None, None);
+        assert_eq!(bearer_error(""), none);
+        assert_eq!(bearer_error("Bearer"), none);
+        assert_eq!(bearer_error(r#"Bearer realm="example""#), none);
+        assert_eq!(
+            bearer_error(r#"Bearer error="invalid_token""#),
+            (Some("invalid_token".into()), None)
+        );
+        assert_eq!(
+            bearer_error(
+                r#"Bearer realm="a, b", ERROR = invalid_token ,error_description="The token \"x\" expired""#
+            ),
+            (
+                Some("invalid_token".into()),
+                Some(r#"The token "x" expired"#.into())
+            )
+        );
+        // Another scheme's parameters are not the Bearer challenge's.
+        assert_eq!(
+            bearer_error(
+                r#"DPoP error="use_dpop_nonce", Negotiate abc==, Bearer, error="insufficient_scope", Basic error="x""#
+            ),
+            (Some("insufficient_scope".into()), None)
+        );
+        assert_eq!(
+            bearer_error(r#"Basic realm="x", error="invalid_token""#),
+            none
+        );
+        // Cut short or malformed: what was read so far, never a panic.
+        assert_eq!(
+            bearer_error(r#"Bearer error="invalid_tok"#),
+            (Some("invalid_tok".into()), None)
+        );
+        assert_eq!(bearer_error("Bearer =x, error=y"), none);
+        assert_eq!(
+            bearer_error("Bearer error=\u{e9}t\u{e9}"),
+            (Some("\u{e9}t\u{e9}".into()), None)
+        );
+    }
+
+    #[test]
+    fn user_info_errors_say_what_the_endpoint_said() {
+        let e = user_info_error(
+            401,
+            r#"Bearer error="invalid_token", error_description="The access token expired""#,
+            (Some("ignored".into()), None),
+        );
+        assert_eq!(e.code, Code::HttpError);
+        assert_eq!(e.status, Some(401));
+        assert_eq!(e.error.as_deref(), Some("invalid_token"));
+        assert_eq!(
+            e.error_description.as_deref(),
+            Some("The access token expired")
+        );
+        assert_eq!(
+            e.message,
+            "the user-info endpoint answered HTTP 401 without the user's claims (invalid_token: The access token expired)"
+        );
+        assert!(e.hint.unwrap().contains("sign in again"));
+        let e = user_info_error(403, r#"Bearer error="insufficient_scope""#, (None, None));
+        assert_eq!(e.error.as_deref(), Some("insufficient_scope"));
+        assert!(e.hint.unwrap().starts_with("include openid"));
+        // Without a challenge, the JSON body's fields.
+        let e = user_info_error(401, "", (Some("invalid_token".into()), Some("gone".into())));
+        assert_eq!(e.error.as_deref(), Some("invalid_token"));
+        assert_eq!(e.error_description.as_deref(), Some("gone"));
+        let e = user_info_error(401, "Basic realm=x", (None, None));
+        assert_eq!(e.error, None);
+        assert_eq!(
+            e.message,
+            "the user-info endpoint answered HTTP 401 without the user's claims"
+        );
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("the token was refused: include the openid scope, and sign in again")
+        );
+        let e = user_info_error(200, "", (None, None));
+        assert_eq!(e.code, Code::InvalidResponse);
+        assert_eq!(e.hint.as_deref(), Some("check userInfoUrl"));
+        assert_eq!(
+            user_info_error(500, "", (None, None)).hint.as_deref(),
+            Some("check userInfoUrl")
+        );
     }
 }

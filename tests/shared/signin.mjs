@@ -348,10 +348,36 @@ export function signinCases(ctx) {
     assert.equal(dt.stats().refreshTokenGrants, 1);
     assert.equal(dt.stats().unauthorizedRetries, 1);
     refusals = 2;
-    await s.rejects(dt.userInfo(), 'http_error', { status: 401 });
+    await s.rejects(dt.userInfo(), 'http_error', { status: 401, error: 'invalid_token', hint: /sign in again/ });
     harvest(emu);
     assert.equal(sent.length, 4, 'one retry only');
     assert.equal(dt.stats().refreshTokenGrants, 2);
+  });
+
+  s.test("userInfo: a refusal carries the error of its WWW-Authenticate Bearer challenge (RFC 6750), else of its JSON body, and a hint to match", async (emu) => {
+    let answer;
+    const fetch = (input, init) => (String(input) === emu.urls.ssoUserInfo ? Promise.resolve(answer()) : globalThis.fetch(input, init));
+    const dt = signin(emu, { fetch });
+    await signIn(emu, dt);
+    const refusal = (status, challenge, body = '') => () =>
+      new Response(body, { status, headers: { 'content-type': 'application/json', ...(challenge && { 'www-authenticate': challenge }) } });
+    answer = refusal(403, 'Basic realm="sso", Bearer realm="sso", error="insufficient_scope", error_description="The \\"openid\\" scope is required", scope="openid"');
+    await s.rejects(dt.userInfo(), 'http_error', {
+      status: 403,
+      error: 'insufficient_scope',
+      errorDescription: 'The "openid" scope is required',
+      message: /HTTP 403 without the user's claims \(insufficient_scope: The "openid" scope is required\)/,
+      hint: /^include openid \(and profile or email for those claims\) in scope/,
+    });
+    answer = refusal(401, 'Bearer error="invalid_token", error_description="The access token was revoked"', '{"error":"other"}');
+    await s.rejects(dt.userInfo(), 'http_error', { status: 401, error: 'invalid_token', errorDescription: 'The access token was revoked', hint: /even after a refresh/ });
+    // No challenge with an error: the body's fields.
+    answer = refusal(401, 'Bearer realm="sso"', '{"error":"invalid_token","error_description":"expired"}');
+    await s.rejects(dt.userInfo(), 'http_error', { status: 401, error: 'invalid_token', errorDescription: 'expired' });
+    // Neither: the status alone, and the scope hint.
+    answer = refusal(401, '', 'nope');
+    const e = await s.rejects(dt.userInfo(), 'http_error', { status: 401, hint: /include the openid scope/ });
+    assert.equal(e.error, undefined);
   });
 
   s.test('handleRedirect: null for a URL with neither code nor error, without any request', async (emu) => {
