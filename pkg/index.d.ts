@@ -253,7 +253,10 @@ export interface AppDynamicsApplication {
 /** `fetch` adds `output=JSON` to `/controller/rest/*` unless the query sets `output`. */
 export declare class AppDynamicsClient {
   constructor(options: AppDynamicsClientOptions);
-  /** Rejects with `http_error` when the controller answers an error status. */
+  /**
+   * Rejects with `http_error` when the controller answers an error status; a 401 with an
+   * `accessToken` whose JWT `exp` has passed says in `hint` when it expired.
+   */
   listApplications(): Promise<AppDynamicsApplication[]>;
 }
 export interface AppDynamicsClient extends ClientBase {}

@@ -237,7 +237,8 @@ impl AppDynamicsClient {
     }
 
     /// `GET /controller/rest/applications?output=JSON`: an error status is an `http_error`, a
-    /// body that does not come within `timeoutMs` a `timeout`.
+    /// body that does not come within `timeoutMs` a `timeout`. A 401 with a temporary token
+    /// (`access_token`) whose JWT `exp` has passed says when it expired.
     pub async fn list_applications(&self) -> Result<Vec<Application>, Error> {
         let body = super::listing(
             &self.engine,

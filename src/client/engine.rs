@@ -207,6 +207,12 @@ impl Engine {
         out
     }
 
+    /// The time (ms since the epoch) at which the static token's `exp` passed, if it has.
+    pub(super) fn static_expired(&self) -> Option<f64> {
+        let at = self.0.static_entry.as_ref()?.expires_at;
+        (at <= platform::now()).then_some(at)
+    }
+
     /// `e` with every secret this client knows removed from its texts.
     pub(crate) fn scrubbed(&self, e: Error) -> Error {
         let forms = self.secret_forms(&[]);

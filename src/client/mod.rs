@@ -466,11 +466,21 @@ pub(crate) async fn listing(
         message.push_str(": ");
         message.push_str(&quote);
     }
-    Err(engine.scrubbed(
-        Error::new(Code::HttpError, message)
-            .status(status)
-            .hint(hint(status)),
-    ))
+    let mut e = Error::new(Code::HttpError, message)
+        .status(status)
+        .hint(hint(status));
+    // A temporary token from the Controller UI is a JWT: when its `exp` has passed, say so.
+    if let Some(at) = engine.static_expired().filter(|_| status == 401) {
+        e.hint = Some(
+            [
+                "accessToken expired at ",
+                &String::from(js_sys::Date::new(&at.into()).to_iso_string()),
+                ": generate a new temporary token in the Controller UI",
+            ]
+            .concat(),
+        );
+    }
+    Err(engine.scrubbed(e))
 }
 
 /// A caller's path or URL on the API origin, or why not.

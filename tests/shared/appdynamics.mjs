@@ -151,6 +151,20 @@ export function appdynamicsCases(ctx) {
     assert.equal(ad.stats().unauthorizedRetries, 0);
   });
 
+  s.test('a static accessToken whose JWT exp has passed: the refusal says when it expired', async (emu) => {
+    const part = (o) => btoa(JSON.stringify(o)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+    const expired = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: 'c', exp: 1764547200 })}.c2ln`;
+    const ad = client({ controllerUrl: emu.urls.appdynamics, accessToken: expired });
+    assert.equal((await ad.getToken()).expiresAt, 1764547200 * 1000);
+    const e = await s.rejects(ad.listApplications(), 'http_error', { status: 401 });
+    assert.equal(e.hint, 'accessToken expired at 2025-12-01T00:00:00.000Z: generate a new temporary token in the Controller UI');
+    // One that has not expired keeps the hint about the API client.
+    const valid = client({ controllerUrl: emu.urls.appdynamics, accessToken: emu.credentials.appdynamics.temporaryToken });
+    emu.setFault('appdynamics', 'api', { kind: 'unauthorized', count: 1 });
+    const other = await s.rejects(valid.listApplications(), 'http_error', { status: 401 });
+    assert.match(other.hint, /check that the API client still exists/);
+  });
+
   s.test('fetch adds output=JSON to /controller/rest/ paths unless the query sets output', async (emu) => {
     const ad = client(appdOptions(emu, emu.urls.appdynamics));
     const json = await ad.fetch('/controller/rest/applications');
