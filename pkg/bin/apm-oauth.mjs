@@ -112,7 +112,8 @@ Secret, cache and connection options:
                               shell history
   --insecure-secret-arg       Accept --client-secret anyway
   --no-cache                  Neither read nor write the token cache (APM_OAUTH_CACHE_DIR)
-  --timeout-ms <ms>           Per HTTP attempt (default 30000)
+  --timeout-ms <ms>           Per HTTP attempt, and for fetch the longest wait for more
+                              of the response body (default 30000)
   --allow-insecure-http       Allow http:// to hosts that are not loopback
   -h, --help                  Show this help
 `;
@@ -143,7 +144,8 @@ Make one authenticated call and print the response body on stdout; the status li
 ("HTTP 200 OK") goes to stderr. The path is resolved against DT_ENVIRONMENT,
 DT_ACCOUNT_API_URL (dynatrace-account) or APPD_CONTROLLER_URL; another origin is refused.
 Redirects are not followed. AppDynamics /controller/rest/ paths get output=JSON unless the
-query sets output.
+query sets output. A body that stops arriving for --timeout-ms, or is cut off, exits 1 and
+none of it is printed.
 
   -X, --request <method>      HTTP method (default GET, or POST with -d)
   -d, --data <body>           Request body; @file reads a file, @- reads stdin. A body that
@@ -349,7 +351,7 @@ function commonOptions(values) {
 
 /** The longest a token request can take: a lock older than this is taken over. */
 function lockStaleMs(values) {
-  return (MAX_RETRIES + 1) * (positiveInt(values, 'timeout-ms') ?? DEFAULT_TIMEOUT_MS) + 30_000;
+  return (MAX_RETRIES + 1) * timeoutMsOf(values) + 30_000;
 }
 
 /** The Dynatrace stage of an environment URL, for the cache key of a default token URL. */
@@ -617,6 +619,42 @@ function parseHeaders(list = []) {
   return headers;
 }
 
+/** --timeout-ms, else the library's default. */
+function timeoutMsOf(values) {
+  return positiveInt(values, 'timeout-ms') ?? DEFAULT_TIMEOUT_MS;
+}
+
+/**
+ * The whole response body. The client's timeout ends when the status and headers have arrived, so
+ * the body gets its own: a server that sends no more of it for `idleMs` fails the command, as does a
+ * connection that closes before the body is complete. Nothing of such a body is printed.
+ */
+async function readBody(response, status, idleMs) {
+  if (!response.body) return Buffer.alloc(0);
+  const origin = new URL(response.url || 'http://unknown').origin;
+  const reader = response.body.getReader();
+  const chunks = [];
+  for (;;) {
+    let timer;
+    const stalled = new Promise((resolve) => (timer = setTimeout(resolve, idleMs, 'stalled')));
+    let result;
+    try {
+      result = await Promise.race([reader.read(), stalled]);
+    } catch (err) {
+      const why = err?.cause?.code || err?.cause?.message || err?.message || String(err);
+      throw new CliError('network', `the connection to ${origin} closed before the whole body of the answer (${status}) arrived (${why}). Try again; if it keeps happening, check the server and any proxy in between`, 1);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (result === 'stalled') {
+      reader.cancel().catch(() => {});
+      throw new CliError('timeout', `${origin} answered ${status} but sent no more of the body for ${idleMs} ms. Try again, or allow longer (--timeout-ms)`, 1);
+    }
+    if (result.done) return Buffer.concat(chunks);
+    chunks.push(result.value);
+  }
+}
+
 function looksLikeJson(bytes) {
   try {
     JSON.parse(Buffer.from(bytes).toString('utf8'));
@@ -649,10 +687,11 @@ async function fetchCommand(args, env, out) {
       if (!headers.has('content-type') && looksLikeJson(init.body)) headers.set('content-type', 'application/json');
     }
     const response = await client.fetch(path, init);
-    const body = Buffer.from(await response.arrayBuffer());
-    out.stderr(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}\n`);
+    const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+    out.stderr(`${status}\n`);
     const location = response.headers.get('location');
     if (location && response.status >= 300 && response.status < 400) out.stderr(`Location: ${location} (not followed)\n`);
+    const body = await readBody(response, status, timeoutMsOf(values));
     if (values.json) {
       const text = body.toString('utf8');
       let parsed = text;

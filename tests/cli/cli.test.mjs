@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { startEmulator } from '../emulator/index.mjs';
 import { run } from '../pack/scratch.mjs';
@@ -383,6 +384,54 @@ test('a timeout names the flag that sets it', async () => {
   assert.match(r.stderr, /^apm-oauth: timeout: no answer from .* within 200 ms\. .*\(--timeout-ms\)\n$/);
   // The emulator finishes the delayed answer before the next test counts anything.
   await new Promise((resolve) => setTimeout(resolve, 700));
+});
+
+/**
+ * An API on loopback that answers every request with `handler(req, res)`; `close()` ends it and
+ * the connections it still holds.
+ */
+async function apiServer(handler) {
+  const server = createServer(handler);
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(resolve);
+    }),
+  };
+}
+
+test('fetch: a body that stops arriving fails as a timeout naming --timeout-ms; nothing of it is printed', async () => {
+  const api = await apiServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{"items": [');
+    // Never finished; the connection is dropped only long after the command should have given up.
+    setTimeout(() => res.destroy(), 20_000).unref();
+  });
+  try {
+    const r = await cli(['fetch', 'dynatrace', '/platform/query', '--timeout-ms', '300'], { env: dtEnv({ DT_ENVIRONMENT: api.url }) });
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^HTTP 200 OK\napm-oauth: timeout: .* sent no more of the body for 300 ms\. .*\(--timeout-ms\)\n$/);
+  } finally {
+    await api.close();
+  }
+});
+
+test('fetch: a connection that closes in the middle of the body is a network error, not an internal one', async () => {
+  const api = await apiServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+    res.write('{"items": [', () => res.destroy());
+  });
+  try {
+    const r = await cli(['fetch', 'dynatrace', '/platform/query'], { env: dtEnv({ DT_ENVIRONMENT: api.url }) });
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^HTTP 200 OK\napm-oauth: network: the connection to http:\/\/127\.0\.0\.1:\d+ closed before the whole body of the answer \(HTTP 200 OK\) arrived/);
+  } finally {
+    await api.close();
+  }
 });
 
 // ---------------------------------------------------------------------------------------------
