@@ -106,7 +106,8 @@ AppDynamics (vendor "appdynamics"):
                                               used when no client secret is configured
 
 Secret, cache and connection options:
-  --client-secret-stdin       Read the client secret from stdin (one line)
+  --client-secret-stdin       Read the client secret from stdin (its first line; on a
+                              terminal, typed after a prompt and not shown)
   --client-secret <secret>    Refused unless --insecure-secret-arg is also given: a secret on
                               the command line is visible to other processes and lands in
                               shell history
@@ -311,6 +312,45 @@ async function readStdin() {
   return Buffer.concat(chunks);
 }
 
+/**
+ * One line typed on the terminal, not echoed: the prompt goes to stderr (stdout stays the token's).
+ * Enter (or Ctrl-D) ends it, Backspace and Ctrl-U edit it, Ctrl-C exits 130.
+ */
+function promptHidden(prompt) {
+  const { stdin } = process;
+  return new Promise((resolve) => {
+    let text = '';
+    stdin.setRawMode(true);
+    stdin.setEncoding('utf8');
+    const finish = () => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+    };
+    const onData = (chunk) => {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') {
+          finish();
+          resolve(text);
+          return;
+        }
+        if (ch === '\u0003') {
+          finish();
+          process.exit(130);
+        }
+        if (ch === '\u007f' || ch === '\b') text = Array.from(text).slice(0, -1).join('');
+        else if (ch === '\u0015') text = '';
+        else if (ch >= ' ') text += ch;
+      }
+    };
+    stdin.on('data', onData);
+    stdin.resume();
+    // Once echo is off: what is typed from here on is not shown.
+    process.stderr.write(prompt);
+  });
+}
+
 async function clientSecret(values, env, envName) {
   const given = values['client-secret'] !== undefined;
   if (given && !values['insecure-secret-arg']) {
@@ -324,9 +364,12 @@ async function clientSecret(values, env, envName) {
   if (given) return { secret: values['client-secret'], source: '--client-secret' };
   if (values['client-secret-stdin']) {
     if (values.data === '@-') throw usage('stdin cannot carry both the secret (--client-secret-stdin) and the body (-d @-)');
-    // One line: a trailing newline from `echo` or a file is not part of the secret.
-    const secret = (await readStdin()).toString('utf8').replace(/\r?\n$/, '');
-    if (secret === '') throw new CliError('invalid_config', '--client-secret-stdin: stdin was empty');
+    // One line: the first (a password store's entry may hold more lines after the secret; a
+    // trailing newline from `echo` or a file is not part of it). On a terminal, typed unseen.
+    const secret = process.stdin.isTTY
+      ? await promptHidden(`${envName.startsWith('APPD') ? 'AppDynamics API client' : 'Dynatrace OAuth client'} secret (not shown): `)
+      : (await readStdin()).toString('utf8').split('\n')[0].replace(/\r$/, '');
+    if (secret === '') throw new CliError('invalid_config', `--client-secret-stdin: ${process.stdin.isTTY ? 'no secret was typed' : "stdin's first line was empty"}`);
     return { secret, source: 'stdin' };
   }
   const secret = pick(env[envName]);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { startEmulator } from '../emulator/index.mjs';
@@ -349,6 +350,50 @@ test('--client-secret-stdin reads the secret from stdin (one line)', async () =>
   });
   assert.equal(appd.code, 0, appd.stderr);
   assert.ok(JSON.parse(appd.stdout).length > 0);
+});
+
+test('--client-secret-stdin takes the first line: a password store entry may hold more lines', async () => {
+  const r = await cli(['token', 'dynatrace', '--client-secret-stdin'], {
+    env: dtEnv({ DT_CLIENT_SECRET: undefined }),
+    // What `pass show dynatrace/oauth` prints for an entry with the secret and some notes.
+    input: `${creds.dynatrace.clientSecret}\r\nlogin: dt0s02.EMULATOR\nurl: https://sso.dynatrace.com\n`,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+  const empty = await cli(['token', 'dynatrace', '--client-secret-stdin'], { env: dtEnv({ DT_CLIENT_SECRET: undefined }), input: `\n${creds.dynatrace.clientSecret}\n` });
+  assert.equal(empty.code, 2, empty.stderr);
+  assert.match(empty.stderr, /^apm-oauth: invalid_config: --client-secret-stdin: stdin's first line was empty\n$/);
+  assert.equal(emu.counters.sso.token, 1);
+});
+
+// `script` runs the command on a pseudo-terminal, as when a user types the secret.
+const SCRIPT = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+
+test('--client-secret-stdin on a terminal prompts on stderr, does not show what is typed, and ends with Enter', { skip: !SCRIPT && 'no script(1)', timeout: 60_000 }, async (t) => {
+  const env = { PATH: process.env.PATH, APM_OAUTH_CACHE_DIR: mkdtempSync(join(scratch, 'cache-')), ...dtEnv({ DT_CLIENT_SECRET: undefined }) };
+  const child = spawn('script', ['-qfec', `'${process.execPath}' '${CLI}' token dynatrace --client-secret-stdin`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  let prompted;
+  const prompt = new Promise((resolve) => (prompted = resolve));
+  child.stdout.setEncoding('utf8').on('data', (d) => {
+    output += d;
+    if (output.includes('secret (not shown): ')) prompted();
+  });
+  const closed = new Promise((resolve) => child.on('close', resolve));
+  // Without a prompt the command would wait for ever: the test's timeout ends it.
+  t.signal.addEventListener('abort', () => child.kill());
+  closed.then(() => prompted());
+  try {
+    await prompt;
+    child.stdin.write(`${creds.dynatrace.clientSecret}\r`);
+    const code = await closed;
+    assert.equal(code, 0, output);
+    assert.match(output, /Dynatrace OAuth client secret \(not shown\): /);
+    assert.match(output, /\n[\w-]+\.[\w-]+\.[\w-]+\r?\n/, 'the token');
+    assert.ok(!output.includes(creds.dynatrace.clientSecret), 'the typed secret was shown');
+  } finally {
+    child.kill();
+  }
 });
 
 test('a wrong secret exits 1 with invalid_client on stderr and never prints the secret', async () => {
