@@ -927,7 +927,22 @@ async function logoutCommand(args, env, out) {
   const vendor = vendorArg === undefined ? undefined : vendorOf(vendorArg);
   const cache = cacheFor({}, env, out);
   if (!cache) throw new CliError('cache_unusable', 'the token cache cannot be used: see the warning above', 1);
-  const removed = cache.clear(vendor);
+  let result;
+  try {
+    result = cache.clear(vendor);
+  } catch (err) {
+    throw new CliError('cache_unusable', `the token cache directory ${cache.dir} cannot be listed (${err.code || err.message}), so nothing was removed. It must be a directory of yours with mode 0700 (chmod 700 ${cache.dir})`, 1);
+  }
+  const { removed, failed } = result;
+  if (failed.length > 0) {
+    const files = failed.map((f) => `${f.file} (${f.code})`).join(', ');
+    throw new CliError(
+      'cache_unusable',
+      `${failed.length} cached token${failed.length === 1 ? '' : 's'} could not be removed and ${failed.length === 1 ? 'is' : 'are'} still there: ${files}` +
+        `${removed > 0 ? `; ${removed} removed` : ''}. Check that ${cache.dir} is yours and writable (chmod 700), or delete the files yourself`,
+      1,
+    );
+  }
   out.stderr(`${removed === 0 ? 'no' : removed} cached token${removed === 1 ? '' : 's'} removed${vendor ? ` for ${vendor}` : ''}\n`);
   return 0;
 }

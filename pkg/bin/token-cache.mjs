@@ -163,16 +163,26 @@ export class TokenCache {
     fs.rmSync(entry.file, { force: true });
   }
 
-  /** Deletes the entries of `vendor` (all when undefined; "dynatrace" includes "dynatrace-account"). */
+  /**
+   * Deletes the entries of `vendor` (all when undefined; "dynatrace" includes "dynatrace-account").
+   * Returns { removed, failed: [{ file, code }] } (an entry that cannot be deleted does not stop the
+   * others); throws when the directory cannot be listed.
+   */
   clear(vendor) {
     let removed = 0;
+    const failed = [];
     for (const name of fs.readdirSync(this.dir)) {
       const m = ENTRY.exec(name);
       if (!m || (vendor !== undefined && !name.startsWith(`${vendor}-`))) continue;
-      fs.rmSync(join(this.dir, name), { force: true });
-      removed += 1;
+      const file = join(this.dir, name);
+      try {
+        fs.unlinkSync(file);
+        removed += 1;
+      } catch (err) {
+        if (err.code !== 'ENOENT') failed.push({ file, code: err.code || err.message });
+      }
     }
-    return removed;
+    return { removed, failed };
   }
 
   /**

@@ -254,6 +254,34 @@ test('--no-cache neither reads nor writes the cache; entries differ by scope and
   assert.deepEqual(cacheFiles(dir), []);
 });
 
+test('logout that cannot delete an entry exits 1 naming the file and what to check, and deletes the others', async () => {
+  const dir = freshDir(scratch);
+  assert.equal((await cli(['token', 'dynatrace'], { env: dtEnv(dir) })).code, 0);
+  // Something that has an entry's name and cannot be unlinked (a directory: also for root, whom
+  // permissions do not stop).
+  const stuck = join(dir, `dynatrace-${'0'.repeat(64)}.json`);
+  mkdirSync(stuck);
+  const r = await cli(['logout'], { env: { APM_OAUTH_CACHE_DIR: dir } });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^apm-oauth: cache_unusable: 1 cached token could not be removed and is still there: \S+dynatrace-0{64}\.json \(E[A-Z]+\); 1 removed\. Check that .* is yours and writable \(chmod 700\)/);
+  assert.doesNotMatch(r.stderr, /internal/);
+  assert.deepEqual(cacheFiles(dir), [`dynatrace-${'0'.repeat(64)}.json`]);
+  rmSync(stuck, { recursive: true });
+
+  // A directory without write permission, for a user whom permissions stop.
+  if (POSIX && process.getuid?.() !== 0) {
+    assert.equal((await cli(['token', 'dynatrace'], { env: dtEnv(dir) })).code, 0);
+    chmodSync(dir, 0o500);
+    try {
+      const ro = await cli(['logout', 'dynatrace'], { env: { APM_OAUTH_CACHE_DIR: dir } });
+      assert.equal(ro.code, 1, ro.stderr);
+      assert.match(ro.stderr, /^apm-oauth: cache_unusable: 1 cached token could not be removed .*\(EACCES\)/);
+    } finally {
+      chmodSync(dir, 0o700);
+    }
+  }
+});
+
 test('an expired cached token is replaced with one request', async () => {
   const dir = freshDir(scratch);
   const first = await cli(['token', 'dynatrace'], { env: dtEnv(dir) });
