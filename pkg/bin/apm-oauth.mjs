@@ -473,6 +473,9 @@ function userClientOptions(values, s) {
   return options;
 }
 
+/** The flags of an OAuth client's token request: they contradict DT_PLATFORM_TOKEN. */
+const OAUTH_FLAGS = ['client-id', 'client-secret', 'client-secret-stdin', 'scope', 'token-url', 'account-id', 'redirect-uri', 'authorization-url'];
+
 const NO_CREDENTIALS =
   `no client secret: set DT_CLIENT_SECRET or pass --client-secret-stdin ` +
   `(or set DT_PLATFORM_TOKEN, or sign a user in with '${PROGRAM} login dynatrace')`;
@@ -484,6 +487,16 @@ async function dynatraceClient(ctx, needEnvironment) {
   // 1. A platform token: used as is, no token request, nothing cached.
   const platformToken = pick(env.DT_PLATFORM_TOKEN);
   if (platformToken) {
+    // Variables of an OAuth client are ignored then (documented); a flag asks for one explicitly,
+    // and ignoring it would hand out a token other than the one asked for.
+    const flag = OAUTH_FLAGS.find((f) => values[f] !== undefined);
+    if (flag) {
+      throw new CliError(
+        'invalid_config',
+        `--${flag} asks for an OAuth token, but DT_PLATFORM_TOKEN is set and a platform token is used as it is (no token request, its own scopes). ` +
+          `Unset DT_PLATFORM_TOKEN to use the OAuth client (env -u DT_PLATFORM_TOKEN ${PROGRAM} …), or leave out --${flag}`,
+      );
+    }
     const options = { platformToken, ...commonOptions(values) };
     if (s.environmentUrl) options.environmentUrl = s.environmentUrl;
     return { client: new DynatraceClient(options), credentials: 'platform-token' };
@@ -908,6 +921,10 @@ async function loginCommand(args, env, out) {
     // Who it was is a nicety; the sign-in worked.
   }
   out.stderr(who ? `signed in as ${who}\n` : 'signed in\n');
+  // 'token' and 'fetch' take these first (see "Which credentials"): say so now, not when they
+  // print another token than the user's.
+  const first = pick(env.DT_PLATFORM_TOKEN) ? 'DT_PLATFORM_TOKEN' : pick(env.DT_CLIENT_SECRET) ? 'DT_CLIENT_SECRET' : undefined;
+  if (first) out.stderr(`${PROGRAM}: warning: ${first} is set: 'token' and 'fetch' use it, not the signed-in user's tokens, while it is set\n`);
   return 0;
 }
 

@@ -66,8 +66,8 @@ async function signInAt(url) {
   return { status: callback.status, body: await callback.text() };
 }
 
-async function login(dir) {
-  const proc = startCli(loginArgs(), { env: userEnv(dir) });
+async function login(dir, extra = {}) {
+  const proc = startCli(loginArgs(), { env: userEnv(dir, extra) });
   const [url] = await proc.waitForStderr(/http:\/\/127\.0\.0\.1:\d+\/oauth2\/authorize\?\S+/);
   const callback = await signInAt(url);
   const result = await proc.done;
@@ -221,6 +221,43 @@ test('DT_PLATFORM_TOKEN is used as is: no token request, no cache, credentials "
   assert.equal(emu.counters.sso.token, 0);
   assert.equal(emu.counters.dtToken.token, 0);
   assert.deepEqual(readdirSync(dir), []);
+});
+
+test('login with DT_PLATFORM_TOKEN or DT_CLIENT_SECRET set warns that token and fetch will use those instead', async () => {
+  for (const [name, value] of [['DT_PLATFORM_TOKEN', emu.credentials.dynatrace.platformToken], ['DT_CLIENT_SECRET', emu.credentials.dynatrace.clientSecret]]) {
+    const dir = freshDir(scratch);
+    const { result } = await login(dir, { [name]: value });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, new RegExp(`signed in as .*\\napm-oauth: warning: ${name} is set: 'token' and 'fetch' use it, not the signed-in user's tokens`));
+    assert.ok(!result.stderr.includes(value), 'the value is not printed');
+    assert.equal(result.stdout, '');
+  }
+  const quiet = await login(freshDir(scratch));
+  assert.equal(quiet.result.code, 0, quiet.result.stderr);
+  assert.doesNotMatch(quiet.result.stderr, /warning/);
+});
+
+test('a flag of an OAuth token request with DT_PLATFORM_TOKEN set exits 2: the platform token would be printed instead', async () => {
+  const env = {
+    APM_OAUTH_CACHE_DIR: freshDir(scratch),
+    DT_ENVIRONMENT: emu.urls.dynatrace,
+    DT_PLATFORM_TOKEN: emu.credentials.dynatrace.platformToken,
+    DT_TOKEN_URL: emu.urls.ssoToken,
+  };
+  for (const [flags, input] of [
+    [['--scope', 'storage:logs:read']],
+    [['--client-id', emu.credentials.dynatrace.clientId, '--client-secret-stdin'], `${emu.credentials.dynatrace.clientSecret}\n`],
+    [['--account-id', emu.credentials.dynatrace.accountUrn]],
+    [['--token-url', emu.urls.ssoToken]],
+  ]) {
+    const r = await cli(['token', 'dynatrace', ...flags], { env, input });
+    assert.equal(r.code, 2, `${flags[0]}: ${r.stderr}`);
+    assert.equal(r.stdout, '', 'no token printed');
+    assert.match(r.stderr, new RegExp(`^apm-oauth: invalid_config: ${flags[0]} asks for an OAuth token, but DT_PLATFORM_TOKEN is set .*Unset DT_PLATFORM_TOKEN`));
+    assert.ok(!r.stderr.includes(emu.credentials.dynatrace.platformToken));
+    assert.ok(!r.stderr.includes(emu.credentials.dynatrace.clientSecret));
+  }
+  assert.equal(emu.requests.length, 0, 'nothing was sent');
 });
 
 test('fetch dynatrace-account lists the users of DT_ACCOUNT_ID (UUID or URN), one token request for both', async () => {
