@@ -302,6 +302,51 @@ function pick(...values) {
 /** Which credentials were used, for the hint after a refused token request (never a secret). */
 let credentialsNote;
 
+/** The vendor of the client the command made, for naming the settings behind the library's options. */
+let commandVendor;
+
+/**
+ * Where the command line sets each option the library's messages name, per vendor. The messages
+ * speak of the library's options ("Is controllerUrl the controller's address?"); a user of the
+ * command set a variable or a flag.
+ */
+const DT_SETTINGS = {
+  environmentUrl: 'DT_ENVIRONMENT or --environment',
+  tokenUrl: 'DT_TOKEN_URL or --token-url',
+  scope: 'DT_SCOPE or --scope',
+  resource: 'DT_ACCOUNT_ID or --account-id',
+  clientId: 'DT_CLIENT_ID or --client-id',
+  clientSecret: 'DT_CLIENT_SECRET or --client-secret-stdin',
+  platformToken: 'DT_PLATFORM_TOKEN',
+  authorizationUrl: '--authorization-url',
+  userInfoUrl: '--user-info-url',
+  redirectUri: '--redirect-uri',
+};
+const OPTION_SETTINGS = {
+  dynatrace: DT_SETTINGS,
+  'dynatrace-account': {
+    ...DT_SETTINGS,
+    accountUuid: 'DT_ACCOUNT_ID or --account-id',
+    accountApiUrl: 'DT_ACCOUNT_API_URL or --account-api-url',
+  },
+  appdynamics: {
+    controllerUrl: 'APPD_CONTROLLER_URL or --controller',
+    clientName: 'APPD_CLIENT_NAME or --client-name',
+    accountName: 'APPD_ACCOUNT or --account',
+    clientId: 'APPD_CLIENT_NAME (name@account)',
+    clientSecret: 'APPD_CLIENT_SECRET or --client-secret-stdin',
+    accessToken: 'APPD_ACCESS_TOKEN',
+  },
+};
+
+/** "environmentUrl is DT_ENVIRONMENT or --environment; …" for the options `message` names, or undefined. */
+function settingsNote(message) {
+  const table = OPTION_SETTINGS[commandVendor];
+  if (!table) return undefined;
+  const named = Object.keys(table).filter((option) => new RegExp(`(?<![\\w-])${option}(?![\\w-])`).test(message));
+  return named.length > 0 ? named.map((option) => `${option} is ${table[option]}`).join('; ') : undefined;
+}
+
 function noteCredentials(idLabel, id, idSource, secretSource) {
   credentialsNote = `the ${idLabel} was ${JSON.stringify(id)} (${idSource}) and the secret came from ${secretSource}`;
 }
@@ -605,6 +650,7 @@ async function appDynamicsClient(ctx) {
 /** { client, credentials } for the vendor; token stores land in ctx.stores (released at the end). */
 async function makeClient(vendorArg, ctx, needEnvironment) {
   const vendor = vendorOf(vendorArg);
+  commandVendor = vendor;
   const wrong = Object.keys(FLAG_VENDORS).find((flag) => ctx.values[flag] !== undefined && !FLAG_VENDORS[flag].includes(vendor));
   if (wrong) throw usage(`--${wrong} is ${VENDOR_LABEL[FLAG_VENDORS[wrong][0]]} option`);
   if (vendor === 'dynatrace') return dynatraceClient(ctx, needEnvironment);
@@ -851,6 +897,7 @@ async function loginCommand(args, env, out) {
   const [vendorArg, extra] = positionals;
   if (vendorArg === undefined) throw usage('which vendor? login supports dynatrace');
   if (VENDORS[vendorArg.toLowerCase()] !== 'dynatrace') throw usage(`login supports dynatrace only, not ${quote(vendorArg)}`);
+  commandVendor = 'dynatrace';
   if (extra !== undefined) throw usage(`unexpected argument ${quote(extra)}`);
   const timeoutMs = positiveInt(values, 'login-timeout-ms') ?? DEFAULT_LOGIN_TIMEOUT_MS;
   const redirect = loopbackRedirect(pick(values['redirect-uri']) ?? DEFAULT_REDIRECT_URI);
@@ -1032,11 +1079,14 @@ try {
   const { exit, ...fields } = describe(err);
   // Which variable or flag fed the refused credentials is the first thing to check.
   const credentials = fields.code === 'invalid_client' ? credentialsNote : undefined;
+  // The library's own errors name its options; say which variable or flag sets each one here.
+  const settings = err instanceof ApmOAuthError && !credentials ? settingsNote(fields.message) : undefined;
   if (argv.includes('--json')) {
-    out.stderr(`${JSON.stringify({ error: credentials ? { ...fields, credentials } : fields })}\n`);
+    out.stderr(`${JSON.stringify({ error: { ...fields, ...(credentials ? { credentials } : {}), ...(settings ? { settings } : {}) } })}\n`);
   } else {
     out.stderr(`${PROGRAM}: ${fields.code}: ${fields.message}\n`);
     if (credentials) out.stderr(`hint: ${credentials}\n`);
+    if (settings) out.stderr(`hint: here ${settings}\n`);
   }
   process.exitCode = exit;
 }

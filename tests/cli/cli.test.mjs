@@ -285,6 +285,26 @@ test('an invalid configuration value exits 2 with the library code, nothing sent
   assert.equal(emu.requests.length, 0);
 });
 
+test("the library's errors that name one of its options say which variable or flag sets it", async () => {
+  const cases = [
+    [['fetch', 'dynatrace', '/platform/echo'], dtEnv({ DT_ENVIRONMENT: 'tenant.example.com' }), 2, /^apm-oauth: invalid_config: environmentUrl .*\nhint: here environmentUrl is DT_ENVIRONMENT or --environment\n$/],
+    [['token', 'dynatrace'], dtEnv({ DT_TOKEN_URL: `${emu.urls.elsewhere}/` }), 1, /^apm-oauth: invalid_response: .*tokenUrl.*\nhint: here tokenUrl is DT_TOKEN_URL or --token-url\n$/],
+    [['token', 'appdynamics'], appdEnv({ APPD_CONTROLLER_URL: emu.urls.elsewhere }), 1, /^apm-oauth: invalid_response: .*controllerUrl.*\nhint: here controllerUrl is APPD_CONTROLLER_URL or --controller\n$/],
+  ];
+  for (const [args, env, code, pattern] of cases) {
+    const r = await cli(args, { env });
+    assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+  }
+  const json = await cli(['token', 'appdynamics', '--json'], { env: appdEnv({ APPD_CONTROLLER_URL: emu.urls.elsewhere }) });
+  assert.equal(JSON.parse(json.stderr).error.settings, 'controllerUrl is APPD_CONTROLLER_URL or --controller');
+  // Refused credentials keep their own hint (which variables they came from), not this one.
+  const refused = await cli(['token', 'appdynamics'], { env: appdEnv({ APPD_CLIENT_SECRET: 'not-the-secret' }) });
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /\nhint: the client id was .*\n$/);
+  assert.doesNotMatch(refused.stderr, /hint: here/);
+});
+
 test('-X with something that is no HTTP method, and -H with a control character, exit 2 before any request', async () => {
   for (const method of ['BAD METHOD', 'GET\r\nX-Injected: 1', '', 'ÄPFEL']) {
     const r = await cli(['fetch', 'dynatrace', '/platform/echo', '-X', method], { env: dtEnv() });
