@@ -90,7 +90,8 @@ const CONFIG_HELP = `Dynatrace (vendor "dynatrace"):
   DT_ACCOUNT_ID      --account-id <uuid>    Account UUID or urn:dtaccount:<uuid> (the resource)
   DT_TOKEN_URL       --token-url <url>      Token endpoint (default: the SSO host of the
                                             environment's stage)
-  DT_SCOPE           --scope <scopes>       Space-separated scopes; --scope may be repeated
+  DT_SCOPE           --scope <scopes>       Scopes separated by spaces or commas; --scope
+                                            may be repeated
 
 Dynatrace Account Management API (vendor "dynatrace-account"): DT_CLIENT_ID,
 DT_CLIENT_SECRET, DT_SCOPE, DT_TOKEN_URL as above, and
@@ -462,7 +463,9 @@ function accountUrn(value) {
 }
 
 function dynatraceSettings(values, env) {
-  const scope = (values.scope ?? [pick(env.DT_SCOPE) ?? '']).flatMap((s) => s.split(/\s+/)).filter(Boolean);
+  // Space-separated as OAuth has them; commas, which no Dynatrace scope holds, separate as well
+  // (a list written "a,b" was otherwise sent as one scope and refused as missing).
+  const scope = (values.scope ?? [pick(env.DT_SCOPE) ?? '']).flatMap((s) => s.split(/[\s,]+/)).filter(Boolean);
   return {
     environmentUrl: pick(values.environment, env.DT_ENVIRONMENT),
     clientId: pick(values['client-id'], env.DT_CLIENT_ID),

@@ -115,6 +115,19 @@ test('token dynatrace --json prints the whole token; DT_SCOPE and a bare DT_ACCO
   assert.equal(sent.get('resource'), creds.dynatrace.accountUrn);
 });
 
+test('DT_SCOPE and --scope take scopes separated by commas as well as spaces', async () => {
+  for (const [args, env] of [
+    [['token', 'dynatrace'], dtEnv({ DT_SCOPE: 'storage:logs:read,settings:objects:read' })],
+    [['token', 'dynatrace', '--scope', 'storage:logs:read, settings:objects:read'], dtEnv()],
+  ]) {
+    emu.reset();
+    const r = await cli(args, { env });
+    assert.equal(r.code, 0, r.stderr);
+    const sent = new URLSearchParams(emu.requests.find((q) => q.role === 'sso').body);
+    assert.equal(sent.get('scope'), 'storage:logs:read settings:objects:read');
+  }
+});
+
 test('flags override the environment', async () => {
   const r = await cli(
     ['token', 'dynatrace', '--client-id', creds.dynatrace.clientId, '--token-url', emu.urls.ssoToken, '--scope', 'storage:logs:read', '--json'],
