@@ -155,7 +155,8 @@ none of it is printed.
                               unless -H sets one
   -H, --header 'Name: value'  Extra request header; may be repeated
   --json                      Print {"status", "statusText", "headers", "body"} as JSON
-                              (body parsed when the response is JSON)
+                              (body parsed when the response is JSON; a body that is not
+                              UTF-8 text comes as "bodyBase64" instead)
 
 Exit codes: 0 for a status below 400, 1 for 400 and above or a failure, 2 for usage errors.
 
@@ -798,16 +799,24 @@ async function fetchCommand(args, env, out) {
     if (location && response.status >= 300 && response.status < 400) out.stderr(`Location: ${location} (not followed)\n`);
     const body = await readBody(response, status, timeoutMsOf(values));
     if (values.json) {
-      const text = body.toString('utf8');
-      let parsed = text;
-      if (/\bjson\b/i.test(response.headers.get('content-type') ?? '')) {
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          // Not JSON after all: keep the text.
+      const envelope = { status: response.status, statusText: response.statusText, headers: Object.fromEntries(response.headers) };
+      let text;
+      try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+      } catch {
+        // Bytes that are not UTF-8 (an image, a zip) would be mangled as text: base64 keeps them.
+        envelope.bodyBase64 = body.toString('base64');
+      }
+      if (text !== undefined) {
+        envelope.body = text;
+        if (/\bjson\b/i.test(response.headers.get('content-type') ?? '')) {
+          try {
+            envelope.body = JSON.parse(text);
+          } catch {
+            // Not JSON after all: keep the text.
+          }
         }
       }
-      const envelope = { status: response.status, statusText: response.statusText, headers: Object.fromEntries(response.headers), body: parsed };
       out.stdout(`${JSON.stringify(envelope, null, 2)}\n`);
     } else {
       out.stdout(body);

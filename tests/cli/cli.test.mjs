@@ -497,6 +497,24 @@ test('fetch: a body that stops arriving fails as a timeout naming --timeout-ms; 
   }
 });
 
+test('fetch --json keeps a body that is not UTF-8 text intact, as bodyBase64', async () => {
+  const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff, 0xfe, 0x00, 0x80]);
+  const api = await apiServer((req, res) => res.writeHead(200, { 'content-type': 'image/png' }).end(bytes));
+  try {
+    const json = await cli(['fetch', 'dynatrace', '/platform/logo.png', '--json'], { env: dtEnv({ DT_ENVIRONMENT: api.url }) });
+    assert.equal(json.code, 0, json.stderr);
+    const envelope = JSON.parse(json.stdout);
+    assert.equal(envelope.body, undefined);
+    assert.deepEqual(Buffer.from(envelope.bodyBase64, 'base64'), bytes);
+    // Text stays text.
+    const text = await cli(['fetch', 'dynatrace', '/platform/management/v1/environment', '--json'], { env: dtEnv() });
+    assert.equal(JSON.parse(text.stdout).body.environmentId, 'abc12345');
+    assert.equal(JSON.parse(text.stdout).bodyBase64, undefined);
+  } finally {
+    await api.close();
+  }
+});
+
 test('fetch: a connection that closes in the middle of the body is a network error, not an internal one', async () => {
   const api = await apiServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
