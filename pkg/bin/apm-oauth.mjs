@@ -68,8 +68,8 @@ Example:
   curl -H "Authorization: Bearer $(npx ${PROGRAM} token dynatrace)" \\
     "$DT_ENVIRONMENT/platform/management/v1/environment"
 
-Configuration comes from the environment variables below or the matching flags
-('${PROGRAM} token --help' lists them). Secrets are read from the environment or stdin,
+Configuration comes from environment variables (DT_*, APPD_*) or the matching flags;
+'${PROGRAM} token --help' lists them. Secrets are read from the environment or stdin,
 never from the command line unless --insecure-secret-arg is given.
 
 Tokens are cached between runs in $APM_OAUTH_CACHE_DIR, else $XDG_CACHE_HOME/apm-oauth,
@@ -273,7 +273,6 @@ const FLAG_VENDORS = {
   account: ['appdynamics'],
 };
 
-const VENDOR_LABEL = { dynatrace: 'a Dynatrace', 'dynatrace-account': 'a dynatrace-account', appdynamics: 'an AppDynamics' };
 
 function parse(args, options) {
   try {
@@ -656,7 +655,10 @@ async function makeClient(vendorArg, ctx, needEnvironment) {
   const vendor = vendorOf(vendorArg);
   commandVendor = vendor;
   const wrong = Object.keys(FLAG_VENDORS).find((flag) => ctx.values[flag] !== undefined && !FLAG_VENDORS[flag].includes(vendor));
-  if (wrong) throw usage(`--${wrong} is ${VENDOR_LABEL[FLAG_VENDORS[wrong][0]]} option`);
+  if (wrong) {
+    const owners = FLAG_VENDORS[wrong];
+    throw usage(`--${wrong} does not apply to ${vendor}: it is an option of ${owners.join(' and ')}${owners.length === 1 ? ' only' : ''}`);
+  }
   if (vendor === 'dynatrace') return dynatraceClient(ctx, needEnvironment);
   if (vendor === 'dynatrace-account') return dynatraceAccountClient(ctx);
   return appDynamicsClient(ctx);

@@ -334,6 +334,20 @@ test('-X with something that is no HTTP method, and -H with a control character,
   assert.notEqual(ok.code, 2, ok.stderr);
 });
 
+test('a flag of another vendor names the vendor given and the ones it belongs to', async () => {
+  const account = await cli(['token', 'dynatrace-account', '--environment', emu.urls.dynatrace], { env: dtEnv() });
+  assert.equal(account.code, 2);
+  assert.match(account.stderr, /^apm-oauth: usage: --environment does not apply to dynatrace-account: it is an option of dynatrace only\./);
+  const appd = await cli(['token', 'appdynamics', '--scope', 'x'], { env: appdEnv() });
+  assert.equal(appd.code, 2);
+  assert.match(appd.stderr, /^apm-oauth: usage: --scope does not apply to appdynamics: it is an option of dynatrace and dynatrace-account\./);
+  assert.equal(emu.requests.length, 0);
+  // The main help points to where the variables are listed, and does not promise them "below".
+  const help = await cli(['--help']);
+  assert.match(help.stdout, /'apm-oauth token --help' lists them/);
+  assert.doesNotMatch(help.stdout, /variables below/);
+});
+
 test('unknown commands, vendors and flags exit 2', async () => {
   for (const args of [['frobnicate'], ['token', 'newrelic'], ['token', 'dynatrace', '--frob'], ['fetch', 'dynatrace'], ['token', 'dynatrace', '--controller', 'x'], ['--nope']]) {
     const r = await cli(args, { env: dtEnv() });
