@@ -30,6 +30,8 @@ stack=$(grep -oE '__stack_pointer \(mut i32\) \(i32.const [0-9]+' <<<"$text" | g
 data=$(grep -oE '^ \(data \$[^ ]* \(i32.const [0-9]+' <<<"$text" | grep -oE '[0-9]+$' || true)
 [ -n "$stack" ] && [ "$stack" = "$data" ] || { echo "build: the wasm's stack is not first in memory (stack pointer '$stack', data at '$data'); drop --low-memory-unused" >&2; exit 1; }
 tmp=$(mktemp -d pkg/.dist.XXXXXX)
+# mktemp makes it private (0700); it becomes pkg/dist, which every user of the package reads.
+chmod 755 "$tmp"
 for target in web nodejs; do
   out=$tmp/$target
   # web.js always passes the wasm's URL, and every supported runtime has TextEncoder.encodeInto.

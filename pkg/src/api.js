@@ -14,7 +14,8 @@ const FIELDS = ['code', 'hint', 'status', 'error', 'errorDescription', 'issueId'
 export class ApmOAuthError extends Error {
   constructor(fields) {
     const { message, hint } = fields;
-    super(hint ? `${message}. ${hint[0].toUpperCase()}${hint.slice(1)}` : message);
+    // One full stop between them: a message may end with a server's sentence.
+    super(hint ? `${message}${message.endsWith('.') ? '' : '.'} ${hint[0].toUpperCase()}${hint.slice(1)}` : message);
     for (const k of FIELDS) {
       if (fields[k] !== undefined) this[k] = fields[k];
     }

@@ -143,7 +143,11 @@ impl Error {
     pub fn full_message(&self) -> String {
         let mut s = String::from(self.message.as_str());
         if let Some(h) = &self.hint {
-            s.push_str(". ");
+            // A message that ends with a server's sentence has its full stop already.
+            if !s.ends_with('.') {
+                s.push('.');
+            }
+            s.push(' ');
             let mut chars = h.chars();
             if let Some(first) = chars.next() {
                 s.push(first.to_ascii_uppercase());
@@ -301,5 +305,20 @@ mod tests {
         assert_eq!(e.error_description.as_deref(), Some("echo: [redacted]"));
         assert_eq!(e.full_message(), "bad [redacted]. Check [redacted]");
         assert_eq!(e.to_string(), e.full_message());
+    }
+
+    #[test]
+    fn one_full_stop_between_message_and_hint() {
+        let e = Error::new(Code::TokenError, "refused: not valid for this client.").hint("check x");
+        assert_eq!(
+            e.full_message(),
+            "refused: not valid for this client. Check x"
+        );
+        let e = Error::new(Code::TokenError, "refused").hint("check x");
+        assert_eq!(e.full_message(), "refused. Check x");
+        assert_eq!(
+            Error::new(Code::TokenError, "refused.").full_message(),
+            "refused."
+        );
     }
 }

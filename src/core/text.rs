@@ -19,7 +19,8 @@ pub fn decimal(n: u64) -> String {
 
 /// A short, printable quote of a server's non-JSON body for an error message: HTML reduced to its
 /// `<title>` or text, whitespace folded, anything that looks like a credential (a long run of
-/// token characters) replaced by `[redacted]`, and cut to `max` characters.
+/// token characters with letters and digits, see [`looks_secret`]) replaced by `[redacted]`, and
+/// cut to `max` characters.
 pub fn snippet(body: &str, max: usize) -> String {
     let text = if looks_like_html(body) {
         html_title(body).unwrap_or_else(|| strip_tags(body))
@@ -31,7 +32,7 @@ pub fn snippet(body: &str, max: usize) -> String {
     let mut last_space = true;
     // A run is ASCII: its length is its count of characters.
     let flush = |run: &mut String, out: &mut String| {
-        if run.len() >= 24 {
+        if looks_secret(run) {
             out.push_str("[redacted]");
         } else {
             out.push_str(run);
@@ -62,6 +63,24 @@ pub fn snippet(body: &str, max: usize) -> String {
         cut.push('…');
     }
     cut
+}
+
+/// Whether a run of token characters looks like a credential (a token, a key, a JWT) that a
+/// message must not quote even though the client does not know it: 24 characters or more, with
+/// both letters and digits, and no UUID (servers name accounts and requests by UUID; a secret the
+/// client holds, such as an AppDynamics API client's UUID secret, is scrubbed by its value). A
+/// server's code word (`UNSUCCESSFUL_OAUTH_ACCESS_TOKEN_VALIDATION_FAILED`) is quoted.
+fn looks_secret(run: &str) -> bool {
+    let b = run.as_bytes();
+    let uuid = b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        });
+    b.len() >= 24
+        && !uuid
+        && b.iter().any(u8::is_ascii_digit)
+        && b.iter().any(u8::is_ascii_alphabetic)
 }
 
 /// Whether `text` contains `part`: `str::contains` by the searcher that `find` and `replace` use
@@ -132,6 +151,20 @@ mod tests {
             ),
             "denied for [redacted] now"
         );
+        // What only looks long is quoted: a server's code word, an account's UUID.
+        let d = "Invalid OAuth2 request. UNSUCCESSFUL_OAUTH_ACCESS_TOKEN_VALIDATION_FAILED | The requested resource \"urn:dtaccount:11111111-1111-4111-8111-111111111111\" is not valid";
+        assert_eq!(snippet(d, 300), d);
+        for secret in [
+            "dt0s02.ABCDEFGHIJKLMNOPQRSTUVWX",
+            "a1b2c3d4e5f6a7b8c9d0e1f2",
+            "1111111a-1111-4111-8111-1111111111112",
+            "face10d5_573e_4a75_8396_afa006fd8f19",
+        ] {
+            assert_eq!(
+                snippet(&["x ", secret, " y"].concat(), 80),
+                "x [redacted] y"
+            );
+        }
         assert_eq!(
             snippet("Invalid Content Type\n", 80),
             "Invalid Content Type"

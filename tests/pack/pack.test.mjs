@@ -62,6 +62,13 @@ function env(extra = {}) {
   });
 }
 
+test('the build in pkg/ can be read by every user, as an install from the repository is', () => {
+  // scripts/build.sh makes dist/ in a temporary directory, which mktemp creates private (0700).
+  for (const d of ['dist', 'dist/web', 'dist/nodejs']) {
+    assert.equal((statSync(join(PKG_DIR, d)).mode & 0o777).toString(8), '755', `pkg/${d}`);
+  }
+});
+
 test('the tarball holds exactly the files package.json lists', () => {
   assert.deepEqual(packed.files, expectedFiles());
   for (const f of packed.files) {

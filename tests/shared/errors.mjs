@@ -285,7 +285,9 @@ export function errorCases(ctx) {
   s.test('token_error: a resource of another account', async (emu) => {
     const dt = dynatrace(emu, { resource: 'urn:dtaccount:ffffffff-ffff-4fff-8fff-ffffffffffff' });
     const e = await s.rejects(dt.getToken(), 'token_error', { status: 400, error: 'invalid_request' });
-    assert.match(e.message, /not a valid account/);
+    // The server's code word and the account's UUID are quoted (they look long, but are no
+    // secrets), and one full stop ends the server's sentence before the hint.
+    assert.match(e.message, /UNSUCCESSFUL_OAUTH_ACCESS_TOKEN_VALIDATION_FAILED \| The requested resource "urn:dtaccount:ffffffff-ffff-4fff-8fff-ffffffffffff" is not a valid account for this OAuth client\. Check /);
     assert.match(e.hint, /resource/);
     assert.match(e.issueId, /^[A-Z0-9]{16}$/);
   });
