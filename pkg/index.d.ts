@@ -84,7 +84,9 @@ export interface StoredTokens {
  * Keeps tokens beyond the client (another page load, another process, a serverless function's
  * next run): read when the client holds no fresh token, written after every grant and sign-out.
  * An answer is waited for at most `timeoutMs`: a read that takes longer counts as empty, a write
- * goes on by itself.
+ * goes on by itself. Several clients may share one store: a refresh token refused because another
+ * client rotated it first is looked for in the store again before the user is signed out. One
+ * store (one key) per client id, environment and set of scopes: a stored token is used as it is.
  */
 export interface TokenStore {
   get(): StoredTokens | null | undefined | Promise<StoredTokens | null | undefined>;

@@ -438,69 +438,81 @@ impl Engine {
             }
         }
         let skew = self.0.s.skew_ms;
-        if let Some(store) = &self.0.s.token_store {
-            // A store that fails is a store without tokens, and so is its answer after a
-            // sign-out meanwhile (which aborts `signal`).
-            let v = call_method(store, "get", &[], self.0.s.timeout_ms)
-                .await
-                .ok()
-                .filter(|_| !signal.aborted());
-            if let Some(stored) = v.as_ref().and_then(stored_from) {
-                let now = platform::now();
-                // The token this client has just found stale (or given up) is not taken back.
-                let known = {
-                    let st = self.0.st.borrow();
-                    let same = |s: &Secret| s.expose() == stored.access.expose();
-                    st.cache.as_ref().is_some_and(|c| same(&c.value))
-                        || st.spent.as_ref().is_some_and(same)
+        // A refresh token refused once, with its error: the store may hold a newer one.
+        let mut refused: Option<(Error, Secret)> = None;
+        loop {
+            if let Some(store) = &self.0.s.token_store {
+                // A store that fails is a store without tokens, and so is its answer after a
+                // sign-out meanwhile (which aborts `signal`).
+                let v = call_method(store, "get", &[], self.0.s.timeout_ms)
+                    .await
+                    .ok()
+                    .filter(|_| !signal.aborted());
+                if let Some(stored) = v.as_ref().and_then(stored_from) {
+                    let now = platform::now();
+                    // The token this client has just found stale (or given up) is not taken back.
+                    let known = {
+                        let st = self.0.st.borrow();
+                        let same = |s: &Secret| s.expose() == stored.access.expose();
+                        st.cache.as_ref().is_some_and(|c| same(&c.value))
+                            || st.spent.as_ref().is_some_and(same)
+                    };
+                    if !known && stored.fresh(now, skew) {
+                        return Ok(self.adopt(stored));
+                    }
+                    // Its refresh token, unless this client's own is newer (its last write to the
+                    // store may have failed, and a used refresh token may be refused once rotated).
+                    let mut st = self.0.st.borrow_mut();
+                    let newer = st
+                        .cache
+                        .as_ref()
+                        .map_or(true, |c| stored.obtained_at.unwrap_or(0.0) >= c.obtained_at);
+                    if stored.refresh.is_some() && newer {
+                        st.refresh = stored.refresh;
+                    }
+                }
+            }
+            // A signed-in user's token comes from the refresh token; a refused refresh token signs
+            // the user out (here, in the store and in the other tabs), unless the store holds
+            // another one: a client sharing the store refreshed first, and its refresh token
+            // replaced the one refused (rotation).
+            let refresh = if self.0.s.sign_in.is_some() {
+                let rt = self.0.st.borrow().refresh.clone();
+                let Some(rt) = rt else {
+                    return Err(login_required(
+                        "no user is signed in: this client holds no token and no refresh token",
+                    ));
                 };
-                if !known && stored.fresh(now, skew) {
-                    return Ok(self.adopt(stored));
+                if let Some((e, _)) = refused.take_if(|(_, r)| r.expose() == rt.expose()) {
+                    self.forget();
+                    let _ = self.publish().await;
+                    return Err(refresh_refused_error(e));
                 }
-                // Its refresh token, unless this client's own is newer (its last write to the
-                // store may have failed, and a used refresh token may be refused once rotated).
-                let mut st = self.0.st.borrow_mut();
-                let newer = st
-                    .cache
-                    .as_ref()
-                    .map_or(true, |c| stored.obtained_at.unwrap_or(0.0) >= c.obtained_at);
-                if stored.refresh.is_some() && newer {
-                    st.refresh = stored.refresh;
-                }
-            }
-        }
-        // A signed-in user's token comes from the refresh token; a refused refresh token signs
-        // the user out (here, in the store and in the other tabs).
-        let refresh = if self.0.s.sign_in.is_some() {
-            let rt = self.0.st.borrow().refresh.clone();
-            let Some(rt) = rt else {
-                return Err(login_required(
-                    "no user is signed in: this client holds no token and no refresh token",
-                ));
+                self.count_refresh_grant();
+                Some(rt)
+            } else {
+                None
             };
-            self.count_refresh_grant();
-            Some(rt)
-        } else {
-            None
-        };
-        let grant = refresh.as_ref().map(|rt| Grant::RefreshToken(rt.expose()));
-        // `signal` is aborted by a sign-out (or when nobody waits any more, and the error is
-        // nobody's): what the grant obtains after that is not kept.
-        let mut result = self.fetch_token(signal, grant).await;
-        if signal.aborted() {
-            result = Err(signed_out());
-        }
-        // The new tokens, or none when the refresh token was refused: published either way.
-        let outcome = match result {
-            Ok(t) => Ok(self.install(t)),
-            Err(e) if grant.is_some() && refresh_refused(&e) => {
-                self.forget();
-                Err(refresh_refused_error(e))
+            let grant = refresh.as_ref().map(|rt| Grant::RefreshToken(rt.expose()));
+            // `signal` is aborted by a sign-out (or when nobody waits any more, and the error is
+            // nobody's): what the grant obtains after that is not kept.
+            let mut result = self.fetch_token(signal, grant).await;
+            if signal.aborted() {
+                result = Err(signed_out());
             }
-            Err(e) => return Err(e),
-        };
-        let _ = self.publish().await;
-        outcome
+            // The new tokens, published; a refused refresh token is looked for in the store
+            // again (above) before the user is signed out.
+            let outcome = match (result, refresh) {
+                (Ok(t), _) => Ok(self.install(t)),
+                (Err(e), Some(rt)) if refresh_refused(&e) => {
+                    refused = Some((e, rt));
+                    continue;
+                }
+                (Err(e), _) => return Err(e),
+            };
+            let _ = self.publish().await;
+            return outcome;
+        }
     }
 
     /// Asks the other tabs for their tokens (only when there are other tabs): the wait for an

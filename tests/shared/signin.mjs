@@ -530,6 +530,37 @@ export function signinCases(ctx) {
     assert.equal(dt.isSignedIn(), true);
   });
 
+  s.test('two clients sharing a tokenStore refresh at once: the one whose rotated refresh token is refused takes the other\'s tokens from the store instead of signing the user out', async (emu) => {
+    for (const async of [false, true]) {
+      emu.reset();
+      const store = recordingStore(null, { async });
+      const a = signin(emu, { tokenStore: store });
+      await signIn(emu, a);
+      const b = signin(emu, { tokenStore: store });
+      await b.getToken();
+      emu.expireTokens();
+      a.invalidate();
+      b.invalidate();
+      const [ra, rb] = await Promise.all([a.getToken(), b.getToken()]);
+      harvest(emu);
+      rememberStore(store);
+      assert.equal(emu.counters.dtToken.issued, 2, 'one refresh was granted (after the code), the other refused');
+      assert.equal(grantRequests(emu, 'refresh_token').length, 2);
+      assert.equal(ra.accessToken, rb.accessToken, 'both hold the granted token');
+      assert.equal(store.sets.includes(null), false, 'the store was never emptied');
+      assert.equal(store.value.accessToken, ra.accessToken);
+      assert.equal(a.isSignedIn() && b.isSignedIn(), true);
+      // A third client on the store starts signed in.
+      assert.equal((await signin(emu, { tokenStore: store }).getToken()).accessToken, ra.accessToken);
+      // A refresh token refused while the store holds no other one still signs the user out.
+      store.value = { ...store.value, expiresAt: Date.now() - 1000, refreshToken: 'revoked-refresh-token' };
+      s.addSecret('revoked-refresh-token');
+      const c = signin(emu, { tokenStore: store });
+      await s.rejects(c.getToken(), 'login_required', { status: 400, error: 'invalid_grant' });
+      assert.equal(store.value, null, 'the refused tokens are gone from the store');
+    }
+  });
+
   s.test('a stale access token is refreshed with the refresh token; rotated refresh tokens are followed', async (emu) => {
     emu.options.dynatrace.tokenLifetimeSeconds = 1;
     const dt = signin(emu);
