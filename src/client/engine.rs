@@ -99,6 +99,10 @@ pub(super) struct State {
     /// The AppDynamics attempt that worked, tried first from then on.
     learned: Option<Attempt>,
     stats: Stats,
+    /// The generation of a token that an API refused with a 401 although it had just replaced
+    /// a token refused the same way: renewing it again would not help, so its 401s are not
+    /// retried (a route that always answers 401 makes no token request per call).
+    renewed_in_vain: u64,
     /// A signed-in user's refresh token and ID token.
     pub(super) refresh: Option<Secret>,
     pub(super) id_token: Option<Secret>,
@@ -252,7 +256,7 @@ impl Engine {
                 return Err(aborted_error());
             }
             let gen = match &*outcome.borrow() {
-                Some(Err(e)) => return Err(e.clone()),
+                Some(Err(e)) => return self.unexpired(e),
                 Some(Ok(gen)) => *gen,
                 None => continue,
             };
@@ -265,6 +269,21 @@ impl Engine {
             Code::TokenError,
             "the token was invalidated again and again while it was being fetched",
         ))
+    }
+
+    /// After a refresh that failed for a passing reason (the token endpoint down, busy, slow or
+    /// out of reach), the cached token while it has not expired: refreshing early is there to
+    /// ride such a failure out. Else the failure.
+    fn unexpired(&self, e: &Error) -> Result<Rc<Cached>, Error> {
+        let passing = matches!(
+            e.code,
+            Code::ServerError | Code::RateLimited | Code::Network | Code::Timeout
+        );
+        let c = self.0.st.borrow().cache.clone();
+        match c.filter(|c| passing && platform::now() < c.expires_at) {
+            Some(c) => Ok(c),
+            None => Err(e.clone()),
+        }
     }
 
     /// Joins the request in flight, starting one when there is none.
@@ -650,7 +669,16 @@ impl Engine {
             let (response, _) = self
                 .send_api(url, origin, &init, &headers, &t, signal)
                 .await?;
-            if retried || response.status() != 401 || t.gen == 0 || !again {
+            let refused = response.status() == 401;
+            if retried && refused {
+                self.0.st.borrow_mut().renewed_in_vain = t.gen;
+            }
+            if retried
+                || !refused
+                || t.gen == 0
+                || !again
+                || t.gen == self.0.st.borrow().renewed_in_vain
+            {
                 return Ok(response);
             }
             // The refused token is given up, unless another one replaced it meanwhile.

@@ -85,6 +85,33 @@ export function cacheCases(ctx) {
     assert.equal(dt.stats().tokenRequests, 2);
   });
 
+  s.test('an early refresh that fails for a passing reason (503, 429, a dropped connection) leaves the unexpired token in use; once it has expired, the failure is the call\'s', async (emu) => {
+    emu.options.dynatrace.tokenLifetimeSeconds = 2;
+    const dt = client(emu, { maxRetries: 0 });
+    const t1 = await dt.getToken();
+    await sleep(1100);
+    for (const fault of [{ kind: 'status', status: 503 }, { kind: 'rateLimit', retryAfter: 1 }, { kind: 'drop' }]) {
+      emu.setFault('sso', 'token', { ...fault, count: 1 });
+      const before = emu.counters.sso.token;
+      const res = await dt.fetch('/platform/echo');
+      // Only meaningful while the token has not expired yet.
+      if (Date.now() < t1.expiresAt - 50) {
+        assert.equal(emu.counters.sso.token, before + 1, `${fault.kind}: the refresh was tried`);
+        assert.equal((await res.json()).headers.authorization, `Bearer ${t1.accessToken}`, fault.kind);
+      }
+    }
+    assert.equal(dt.stats().tokenRequests, 4);
+    await sleep(Math.max(0, t1.expiresAt - Date.now()) + 50);
+    emu.setFault('sso', 'token', { kind: 'status', status: 503, count: 1 });
+    await s.rejects(dt.fetch('/platform/echo'), 'server_error', { status: 503 });
+    // A refusal is no passing failure: the token is not used on.
+    const dt2 = client(emu, { maxRetries: 0 });
+    await dt2.getToken();
+    await sleep(1100);
+    emu.setFault('sso', 'token', { kind: 'unauthorized', count: 1 });
+    await s.rejects(dt2.getToken(), 'invalid_client');
+  });
+
   s.test('refreshSkewSeconds 0 keeps a token until it expires', async (emu) => {
     emu.options.dynatrace.tokenLifetimeSeconds = 2;
     const dt = client(emu, { refreshSkewSeconds: 0 });
@@ -176,6 +203,17 @@ export function cacheCases(ctx) {
     assert.equal(emu.counters.dynatrace.api, 2);
     assert.equal(emu.counters.sso.token, 2);
     assert.equal(dt.stats().unauthorizedRetries, 1);
+    // The new token was refused too: renewing it again would not help, so the next calls get
+    // their 401 without a token request each (a polling job would hit the SSO's rate limit).
+    for (let i = 0; i < 3; i++) assert.equal((await dt.fetch(ENV)).status, 401);
+    assert.equal(emu.counters.dynatrace.api, 5);
+    assert.equal(emu.counters.sso.token, 2);
+    assert.equal(dt.stats().unauthorizedRetries, 1);
+    // A token obtained later gets its one retry again.
+    dt.invalidate();
+    assert.equal((await dt.fetch(ENV)).status, 401);
+    assert.equal(emu.counters.sso.token, 4);
+    assert.equal(dt.stats().unauthorizedRetries, 2);
   });
 
   s.test('string, URLSearchParams, Blob and ArrayBuffer bodies are sent again on the retry', async (emu) => {
