@@ -228,7 +228,11 @@ export declare class DynatraceClient {
 export interface DynatraceClient extends ClientBase, SignInMethods {}
 
 interface AppDynamicsBase extends CommonOptions {
-  /** e.g. `https://acme.saas.appdynamics.com` or `http://controller:8090` */
+  /**
+   * e.g. `https://acme.saas.appdynamics.com` or `https://controller.example.com:8181`; an on-premises
+   * controller's plain http port (8090) needs `allowInsecureHttp` unless it is on loopback. A path
+   * (such as `/controller`, as the UI shows it) is left out: only the origin is used.
+   */
   controllerUrl: string;
   /** Default "auto": form-urlencoded, then the vendor content type if the controller refuses it. */
   tokenContentType?: 'form' | 'vendor' | 'auto';

@@ -140,6 +140,8 @@ pub(crate) fn optional(v: &Option<String>) -> Option<&str> {
 pub(crate) fn header_token(class: &str, name: &str, token: &str) -> Result<(), Error> {
     if crate::core::token::header_safe(token) {
         Ok(())
+    } else if token.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("bearer ")) {
+        Err(bad(class, name, "is the token alone, without \"Bearer \""))
     } else {
         Err(bad(
             class,

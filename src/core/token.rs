@@ -274,6 +274,15 @@ pub fn error_response(vendor: Vendor, r: &Response<'_>) -> Error {
         e
     } else {
         let (message, hint): (String, Option<String>) = match code {
+            // RFC 6749 §5.2: the client was authenticated, but may not use this grant.
+            Code::InvalidClient if f.error.as_deref() == Some("unauthorized_client") => (
+                [
+                    "the token request was refused: the client may not use this grant ",
+                    &detail,
+                ]
+                .concat(),
+                Some("allow the grant for the client on the server: client credentials, or authorization code and refresh token to sign users in".into()),
+            ),
             Code::InvalidClient => (
                 [
                     "the token request was refused: the client id or secret is wrong ",
@@ -583,6 +592,20 @@ mod tests {
             error_response(Vendor::Generic, &r(401, r#"{"error":"invalid_client"}"#)).code,
             Code::InvalidClient
         );
+        // A client that may not use the grant: its id and secret are right (RFC 6749 §5.2).
+        let e = error_response(
+            Vendor::Generic,
+            &r(400, r#"{"error":"unauthorized_client"}"#),
+        );
+        assert_eq!(e.code, Code::InvalidClient);
+        assert_eq!(
+            e.message,
+            "the token request was refused: the client may not use this grant (HTTP 400 unauthorized_client)"
+        );
+        assert!(e
+            .hint
+            .unwrap()
+            .starts_with("allow the grant for the client"));
         let e = error_response(Vendor::AppDynamics, &r(415, "Invalid Content Type"));
         assert_eq!(
             (e.code, e.message.as_str()),

@@ -100,6 +100,15 @@ export function errorCases(ctx) {
       const d = s.throws(() => new DynatraceClient({ environmentUrl: emu.urls.dynatrace, platformToken: token }), 'invalid_config', { message: pattern });
       assert.match(d.message, /^DynatraceClient: platformToken /);
     }
+    // The header's whole value pasted: the message says what to leave out.
+    const pasted = 'Bearer dt0s16.SAMPLE.0123456789abcdef';
+    s.addSecret('dt0s16.SAMPLE.0123456789abcdef');
+    s.throws(() => new DynatraceClient({ environmentUrl: emu.urls.dynatrace, platformToken: pasted }), 'invalid_config', {
+      message: /^DynatraceClient: platformToken is the token alone, without "Bearer "$/,
+    });
+    s.throws(() => new AppDynamicsClient({ controllerUrl: emu.urls.appdynamics, accessToken: 'bearer x.y.z' }), 'invalid_config', {
+      message: /^AppDynamicsClient: accessToken is the token alone, without "Bearer "$/,
+    });
     assert.equal(emu.requests.length, 0);
   });
 
