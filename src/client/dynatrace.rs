@@ -130,7 +130,7 @@ impl DynatraceClient {
         let sign_in = match &redirect_uri {
             None => None,
             Some(r) => {
-                url("redirectUri", r, o)?;
+                super::redirect_url(CLASS, r, o)?;
                 Some(super::signin::SignIn {
                     redirect_uri: r.to_string(),
                     authorization_url: url_or(

@@ -140,7 +140,10 @@ pub(crate) fn optional(v: &Option<String>) -> Option<&str> {
 pub(crate) fn header_token(class: &str, name: &str, token: &str) -> Result<(), Error> {
     if crate::core::token::header_safe(token) {
         Ok(())
-    } else if token.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("bearer ")) {
+    } else if token
+        .get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("bearer "))
+    {
         Err(bad(class, name, "is the token alone, without \"Bearer \""))
     } else {
         Err(bad(
@@ -212,6 +215,20 @@ pub(crate) fn origin_of(
 /// A configured URL, checked.
 pub(crate) fn url(what: &str, input: &str, o: &Options) -> Result<ParsedUrl, Error> {
     config_url(what, input, o.allow_insecure_http)
+}
+
+/// `redirectUri`: a URL as [`url`] checks it, without a fragment (RFC 6749 §3.1.2: the server
+/// adds the code to its query, and a fragment never reaches a server).
+pub(crate) fn redirect_url(class: &str, input: &str, o: &Options) -> Result<(), Error> {
+    url("redirectUri", input, o)?;
+    if input.bytes().any(|b| b == b'#') {
+        return Err(bad(
+            class,
+            "redirectUri",
+            "must have no fragment (#…) (RFC 6749 §3.1.2)",
+        ));
+    }
+    Ok(())
 }
 
 /// The parts of [`Settings`] that come from [`Options`].

@@ -59,7 +59,14 @@ pub fn redirect_outcome(
     if r.code.is_none() && r.error.is_none() {
         return Ok(None);
     }
-    if let Some(error) = &r.error {
+    let state_ok = match (expected_state, r.state.as_deref()) {
+        (Some(want), Some(got)) => want == got,
+        _ => false,
+    };
+    // An error with a state this client did not issue is no answer to its sign-in: a crafted
+    // link must not pass for the server's refusal. (An error without any state is taken: some
+    // servers leave it out.)
+    if let Some(error) = r.error.as_ref().filter(|_| state_ok || r.state.is_none()) {
         let mut message = [
             "the sign-in was refused by the authorization server (",
             &snippet(error, 40),
@@ -79,10 +86,6 @@ pub fn redirect_outcome(
         e.error_description = r.error_description.clone();
         return Err(e);
     }
-    let state_ok = match (expected_state, r.state.as_deref()) {
-        (Some(want), Some(got)) => want == got,
-        _ => false,
-    };
     if !state_ok {
         return Err(Error::new(
             Code::AuthorizationError,
@@ -344,6 +347,15 @@ mod tests {
             e.message,
             "the sign-in was refused by the authorization server (access_denied): nope"
         );
+        // Without a state too; with a state this client did not issue, the state is the error.
+        let e = redirect_outcome(&r(None, None, Some("access_denied")), Some("s")).unwrap_err();
+        assert_eq!(e.error.as_deref(), Some("access_denied"));
+        for expected in [Some("s"), None] {
+            let e =
+                redirect_outcome(&r(None, Some("t"), Some("access_denied")), expected).unwrap_err();
+            assert!(e.message.contains("state this client did not issue"));
+            assert_eq!(e.error, None);
+        }
     }
 
     #[test]

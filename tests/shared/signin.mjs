@@ -426,6 +426,27 @@ export function signinCases(ctx) {
     const t = await other.handleRedirect(location);
     harvest(emu);
     assert.equal(t.tokenType, 'Bearer');
+    // An error with a state this client did not issue (a crafted link) is no refusal by the
+    // server: the state is what is wrong, and the pending sign-in still stands.
+    const third = signin(emu, { stateStorage: memoryStorage() });
+    const url = await third.buildAuthorizationUrl();
+    const crafted = await s.rejects(third.handleRedirect(`${REDIRECT}?error=access_denied&error_description=Your+account+is+locked&state=forged-state-0123456789`), 'authorization_error', {
+      message: /a state this client did not issue/,
+    });
+    assert.equal(crafted.error, undefined);
+    assert.equal(crafted.errorDescription, undefined);
+    const pending = await followAuthorize(emu, url);
+    rememberLocation(pending);
+    assert.equal((await third.handleRedirect(pending)).tokenType, 'Bearer');
+    harvest(emu);
+  });
+
+  s.test('invalid_config: a redirectUri with a fragment is refused (RFC 6749 §3.1.2)', (emu) => {
+    for (const redirectUri of [`${REDIRECT}#done`, `${REDIRECT}#`]) {
+      s.throws(() => signin(emu, { redirectUri }), 'invalid_config', { message: /^DynatraceClient: redirectUri must have no fragment/ });
+      s.throws(() => s.track(new OAuthClient({ issuer: emu.urls.sso, clientId: 'c', redirectUri })), 'invalid_config', { message: /^OAuthClient: redirectUri must have no fragment/ });
+    }
+    assert.equal(emu.requests.length, 0);
   });
 
   s.test('authorization_error: a state is single use (the same redirect handled twice)', async (emu) => {
