@@ -16,10 +16,12 @@ flock 9
 # and with the MIR optimisations of level 3, which are sound but not yet the default (-297 bytes;
 # the passes rustc calls unsound need -Zunsound-mir-opts, never given), whose inliner takes an
 # `#[inline]` function of a cost up to 40 instead of 100 (-699 bytes; 30 to 42 measured alike, CPU
-# per call unchanged). These are unstable options of the stable toolchain, enabled for this one
+# per call unchanged) and any other function of a cost up to 135 instead of 50 (-262 bytes with
+# wasm-opt's one-caller limit below; 120 to 150 measured alike, 55 to 100 and 200 or more larger,
+# CPU per call unchanged). These are unstable options of the stable toolchain, enabled for this one
 # build by RUSTC_BOOTSTRAP; a Rust app that depends on the crate builds it its own way. Own target
 # directory, so that other builds keep their cache.
-RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Zmir-opt-level=3 -Zinline-mir-hint-threshold=40" CARGO_TARGET_DIR=target/npm \
+RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Zmir-opt-level=3 -Zinline-mir-hint-threshold=40 -Zinline-mir-threshold=135" CARGO_TARGET_DIR=target/npm \
   cargo build --quiet --release --target wasm32-unknown-unknown --features js \
   -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size
 wasm=target/npm/wasm32-unknown-unknown/release/apm_oauth.wasm
