@@ -206,12 +206,19 @@ fn stats(engine: &crate::client::Engine) -> JsValue {
     out.into()
 }
 
-/// What `toJSON` shows: the class, the client id, the token URL and the API origin, never a
-/// credential.
-fn describe(class: &str, engine: &crate::client::Engine, origin_key: &str) -> JsValue {
+/// Every class's `toJSON`: the class, the client id, the token URL and the API origin (under the
+/// name of the option that sets it), never a credential. One function for the four classes (the
+/// class in the engine's settings: the name each class gives its engine).
+fn describe(engine: &crate::client::Engine) -> JsValue {
     let s = engine.settings();
+    let origin_key = match s.class {
+        "DynatraceClient" => "environmentUrl",
+        "AppDynamicsClient" => "controllerUrl",
+        "OAuthClient" => "baseUrl",
+        _ => "accountApiUrl",
+    };
     let out = Object::new();
-    set(&out, "client", &JsValue::from_str(class));
+    set(&out, "client", &JsValue::from_str(s.class));
     if !s.core.client_id.is_empty() {
         set(&out, "clientId", &JsValue::from_str(&s.core.client_id));
     }
@@ -232,7 +239,7 @@ fn to_string(engine: &crate::client::Engine) -> JsValue {
 }
 
 macro_rules! js_class {
-    ($js:ident, $name:literal, $inner:ty, $origin_key:literal) => {
+    ($js:ident, $name:literal, $inner:ty) => {
         #[wasm_bindgen(js_class = $name)]
         impl $js {
             /// The current token, fetched (once, for all concurrent callers) when needed.
@@ -264,7 +271,7 @@ macro_rules! js_class {
             /// What the client is, without any credential.
             #[wasm_bindgen(js_name = toJSON)]
             pub fn to_json(&self) -> JsValue {
-                describe($name, &self.inner.engine, $origin_key)
+                describe(&self.inner.engine)
             }
 
             /// `Class(clientId)`.
@@ -491,12 +498,7 @@ impl JsDynatraceClient {
     }
 }
 
-js_class!(
-    JsDynatraceClient,
-    "DynatraceClient",
-    DynatraceClient,
-    "environmentUrl"
-);
+js_class!(JsDynatraceClient, "DynatraceClient", DynatraceClient);
 
 /// The AppDynamics client of the npm package.
 #[wasm_bindgen(js_name = AppDynamicsClient)]
@@ -589,12 +591,7 @@ impl JsAppDynamicsClient {
     }
 }
 
-js_class!(
-    JsAppDynamicsClient,
-    "AppDynamicsClient",
-    AppDynamicsClient,
-    "controllerUrl"
-);
+js_class!(JsAppDynamicsClient, "AppDynamicsClient", AppDynamicsClient);
 
 /// The client of any OAuth 2.0 server, of the npm package.
 #[wasm_bindgen(js_name = OAuthClient)]
@@ -673,7 +670,7 @@ impl JsOAuthClient {
     }
 }
 
-js_class!(JsOAuthClient, "OAuthClient", OAuthClient, "baseUrl");
+js_class!(JsOAuthClient, "OAuthClient", OAuthClient);
 js_signin!(JsOAuthClient, "OAuthClient");
 js_signin!(JsDynatraceClient, "DynatraceClient");
 
@@ -745,6 +742,5 @@ impl JsDynatraceAccountClient {
 js_class!(
     JsDynatraceAccountClient,
     "DynatraceAccountClient",
-    DynatraceAccountClient,
-    "accountApiUrl"
+    DynatraceAccountClient
 );
