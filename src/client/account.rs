@@ -131,7 +131,15 @@ impl DynatraceAccountClient {
             auth: config.auth_method,
             appd: Mode::default(),
         };
-        let settings = engine_settings(CLASS, Vendor::Dynatrace, core, &token, Some(api), o);
+        let settings = engine_settings(
+            CLASS,
+            Self::api_url_of,
+            Vendor::Dynatrace,
+            core,
+            &token,
+            Some(api),
+            o,
+        );
         Ok(DynatraceAccountClient {
             engine: Engine::new(settings),
         })

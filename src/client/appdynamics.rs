@@ -209,6 +209,7 @@ impl AppDynamicsClient {
         };
         let mut settings = engine_settings(
             CLASS,
+            Self::api_url_of,
             Vendor::AppDynamics,
             core,
             &token,

@@ -215,6 +215,7 @@ pub(crate) fn url(what: &str, input: &str, o: &Options) -> Result<ParsedUrl, Err
 /// The parts of [`Settings`] that come from [`Options`].
 pub(crate) fn engine_settings(
     class: &'static str,
+    api_url: ApiUrl,
     vendor: crate::core::config::Vendor,
     core: crate::core::config::Config,
     token: &ParsedUrl,
@@ -223,6 +224,7 @@ pub(crate) fn engine_settings(
 ) -> Settings {
     Settings {
         class,
+        api_url,
         vendor,
         core,
         token_url: token.href(),
@@ -287,14 +289,17 @@ pub(crate) fn info_of(t: &engine::Cached) -> TokenInfo {
     }
 }
 
-/// Every client type's `fetch_js`, with its `api_url` (one function for all of them).
+/// A client type's rule for a path or URL on its API origin: the URL, or why not.
+pub(crate) type ApiUrl = fn(&Engine, &str) -> Result<String, Error>;
+
+/// Every client type's `fetch_js`, with its `api_url` from the settings (one function for all of
+/// them).
 pub(crate) async fn fetch_with(
     engine: &Engine,
-    api_url: fn(&Engine, &str) -> Result<String, Error>,
     path_or_url: &str,
     init: &wasm_bindgen::JsValue,
 ) -> Result<web_sys::Response, Error> {
-    let result = match api_url(engine, path_or_url) {
+    let result = match (engine.settings().api_url)(engine, path_or_url) {
         Ok(url) => engine.fetch(&url, init).await,
         Err(e) => Err(e),
     };
@@ -344,7 +349,7 @@ macro_rules! client_methods {
                 path_or_url: &str,
                 init: &wasm_bindgen::JsValue,
             ) -> Result<web_sys::Response, $crate::Error> {
-                $crate::client::fetch_with(&self.engine, Self::api_url_of, path_or_url, init).await
+                $crate::client::fetch_with(&self.engine, path_or_url, init).await
             }
 
             /// Forgets the cached token: the next call gets a new one.

@@ -175,16 +175,12 @@ fn get_token(engine: crate::client::Engine, options: JsValue) -> Promise {
     })
 }
 
-/// Every class's `fetch`.
-fn fetch(
-    engine: crate::client::Engine,
-    api_url: fn(&crate::client::Engine, &str) -> Result<String, Error>,
-    path_or_url: JsValue,
-    init: JsValue,
-) -> Promise {
+/// Every class's `fetch` (one function for the four classes: the rule for a path or URL is in
+/// the engine's settings).
+fn fetch(engine: crate::client::Engine, path_or_url: JsValue, init: JsValue) -> Promise {
     promise(async move {
         let path = path_of(&path_or_url)?;
-        Ok(crate::client::fetch_with(&engine, api_url, &path, &init)
+        Ok(crate::client::fetch_with(&engine, &path, &init)
             .await?
             .into())
     })
@@ -239,7 +235,7 @@ fn to_string(engine: &crate::client::Engine) -> JsValue {
 }
 
 macro_rules! js_class {
-    ($js:ident, $name:literal, $inner:ty) => {
+    ($js:ident, $name:literal) => {
         #[wasm_bindgen(js_class = $name)]
         impl $js {
             /// The current token, fetched (once, for all concurrent callers) when needed.
@@ -250,12 +246,7 @@ macro_rules! js_class {
 
             /// An authenticated call to the configured origin.
             pub fn fetch(&self, path_or_url: JsValue, init: JsValue) -> Promise {
-                fetch(
-                    self.inner.engine.clone(),
-                    <$inner>::api_url_of,
-                    path_or_url,
-                    init,
-                )
+                fetch(self.inner.engine.clone(), path_or_url, init)
             }
 
             /// Forgets the cached token.
@@ -498,7 +489,7 @@ impl JsDynatraceClient {
     }
 }
 
-js_class!(JsDynatraceClient, "DynatraceClient", DynatraceClient);
+js_class!(JsDynatraceClient, "DynatraceClient");
 
 /// The AppDynamics client of the npm package.
 #[wasm_bindgen(js_name = AppDynamicsClient)]
@@ -591,7 +582,7 @@ impl JsAppDynamicsClient {
     }
 }
 
-js_class!(JsAppDynamicsClient, "AppDynamicsClient", AppDynamicsClient);
+js_class!(JsAppDynamicsClient, "AppDynamicsClient");
 
 /// The client of any OAuth 2.0 server, of the npm package.
 #[wasm_bindgen(js_name = OAuthClient)]
@@ -670,7 +661,7 @@ impl JsOAuthClient {
     }
 }
 
-js_class!(JsOAuthClient, "OAuthClient", OAuthClient);
+js_class!(JsOAuthClient, "OAuthClient");
 js_signin!(JsOAuthClient, "OAuthClient");
 js_signin!(JsDynatraceClient, "DynatraceClient");
 
@@ -739,8 +730,4 @@ impl JsDynatraceAccountClient {
     }
 }
 
-js_class!(
-    JsDynatraceAccountClient,
-    "DynatraceAccountClient",
-    DynatraceAccountClient
-);
+js_class!(JsDynatraceAccountClient, "DynatraceAccountClient");
