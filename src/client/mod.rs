@@ -440,18 +440,17 @@ pub(crate) fn assign_location(url: &str) {
     );
 }
 
-/// The text of a listing's answer (`GET path` with the client's `api_url`), or an `http_error`
-/// for an error status: "`what` answered HTTP `status`: <a short quote of the body>", with
-/// `hint(status)`; a `timeout` when the body does not come within `timeoutMs`.
+/// The text of a listing's answer (`GET path`, by the `api_url` of the settings), or an
+/// `http_error` for an error status: "`what` answered HTTP `status`: <a short quote of the
+/// body>", with `hint(status)`; a `timeout` when the body does not come within `timeoutMs`.
 pub(crate) async fn listing(
     engine: &Engine,
-    api_url: fn(&Engine, &str) -> Result<String, Error>,
     path: &str,
     what: &str,
     hint: fn(u16) -> &'static str,
 ) -> Result<String, Error> {
     let s = engine.settings();
-    let read = match api_url(engine, path) {
+    let read = match (s.api_url)(engine, path) {
         Ok(url) => {
             engine
                 .read_within(&url, &s.api_origin, js_sys::Object::new(), "text")
