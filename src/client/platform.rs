@@ -414,7 +414,7 @@ pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String,
 
 /// A text cut to its first [`BODY_LIMIT`] characters.
 pub(crate) fn cut(text: &str) -> String {
-    text.chars().take(BODY_LIMIT).collect()
+    crate::core::text::prefix(text, BODY_LIMIT).to_string()
 }
 
 /// Discards a body that will not be read, so that its connection can be reused.
