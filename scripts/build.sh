@@ -45,8 +45,9 @@ for target in web nodejs; do
   # (it grows down from 1 MiB, the data above it), so that would take a stack 1 MiB deep.
   # --one-caller-inline-max-function-size=25: a function called from one place is inlined there
   # only when it is small (binaryen inlines it whatever its size by default, into the large async
-  # state machines: the wasm is 1.8 KB larger raw this way, but 965 bytes smaller gzipped; 15 to
-  # 100 measured alike, 0 and 300 or more larger; CPU per cached-token call unchanged); and
+  # state machines: the wasm is 1.8 KB larger raw this way, but 965 bytes smaller gzipped with -Oz,
+  # 1.4 KB with -O2; 15 to 30 measured alike, 0 and 40 or more larger; CPU per cached-token call
+  # unchanged); and
   # --always-inline-max-function-size=3, a function of up to 3 bytes inlined everywhere (2 by
   # default; -48 bytes, 4 measured larger).
   node_modules/.bin/wasm-opt -O2 --converge --low-memory-unused --one-caller-inline-max-function-size=25 --always-inline-max-function-size=3 --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
