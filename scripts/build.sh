@@ -16,10 +16,12 @@ flock 9
 # and with the MIR optimisations of level 3, which are sound but not yet the default (-297 bytes;
 # the passes rustc calls unsound need -Zunsound-mir-opts, never given), whose inliner takes an
 # `#[inline]` function of a cost up to 40 instead of 100 (-699 bytes; 30 to 42 measured alike, CPU
-# per call unchanged). These are unstable options of the stable toolchain, enabled for this one
+# per call unchanged) and any other function of a cost up to 135 instead of 50 (-262 bytes with
+# wasm-opt's one-caller limit below; 120 to 150 measured alike, 55 to 100 and 200 or more larger,
+# CPU per call unchanged). These are unstable options of the stable toolchain, enabled for this one
 # build by RUSTC_BOOTSTRAP; a Rust app that depends on the crate builds it its own way. Own target
 # directory, so that other builds keep their cache.
-RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Zmir-opt-level=3 -Zinline-mir-hint-threshold=40" CARGO_TARGET_DIR=target/npm \
+RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Zmir-opt-level=3 -Zinline-mir-hint-threshold=40 -Zinline-mir-threshold=135" CARGO_TARGET_DIR=target/npm \
   cargo build --quiet --release --target wasm32-unknown-unknown --features js \
   -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size
 wasm=target/npm/wasm32-unknown-unknown/release/apm_oauth.wasm
@@ -37,10 +39,20 @@ for target in web nodejs; do
   # web.js always passes the wasm's URL, and every supported runtime has TextEncoder.encodeInto.
   extra=(); [ "$target" = web ] && extra=(--omit-default-module-path --encode-into always)
   wasm-bindgen --target "$target" --weak-refs --no-typescript "${extra[@]}" --out-dir "$out" --out-name apm_oauth "$wasm"
+  # -O2, not -Oz: the passes for size (binaryen's shrink level 2) make the wasm 2.2 KB smaller raw
+  # but 381 bytes larger gzipped, and the gzipped size is what a page downloads (-Os measured
+  # between them, -O1, -O3 and -O4 larger).
   # --low-memory-unused: the optimiser may fold constant offsets into loads and stores, assuming
   # no address below 1 KiB is used. It is not: the linker puts the stack first for this target
   # (it grows down from 1 MiB, the data above it), so that would take a stack 1 MiB deep.
-  node_modules/.bin/wasm-opt -Oz --converge --low-memory-unused --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  # --one-caller-inline-max-function-size=25: a function called from one place is inlined there
+  # only when it is small (binaryen inlines it whatever its size by default, into the large async
+  # state machines: the wasm is 1.8 KB larger raw this way, but 965 bytes smaller gzipped with -Oz,
+  # 1.4 KB with -O2; 15 to 30 measured alike, 0 and 40 or more larger; CPU per cached-token call
+  # unchanged); and
+  # --always-inline-max-function-size=3, a function of up to 3 bytes inlined everywhere (2 by
+  # default; -48 bytes, 4 measured larger).
+  node_modules/.bin/wasm-opt -O2 --converge --low-memory-unused --one-caller-inline-max-function-size=25 --always-inline-max-function-size=3 --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$out/apm_oauth_bg.wasm" -o "$out/apm_oauth_bg.wasm"
   # Short import and export names in the browser build's wasm and glue (scripts/short-names.mjs).
   if [ "$target" = web ]; then node scripts/short-names.mjs "$out" apm_oauth; fi

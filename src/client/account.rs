@@ -131,7 +131,15 @@ impl DynatraceAccountClient {
             auth: config.auth_method,
             appd: Mode::default(),
         };
-        let settings = engine_settings(CLASS, Vendor::Dynatrace, core, &token, Some(api), o);
+        let settings = engine_settings(
+            CLASS,
+            Self::api_url_of,
+            Vendor::Dynatrace,
+            core,
+            &token,
+            Some(api),
+            o,
+        );
         Ok(DynatraceAccountClient {
             engine: Engine::new(settings),
         })
@@ -171,7 +179,7 @@ impl DynatraceAccountClient {
     pub async fn list_users(&self) -> Result<JsValue, Error> {
         let path = self.account_path("users");
         let what = ["listing users failed: GET ", &path].concat();
-        let body = super::listing(&self.engine, Self::api_url_of, &path, &what, |status| match status {
+        let body = super::listing(&self.engine, &path, &what, |status| match status {
             401 => "the account API refused the token: check the OAuth client and that the token was requested for this account",
             403 => "the OAuth client lacks the scope account-idm-read, or belongs to another account",
             404 => "check accountUuid and accountApiUrl",

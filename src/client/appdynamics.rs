@@ -209,6 +209,7 @@ impl AppDynamicsClient {
         };
         let mut settings = engine_settings(
             CLASS,
+            Self::api_url_of,
             Vendor::AppDynamics,
             core,
             &token,
@@ -242,7 +243,6 @@ impl AppDynamicsClient {
     pub async fn list_applications(&self) -> Result<Vec<Application>, Error> {
         let body = super::listing(
             &self.engine,
-            Self::api_url_of,
             "/controller/rest/applications?output=JSON",
             "listing applications failed: GET /controller/rest/applications",
             |status| match status {

@@ -178,7 +178,15 @@ impl DynatraceClient {
             auth: config.auth_method,
             appd: Mode::default(),
         };
-        let mut settings = engine_settings(CLASS, Vendor::Dynatrace, core, &token, api, o);
+        let mut settings = engine_settings(
+            CLASS,
+            Self::api_url_of,
+            Vendor::Dynatrace,
+            core,
+            &token,
+            api,
+            o,
+        );
         settings.sign_in = sign_in;
         Ok(DynatraceClient {
             engine: Engine::new(settings),
@@ -243,7 +251,15 @@ impl DynatraceClient {
             auth: AuthMethod::Post,
             appd: Mode::default(),
         };
-        let mut settings = engine_settings(CLASS, Vendor::Dynatrace, core, &token_url, api, o);
+        let mut settings = engine_settings(
+            CLASS,
+            Self::api_url_of,
+            Vendor::Dynatrace,
+            core,
+            &token_url,
+            api,
+            o,
+        );
         settings.static_token = Some(Secret::new(token));
         Ok(DynatraceClient {
             engine: Engine::new(settings),

@@ -42,6 +42,8 @@ pub struct Stats {
 pub(crate) struct Settings {
     /// The JavaScript class name, for messages.
     pub class: &'static str,
+    /// The client type's rule for a path or URL of `fetch` (its `api_url_of`).
+    pub api_url: super::ApiUrl,
     pub vendor: Vendor,
     /// Credentials and form parameters of the token request.
     pub core: Config,

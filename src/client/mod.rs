@@ -234,6 +234,7 @@ pub(crate) fn redirect_url(class: &str, input: &str, o: &Options) -> Result<(), 
 /// The parts of [`Settings`] that come from [`Options`].
 pub(crate) fn engine_settings(
     class: &'static str,
+    api_url: ApiUrl,
     vendor: crate::core::config::Vendor,
     core: crate::core::config::Config,
     token: &ParsedUrl,
@@ -242,6 +243,7 @@ pub(crate) fn engine_settings(
 ) -> Settings {
     Settings {
         class,
+        api_url,
         vendor,
         core,
         token_url: token.href(),
@@ -306,14 +308,17 @@ pub(crate) fn info_of(t: &engine::Cached) -> TokenInfo {
     }
 }
 
-/// Every client type's `fetch_js`, with its `api_url` (one function for all of them).
+/// A client type's rule for a path or URL on its API origin: the URL, or why not.
+pub(crate) type ApiUrl = fn(&Engine, &str) -> Result<String, Error>;
+
+/// Every client type's `fetch_js`, with its `api_url` from the settings (one function for all of
+/// them).
 pub(crate) async fn fetch_with(
     engine: &Engine,
-    api_url: fn(&Engine, &str) -> Result<String, Error>,
     path_or_url: &str,
     init: &wasm_bindgen::JsValue,
 ) -> Result<web_sys::Response, Error> {
-    let result = match api_url(engine, path_or_url) {
+    let result = match (engine.settings().api_url)(engine, path_or_url) {
         Ok(url) => engine.fetch(&url, init).await,
         Err(e) => Err(e),
     };
@@ -363,7 +368,7 @@ macro_rules! client_methods {
                 path_or_url: &str,
                 init: &wasm_bindgen::JsValue,
             ) -> Result<web_sys::Response, $crate::Error> {
-                $crate::client::fetch_with(&self.engine, Self::api_url_of, path_or_url, init).await
+                $crate::client::fetch_with(&self.engine, path_or_url, init).await
             }
 
             /// Forgets the cached token: the next call gets a new one.
@@ -454,18 +459,17 @@ pub(crate) fn assign_location(url: &str) {
     );
 }
 
-/// The text of a listing's answer (`GET path` with the client's `api_url`), or an `http_error`
-/// for an error status: "`what` answered HTTP `status`: <a short quote of the body>", with
-/// `hint(status)`; a `timeout` when the body does not come within `timeoutMs`.
+/// The text of a listing's answer (`GET path`, by the `api_url` of the settings), or an
+/// `http_error` for an error status: "`what` answered HTTP `status`: <a short quote of the
+/// body>", with `hint(status)`; a `timeout` when the body does not come within `timeoutMs`.
 pub(crate) async fn listing(
     engine: &Engine,
-    api_url: fn(&Engine, &str) -> Result<String, Error>,
     path: &str,
     what: &str,
     hint: fn(u16) -> &'static str,
 ) -> Result<String, Error> {
     let s = engine.settings();
-    let read = match api_url(engine, path) {
+    let read = match (s.api_url)(engine, path) {
         Ok(url) => {
             engine
                 .read_within(&url, &s.api_origin, js_sys::Object::new(), "text")

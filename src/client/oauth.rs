@@ -186,7 +186,15 @@ impl OAuthClient {
             auth: config.auth_method,
             appd: Mode::default(),
         };
-        let mut settings = engine_settings(CLASS, Vendor::Generic, core, &token, api, o);
+        let mut settings = engine_settings(
+            CLASS,
+            Self::api_url_of,
+            Vendor::Generic,
+            core,
+            &token,
+            api,
+            o,
+        );
         settings.sign_in = sign_in;
         Ok(OAuthClient {
             engine: Engine::new(settings),

@@ -288,9 +288,10 @@ impl Drop for AbortListener {
 pub(crate) fn deferred() -> (Promise, Function) {
     let mut resolve = None;
     let promise = Promise::new(&mut |res, _| resolve = Some(res));
+    // (The executor runs at once: `resolve` is always set.)
     (
         promise,
-        resolve.unwrap_or_else(|| Function::new_no_args("")),
+        resolve.unwrap_or_else(|| IGNORE.with(Function::clone)),
     )
 }
 
@@ -413,7 +414,7 @@ pub(crate) async fn read_bounded(response: &web_sys::Response) -> Result<String,
 
 /// A text cut to its first [`BODY_LIMIT`] characters.
 pub(crate) fn cut(text: &str) -> String {
-    text.chars().take(BODY_LIMIT).collect()
+    crate::core::text::prefix(text, BODY_LIMIT).to_string()
 }
 
 /// Discards a body that will not be read, so that its connection can be reused.
@@ -565,8 +566,12 @@ pub(crate) fn refusal(url: &str, init: &Object) -> Option<String> {
     for entry in Array::from(&get(&request, "headers")).iter() {
         let pair: Array = entry.unchecked_into();
         let bad = |c: char| c < ' ' && c != '\t' || c == '\x7f';
-        if pair.get(1).as_string().is_some_and(|v| v.contains(bad)) {
-            let name = pair.get(0).as_string().unwrap_or_default();
+        if pair
+            .get_unchecked(1)
+            .as_string()
+            .is_some_and(|v| v.contains(bad))
+        {
+            let name = pair.get_unchecked(0).as_string().unwrap_or_default();
             return Some(["header ", &name, " has a control character in its value"].concat());
         }
     }

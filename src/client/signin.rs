@@ -805,7 +805,10 @@ impl Engine {
         if ok && body.is_object() && !Array::is_array(&body) {
             return Ok(body);
         }
-        let challenge = response.headers().get("www-authenticate").ok().flatten();
+        // Read as any member, as the token path does: a fetch option's answer may have a
+        // throwing getter.
+        let headers: web_sys::Headers = get(&response, "headers").unchecked_into();
+        let challenge = headers.get("www-authenticate").ok().flatten();
         let field = |name| get(&body, name).as_string();
         Err(user_info_error(
             status,

@@ -243,7 +243,11 @@ pub fn bearer_error(header: &str) -> (Option<String>, Option<String>) {
                 loop {
                     match chars.next() {
                         None | Some('"') => break,
-                        Some('\\') => text.extend(chars.next()),
+                        Some('\\') => {
+                            if let Some(c) = chars.next() {
+                                text.push(c);
+                            }
+                        }
                         Some(c) => text.push(c),
                     }
                 }

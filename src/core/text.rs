@@ -58,7 +58,7 @@ pub fn snippet(body: &str, max: usize) -> String {
     }
     flush(&mut run, &mut out);
     let trimmed = out.trim();
-    let mut cut: String = trimmed.chars().take(max).collect();
+    let mut cut = prefix(trimmed, max).to_string();
     if cut.len() < trimmed.len() {
         cut.push('…');
     }
@@ -81,6 +81,14 @@ fn looks_secret(run: &str) -> bool {
         && !uuid
         && b.iter().any(u8::is_ascii_digit)
         && b.iter().any(u8::is_ascii_alphabetic)
+}
+
+/// The first `n` characters of `text` (all of it when it is shorter).
+pub fn prefix(text: &str, n: usize) -> &str {
+    match text.char_indices().nth(n) {
+        Some((i, _)) => text.get(..i).unwrap_or(text),
+        None => text,
+    }
 }
 
 /// Whether `text` contains `part`: `str::contains` by the searcher that `find` and `replace` use
@@ -174,5 +182,15 @@ mod tests {
             snippet("<html><body><p>Bad</p>\n<p>Gateway</p></body></html>", 80),
             "Bad Gateway"
         );
+    }
+
+    #[test]
+    fn prefix_is_the_first_characters() {
+        for text in ["", "a", "abc", "é€😀x", "aé", "😀"] {
+            for n in 0..6 {
+                let taken: String = text.chars().take(n).collect();
+                assert_eq!(prefix(text, n), taken, "{text:?} {n}");
+            }
+        }
     }
 }

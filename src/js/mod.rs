@@ -175,16 +175,12 @@ fn get_token(engine: crate::client::Engine, options: JsValue) -> Promise {
     })
 }
 
-/// Every class's `fetch`.
-fn fetch(
-    engine: crate::client::Engine,
-    api_url: fn(&crate::client::Engine, &str) -> Result<String, Error>,
-    path_or_url: JsValue,
-    init: JsValue,
-) -> Promise {
+/// Every class's `fetch` (one function for the four classes: the rule for a path or URL is in
+/// the engine's settings).
+fn fetch(engine: crate::client::Engine, path_or_url: JsValue, init: JsValue) -> Promise {
     promise(async move {
         let path = path_of(&path_or_url)?;
-        Ok(crate::client::fetch_with(&engine, api_url, &path, &init)
+        Ok(crate::client::fetch_with(&engine, &path, &init)
             .await?
             .into())
     })
@@ -206,12 +202,19 @@ fn stats(engine: &crate::client::Engine) -> JsValue {
     out.into()
 }
 
-/// What `toJSON` shows: the class, the client id, the token URL and the API origin, never a
-/// credential.
-fn describe(class: &str, engine: &crate::client::Engine, origin_key: &str) -> JsValue {
+/// Every class's `toJSON`: the class, the client id, the token URL and the API origin (under the
+/// name of the option that sets it), never a credential. One function for the four classes (the
+/// class in the engine's settings: the name each class gives its engine).
+fn describe(engine: &crate::client::Engine) -> JsValue {
     let s = engine.settings();
+    let origin_key = match s.class {
+        "DynatraceClient" => "environmentUrl",
+        "AppDynamicsClient" => "controllerUrl",
+        "OAuthClient" => "baseUrl",
+        _ => "accountApiUrl",
+    };
     let out = Object::new();
-    set(&out, "client", &JsValue::from_str(class));
+    set(&out, "client", &JsValue::from_str(s.class));
     if !s.core.client_id.is_empty() {
         set(&out, "clientId", &JsValue::from_str(&s.core.client_id));
     }
@@ -232,7 +235,7 @@ fn to_string(engine: &crate::client::Engine) -> JsValue {
 }
 
 macro_rules! js_class {
-    ($js:ident, $name:literal, $inner:ty, $origin_key:literal) => {
+    ($js:ident, $name:literal) => {
         #[wasm_bindgen(js_class = $name)]
         impl $js {
             /// The current token, fetched (once, for all concurrent callers) when needed.
@@ -243,12 +246,7 @@ macro_rules! js_class {
 
             /// An authenticated call to the configured origin.
             pub fn fetch(&self, path_or_url: JsValue, init: JsValue) -> Promise {
-                fetch(
-                    self.inner.engine.clone(),
-                    <$inner>::api_url_of,
-                    path_or_url,
-                    init,
-                )
+                fetch(self.inner.engine.clone(), path_or_url, init)
             }
 
             /// Forgets the cached token.
@@ -264,7 +262,7 @@ macro_rules! js_class {
             /// What the client is, without any credential.
             #[wasm_bindgen(js_name = toJSON)]
             pub fn to_json(&self) -> JsValue {
-                describe($name, &self.inner.engine, $origin_key)
+                describe(&self.inner.engine)
             }
 
             /// `Class(clientId)`.
@@ -491,12 +489,7 @@ impl JsDynatraceClient {
     }
 }
 
-js_class!(
-    JsDynatraceClient,
-    "DynatraceClient",
-    DynatraceClient,
-    "environmentUrl"
-);
+js_class!(JsDynatraceClient, "DynatraceClient");
 
 /// The AppDynamics client of the npm package.
 #[wasm_bindgen(js_name = AppDynamicsClient)]
@@ -589,12 +582,7 @@ impl JsAppDynamicsClient {
     }
 }
 
-js_class!(
-    JsAppDynamicsClient,
-    "AppDynamicsClient",
-    AppDynamicsClient,
-    "controllerUrl"
-);
+js_class!(JsAppDynamicsClient, "AppDynamicsClient");
 
 /// The client of any OAuth 2.0 server, of the npm package.
 #[wasm_bindgen(js_name = OAuthClient)]
@@ -673,7 +661,7 @@ impl JsOAuthClient {
     }
 }
 
-js_class!(JsOAuthClient, "OAuthClient", OAuthClient, "baseUrl");
+js_class!(JsOAuthClient, "OAuthClient");
 js_signin!(JsOAuthClient, "OAuthClient");
 js_signin!(JsDynatraceClient, "DynatraceClient");
 
@@ -742,9 +730,4 @@ impl JsDynatraceAccountClient {
     }
 }
 
-js_class!(
-    JsDynatraceAccountClient,
-    "DynatraceAccountClient",
-    DynatraceAccountClient,
-    "accountApiUrl"
-);
+js_class!(JsDynatraceAccountClient, "DynatraceAccountClient");

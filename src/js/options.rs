@@ -78,7 +78,10 @@ impl Val {
             let mut pairs = Vec::new();
             for e in entries.iter() {
                 let e: Array = e.unchecked_into();
-                match (e.get(0).as_string(), e.get(1).as_string()) {
+                match (
+                    e.get_unchecked(0).as_string(),
+                    e.get_unchecked(1).as_string(),
+                ) {
                     (Some(k), Some(v)) => pairs.push((k, v)),
                     _ => return Val::BadMap,
                 }
