@@ -288,7 +288,7 @@ export interface OAuthBaseOptions extends CommonOptions {
   audience?: string | string[];
   /** Default `client_secret_basic` (RFC 6749 §2.3.1 encoding). */
   authMethod?: 'client_secret_post' | 'client_secret_basic';
-  /** The origin `fetch` calls go to. */
+  /** The origin `fetch` calls go to (`https://api.example.com`; one with a path or query is refused). */
   baseUrl?: string;
   /** More form parameters for the token request. */
   extraParams?: Record<string, string>;

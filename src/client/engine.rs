@@ -616,14 +616,25 @@ impl Engine {
             }
             // The platform refuses a malformed init (a method that is no HTTP token, a body with
             // GET) with the TypeError of a network failure: a `Request` of it tells them apart.
-            if let Some(why) = platform::refusal(url, &init) {
+            // A stream body without `duplex` is refused the same way (not looked at by making a
+            // `Request`: the attempt may have consumed it), in words that name `duplex`.
+            let detail = platform::failure_detail(&cause);
+            let duplex = detail
+                .as_deref()
+                .is_some_and(|d| text::contains(d, "duplex"))
+                && !platform::resendable(&get(&init, "body"));
+            let why = match duplex {
+                true => Some("a stream body needs duplex: \"half\"".to_string()),
+                false => platform::refusal(url, &init),
+            };
+            if let Some(why) = why {
                 return Error::new(
                     Code::InvalidArgument,
                     ["init is not a valid request: ", &why].concat(),
                 );
             }
             let mut message = ["could not reach ", origin].concat();
-            if let Some(detail) = platform::failure_detail(&cause) {
+            if let Some(detail) = detail {
                 let forms = self.secret_forms(token.as_slice());
                 message.push_str(": ");
                 let detail = scrub_text(detail.trim_end_matches('.'), &forms, 4);

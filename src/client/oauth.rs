@@ -1,8 +1,8 @@
 //! A client for any OAuth 2.0 server's client-credentials grant (RFC 6749 §4.4).
 
 use super::{
-    bad, check_options, client_methods, engine_settings, given, optional, origin_of, required,
-    secret_for, url, url_or, words,
+    bad, check_options, client_methods, engine_settings, given, optional, required, secret_for,
+    url, url_or, words,
 };
 use super::{Engine, Options};
 use crate::core::appdynamics::Mode;
@@ -26,7 +26,7 @@ pub struct OAuthConfig {
     pub audience: Vec<String>,
     /// Default `Basic` (RFC 6749 §2.3.1 encoding).
     pub auth_method: AuthMethod,
-    /// The origin `fetch` calls go to.
+    /// The origin `fetch` calls go to (one with a path or a query is refused).
     pub base_url: Option<String>,
     /// More form parameters for the token request.
     pub extra_params: Vec<(String, String)>,
@@ -155,7 +155,21 @@ impl OAuthClient {
                 "is required to sign a user in (or issuer, whose discovery document names it)",
             ));
         }
-        let api = origin_of("baseUrl", &config.base_url, o)?;
+        // An origin: a path (`/api/v1/`) would be left out of every call without a word.
+        let api = match optional(&config.base_url) {
+            Some(b) => {
+                let p = url("baseUrl", b, o)?;
+                if p.rest != "/" {
+                    return Err(bad(
+                        CLASS,
+                        "baseUrl",
+                        "is the API's origin (scheme, host and port): give fetch() the whole path instead of putting part of it here",
+                    ));
+                }
+                Some(p.origin)
+            }
+            None => None,
+        };
         let mut params = Vec::new();
         if let Some(scope) = words(&config.scope) {
             params.push(("scope".to_string(), scope));

@@ -482,14 +482,15 @@ pub(crate) fn number(s: &str) -> Option<f64> {
     (!n.is_nan()).then_some(n)
 }
 
-/// `Retry-After` (delay-seconds or an IMF-fixdate) in ms from `now`.
+/// `Retry-After` (delay-seconds or an IMF-fixdate) in ms from `now`; a date in whole seconds,
+/// rounded up, as the header's other form counts them.
 pub(crate) fn retry_after_ms(value: Option<String>, now: f64) -> Option<f64> {
     let v = value?;
     match retry_after(&v) {
         RetryAfter::Seconds(s) => Some(s * 1000.0),
         RetryAfter::HttpDate => {
             let at = js_sys::Date::parse(v.trim());
-            (!at.is_nan()).then(|| (at - now).max(0.0))
+            (!at.is_nan()).then(|| ((at - now).max(0.0) / 1000.0).ceil() * 1000.0)
         }
         RetryAfter::Invalid => None,
     }

@@ -127,7 +127,23 @@ pub fn parse_response(vendor: Vendor, r: &Response<'_>, now_ms: f64) -> Result<T
     };
     let access_token = match v.access_token.as_str() {
         Some(t) if !t.is_empty() => t,
-        _ => return Err(invalid("without an access_token")),
+        _ => {
+            // A server that puts its refusal in a success (RFC 6749 §5.2 fields): say what it said.
+            let mut e = invalid("without an access_token");
+            if let Some(f) = error_fields(r.json).filter(|f| f.error.is_some()) {
+                e.message.push_str(" (");
+                e.message
+                    .push_str(&snippet(f.error.as_deref().unwrap_or_default(), 40));
+                if let Some(d) = &f.description {
+                    e.message.push_str(": ");
+                    e.message.push_str(&snippet(d, 200));
+                }
+                e.message.push(')');
+                e.error = f.error;
+                e.error_description = f.description;
+            }
+            return Err(e);
+        }
     };
     if !header_safe(access_token) {
         return Err(invalid(
@@ -267,11 +283,7 @@ pub fn error_response(vendor: Vendor, r: &Response<'_>) -> Error {
     detail.push(')');
 
     let mut e = if html {
-        let mut e = html_error(vendor, code, r);
-        if code == Code::TokenError && status == 404 {
-            e.message.push_str(" and 404");
-        }
-        e
+        html_error(vendor, code, r)
     } else {
         let (message, hint): (String, Option<String>) = match code {
             // RFC 6749 §5.2: the client was authenticated, but may not use this grant.
@@ -319,7 +331,13 @@ pub fn error_response(vendor: Vendor, r: &Response<'_>) -> Error {
                 (m, Some("share one client between calls so its cached token is reused; wait before trying again".into()))
             }
             Code::ServerError => (
-                ["the token endpoint failed ", &detail].concat(),
+                [
+                    "the token endpoint failed ",
+                    &detail,
+                    f.description.as_deref().map_or("", |_| ": "),
+                    &f.description.as_deref().map(|d| snippet(d, 200)).unwrap_or_default(),
+                ]
+                .concat(),
                 Some("the service may be down or overloaded; try again later".into()),
             ),
             _ => {
@@ -474,6 +492,21 @@ mod tests {
             assert_eq!(e.code, Code::InvalidResponse, "{body}");
             assert_eq!(e.status, Some(200));
         }
+        // A refusal put into a success: what the server said is kept.
+        let e = parse_response(
+            Vendor::Generic,
+            &ok(r#"{"error":"invalid_request","error_description":"grant_type is missing"}"#),
+            0.0,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "the token endpoint answered HTTP 200 but without an access_token (invalid_request: grant_type is missing)"
+        );
+        assert_eq!(
+            (e.error.as_deref(), e.error_description.as_deref()),
+            (Some("invalid_request"), Some("grant_type is missing"))
+        );
         let e = parse_response(
             Vendor::Dynatrace,
             &ok("<!DOCTYPE html><title>Login</title>"),
@@ -579,6 +612,11 @@ mod tests {
         assert_eq!(
             error_response(Vendor::Generic, &r(503, "down")).code,
             Code::ServerError
+        );
+        let body = r#"{"error":"server_error","error_description":"database unavailable"}"#;
+        assert_eq!(
+            error_response(Vendor::Generic, &r(500, body)).message,
+            "the token endpoint failed (HTTP 500 server_error): database unavailable"
         );
         assert_eq!(
             error_response(Vendor::AppDynamics, &r(401, "")).code,

@@ -230,9 +230,11 @@ fn another_origin(base: &Origin, other: Option<&Origin>) -> Error {
 /// A caller's path or URL on `base`, or an error when it is empty, malformed or on another
 /// origin: the token must never go anywhere else.
 pub fn resolve_url(base: &Origin, input: &str) -> Result<String, Error> {
-    if input.is_empty() {
-        return Err(Error::new(Code::InvalidArgument, "the path is empty")
-            .hint("pass a path such as /platform/management/v1/environment"));
+    // (Blanks alone would resolve to the origin's root, as an empty path would.)
+    if input.trim().is_empty() {
+        return Err(Error::new(Code::InvalidArgument, "the path is empty").hint(
+            "pass the API's path, e.g. /platform/management/v1/environment (Dynatrace) or /controller/rest/applications (AppDynamics)",
+        ));
     }
     if has_control(input) {
         return Err(Error::new(
@@ -594,11 +596,13 @@ mod tests {
         );
         let e = resolve_url(&base, "//evil.com").unwrap_err();
         assert_eq!(e.message, "refusing to send the token to another origin");
-        let e = resolve_url(&base, "").unwrap_err();
-        assert_eq!(
-            e.full_message(),
-            "the path is empty. Pass a path such as /platform/management/v1/environment"
-        );
+        for blank in ["", " ", "\t \n"] {
+            let e = resolve_url(&base, blank).unwrap_err();
+            assert_eq!(
+                e.full_message(),
+                "the path is empty. Pass the API's path, e.g. /platform/management/v1/environment (Dynatrace) or /controller/rest/applications (AppDynamics)"
+            );
+        }
         let e = resolve_url(&base, "/a\u{7f}").unwrap_err();
         assert_eq!(
             (e.message.as_str(), e.hint),

@@ -220,6 +220,16 @@ export function errorCases(ctx) {
         assert.equal(e.hint, undefined, 'no network hint');
       }
       assert.equal(emu.requests.filter((r) => r.role === 'dynatrace').length, 0, 'no API request was sent');
+      // A stream body without duplex: Node (as browsers) refuses it as a network failure; Deno
+      // sends it.
+      const body = new ReadableStream({ start: (c) => { c.enqueue(new TextEncoder().encode('x')); c.close(); } });
+      const streamed = await dt.fetch('/platform/echo', { method: 'POST', body }).then((r) => r, (e) => e);
+      if (typeof Deno === 'undefined') {
+        const e = s.checkApmError(streamed, 'invalid_argument', { message: 'init is not a valid request: a stream body needs duplex: "half"' });
+        assert.equal(e.hint, undefined, 'no network hint');
+      } else {
+        assert.equal(streamed.status, 200);
+      }
       assert.equal((await dt.fetch(ENV)).status, 200, 'the client still works');
     },
   );
@@ -354,6 +364,13 @@ export function errorCases(ctx) {
     const e = await s.rejects(dt.getToken(), 'rate_limited', { status: 429, retryAfter: 7 });
     assert.match(e.message, /retry after 7 s/);
     assert.equal(emu.counters.sso.token, 1);
+    // An HTTP date: whole seconds from now, rounded up, as the message has them.
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000 + 90_000).toUTCString();
+    emu.clearFaults();
+    emu.setFault('sso', 'token', { kind: 'rateLimit', retryAfter: at });
+    const d = await s.rejects(dt.getToken(), 'rate_limited', { status: 429 });
+    assert.ok(Number.isInteger(d.retryAfter) && d.retryAfter >= 88 && d.retryAfter <= 90, String(d.retryAfter));
+    assert.match(d.message, new RegExp(`retry after ${d.retryAfter} s`));
   });
 
   s.test('rate_limited: a Retry-After beyond 30 s is reported at once instead of slept on', async (emu) => {

@@ -125,6 +125,14 @@ export function oauthCases(ctx) {
     assert.equal(emu.counters.elsewhere.requests, 0);
   });
 
+  s.test('baseUrl is an origin: one with a path or a query is refused, not cut to its origin without a word', (emu) => {
+    for (const baseUrl of [`${emu.urls.dynatrace}/api/v1/`, `${emu.urls.dynatrace}/api`, `${emu.urls.dynatrace}/?x=1`]) {
+      s.throws(() => client(emu, { baseUrl }), 'invalid_config', { message: /^OAuthClient: baseUrl is the API's origin \(scheme, host and port\)/ });
+    }
+    assert.equal(client(emu, { baseUrl: `${emu.urls.dynatrace}/` }).toJSON().baseUrl, emu.urls.dynatrace);
+    assert.equal(emu.requests.length, 0);
+  });
+
   s.test('without baseUrl fetch is refused with invalid_config, before any request', async (emu) => {
     const oc = client(emu);
     const e = await s.rejects(oc.fetch('/platform/echo'), 'invalid_config');
