@@ -222,7 +222,10 @@ export declare class DynatraceClient {
   constructor(options: DynatraceClientOptions);
   /** `<environmentUrl>/platform/<apiPath>` */
   platformUrl(apiPath: string): string;
-  /** POST with a JSON body when `payload` is given, else GET. */
+  /**
+   * POST with a JSON body when `payload` is given (it is the body: an `init.body` is not sent;
+   * `init.method` is kept), else GET.
+   */
   callAppFunction(appId: string, functionName: string, payload?: unknown, init?: RequestInit): Promise<Response>;
 }
 export interface DynatraceClient extends ClientBase, SignInMethods {}

@@ -91,12 +91,15 @@ export function cacheCases(ctx) {
     const t1 = await dt.getToken();
     await sleep(1100);
     for (const fault of [{ kind: 'status', status: 503 }, { kind: 'rateLimit', retryAfter: 1 }, { kind: 'drop' }]) {
-      emu.setFault('sso', 'token', { ...fault, count: 1 });
+      // Every token request fails meanwhile (Deno's fetch sends a request again by itself when
+      // its connection was dropped).
+      emu.setFault('sso', 'token', fault);
       const before = emu.counters.sso.token;
       const res = await dt.fetch('/platform/echo');
+      emu.clearFaults();
       // Only meaningful while the token has not expired yet.
       if (Date.now() < t1.expiresAt - 50) {
-        assert.equal(emu.counters.sso.token, before + 1, `${fault.kind}: the refresh was tried`);
+        assert.ok(emu.counters.sso.token > before, `${fault.kind}: the refresh was tried`);
         assert.equal((await res.json()).headers.authorization, `Bearer ${t1.accessToken}`, fault.kind);
       }
     }
