@@ -41,6 +41,8 @@ export declare class ApmOAuthError extends Error {
   readonly issueId?: string;
   /** Seconds to wait before trying again (`Retry-After`). */
   readonly retryAfter?: number;
+  /** For `aborted`: the caller's signal's `reason` (e.g. a `TimeoutError` of `AbortSignal.timeout()`). */
+  readonly cause?: unknown;
 }
 
 /** A token as `getToken()` returns it. */

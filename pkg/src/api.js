@@ -15,7 +15,8 @@ export class ApmOAuthError extends Error {
   constructor(fields) {
     const { message, hint } = fields;
     // One full stop between them: a message may end with a server's sentence.
-    super(hint ? `${message}${message.endsWith('.') ? '' : '.'} ${hint[0].toUpperCase()}${hint.slice(1)}` : message);
+    // `cause`: what the caller's signal was aborted with, as native fetch rejects with it.
+    super(hint ? `${message}${message.endsWith('.') ? '' : '.'} ${hint[0].toUpperCase()}${hint.slice(1)}` : message, 'cause' in fields ? { cause: fields.cause } : undefined);
     for (const k of FIELDS) {
       if (fields[k] !== undefined) this[k] = fields[k];
     }

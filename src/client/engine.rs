@@ -135,8 +135,11 @@ pub(super) struct Inner {
 #[derive(Clone)]
 pub(crate) struct Engine(pub(super) Rc<Inner>);
 
-pub(super) fn aborted_error() -> Error {
-    Error::new(Code::Aborted, "the call was aborted by its signal")
+/// `aborted`, with the caller's signal's `reason` as its cause (native fetch rejects with it).
+pub(super) fn aborted_error(signal: Option<&AbortSignal>) -> Error {
+    let mut e = Error::new(Code::Aborted, "the call was aborted by its signal");
+    e.cause = signal.map(|s| crate::core::error::Cause(Rc::new(s.reason())));
+    e
 }
 
 fn bearer(token: &str) -> JsValue {
@@ -247,7 +250,7 @@ impl Engine {
         }
         for _ in 0..3 {
             if aborted(signal) {
-                return Err(aborted_error());
+                return Err(aborted_error(signal));
             }
             if let Some(c) = self.fresh() {
                 return Ok(c);
@@ -255,7 +258,7 @@ impl Engine {
             let (id, done, outcome) = self.join();
             if !platform::wait_unless_aborted(done, signal, None).await {
                 self.leave(id);
-                return Err(aborted_error());
+                return Err(aborted_error(signal));
             }
             let gen = match &*outcome.borrow() {
                 Some(Err(e)) => return self.unexpired(e),
@@ -560,7 +563,7 @@ impl Engine {
         token: Option<&str>,
     ) -> Result<(web_sys::Response, String), Error> {
         if aborted(caller) {
-            return Err(aborted_error());
+            return Err(aborted_error(caller));
         }
         let s = &self.0.s;
         let ctl = platform::controller();
@@ -608,7 +611,7 @@ impl Engine {
         result.map_err(|cause| {
             // The caller's abort clears the timeout (even one that has fired): it is the cause.
             if aborted(caller) {
-                return aborted_error();
+                return aborted_error(caller);
             }
             // Only the attempt's timeout aborts its own controller.
             if own.aborted() {

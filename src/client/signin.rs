@@ -409,7 +409,7 @@ impl Engine {
         let result = out.borrow_mut().take();
         match result {
             Some(r) => r,
-            None if signal.aborted() => Err(super::engine::aborted_error()),
+            None if signal.aborted() => Err(super::engine::aborted_error(None)),
             None => Err(Error::new(
                 Code::TokenError,
                 "the token request did not finish",

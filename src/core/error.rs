@@ -104,6 +104,25 @@ pub struct Error {
     /// Set on the failure of a token request that several callers waited for: every copy of it
     /// shares this, so that JavaScript callers get one and the same error object.
     pub(crate) shared: Option<std::rc::Rc<()>>,
+    /// What the caller's signal was aborted with (its `reason`, a JavaScript value the core
+    /// does not look at), given to JavaScript as the error's `cause`.
+    pub(crate) cause: Option<Cause>,
+}
+
+/// A value the error carries for its caller without reading it.
+#[derive(Clone)]
+pub(crate) struct Cause(pub(crate) std::rc::Rc<dyn std::any::Any>);
+
+impl std::fmt::Debug for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Cause")
+    }
+}
+
+impl PartialEq for Cause {
+    fn eq(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl Error {
@@ -122,6 +141,7 @@ impl Error {
             issue_id: None,
             retry_after: None,
             shared: None,
+            cause: None,
         }
     }
 

@@ -77,6 +77,9 @@ fn new_error(e: &Error) -> JsValue {
     if let Some(s) = e.retry_after {
         set(&f, "retryAfter", &JsValue::from_f64(s));
     }
+    if let Some(c) = e.cause.as_ref().and_then(|c| c.0.downcast_ref::<JsValue>()) {
+        set(&f, "cause", c);
+    }
     let class = ERROR_CLASS.with(|c| c.borrow().clone());
     class
         .and_then(|c| Reflect::construct(&c, &Array::of1(&f)).ok())

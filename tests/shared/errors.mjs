@@ -480,11 +480,14 @@ export function errorCases(ctx) {
 
   s.test('aborted: a signal that has already fired, before any IO', async (emu) => {
     const dt = dynatrace(emu);
-    await s.rejects(dt.fetch(ENV, { signal: AbortSignal.abort() }), 'aborted');
+    const plain = await s.rejects(dt.fetch(ENV, { signal: AbortSignal.abort() }), 'aborted');
+    assert.equal(plain.cause?.name, 'AbortError', 'the signal\'s reason is the cause, as native fetch rejects with it');
     const ctl = new AbortController();
-    ctl.abort(new Error('user navigated away'));
-    await s.rejects(dt.fetch(ENV, { signal: ctl.signal }), 'aborted');
-    await s.rejects(dt.callAppFunction('my.emulator.app', 'echo', undefined, { signal: ctl.signal }), 'aborted');
+    const reason = new Error('user navigated away');
+    ctl.abort(reason);
+    assert.equal((await s.rejects(dt.fetch(ENV, { signal: ctl.signal }), 'aborted')).cause, reason);
+    assert.equal((await s.rejects(dt.callAppFunction('my.emulator.app', 'echo', undefined, { signal: ctl.signal }), 'aborted')).cause, reason);
+    assert.equal((await s.rejects(dt.getToken({ signal: ctl.signal }), 'aborted')).cause, reason);
     assert.equal(emu.requests.length, 0);
   });
 
@@ -495,8 +498,12 @@ export function errorCases(ctx) {
     const ctl = new AbortController();
     const call = dt.fetch(ENV, { signal: ctl.signal });
     await waitFor(() => emu.counters.dynatrace.api === 1, 'the call to reach the emulator');
-    ctl.abort();
-    await s.rejects(call, 'aborted');
+    ctl.abort('navigated away');
+    assert.equal((await s.rejects(call, 'aborted')).cause, 'navigated away');
+    // The caller's own timeout tells itself apart from timeoutMs (code timeout) by its cause.
+    emu.setFault('dynatrace', 'api', { kind: 'delay', ms: 2000, count: 1 });
+    const timedOut = await s.rejects(dt.fetch(ENV, { signal: AbortSignal.timeout(50) }), 'aborted');
+    assert.equal(timedOut.cause?.name, 'TimeoutError');
     assert.equal((await dt.fetch(ENV)).status, 200);
   });
 
@@ -508,8 +515,9 @@ export function errorCases(ctx) {
     const other = dt.fetch(ENV, { signal: new AbortController().signal });
     const plain = dt.getToken();
     await waitFor(() => emu.counters.sso.token === 1, 'the token request to reach the emulator');
-    ctl.abort();
-    await s.rejects(aborted, 'aborted');
+    const reason = new Error('closed');
+    ctl.abort(reason);
+    assert.equal((await s.rejects(aborted, 'aborted')).cause, reason);
     assert.equal(emu.counters.sso.issued, 0, 'rejected before the token arrived');
     assert.equal((await other).status, 200);
     await plain;
