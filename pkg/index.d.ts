@@ -210,7 +210,7 @@ export type DynatraceClientOptions = DynatraceBaseOptions &
 export interface DynatraceBaseOptions extends CommonOptions {
   /** e.g. `https://abc12345.apps.dynatrace.com`; needed for fetch, platformUrl, callAppFunction. */
   environmentUrl?: string;
-  /** Sent space-separated. */
+  /** Sent space-separated; to sign a user in, `openid` when none is given. */
   scope?: string | string[];
   /** `urn:dtaccount:<uuid>` (a bare account UUID is accepted). */
   resource?: string;

@@ -146,7 +146,8 @@ impl DynatraceClient {
                         o,
                     )?,
                     issuer: None,
-                    scope: words(&config.scope),
+                    // Dynatrace's SSO signs users in with OpenID Connect: `openid` at least.
+                    scope: words(&config.scope).or_else(|| Some("openid".into())),
                     // Dynatrace signs the user in to one environment.
                     resource: api.as_ref().map(|a| a.serialize()),
                     params: config.authorization_params.clone(),

@@ -12,7 +12,8 @@ pub enum Code {
     InvalidArgument,
     /// An `http://` URL to a host that is not loopback, or a request to another origin.
     InsecureUrl,
-    /// The token endpoint refused the client credentials.
+    /// The token endpoint refused the client credentials, or the grant for this client
+    /// (`unauthorized_client`).
     InvalidClient,
     /// The token endpoint refused the requested scopes.
     InvalidScope,

@@ -178,6 +178,9 @@ export function signinCases(ctx) {
     assert.notEqual(qa.get('code_challenge'), qb.get('code_challenge'), 'a fresh verifier per call');
     assert.equal(emu.requests.length, 0, 'building the URL makes no request');
     assert.equal(dt.isSignedIn(), false);
+    // Without scope, openid (Dynatrace's SSO signs users in with OpenID Connect).
+    const bare = signin(emu, { scope: undefined });
+    assert.equal(new URL(await bare.buildAuthorizationUrl()).searchParams.get('scope'), 'openid');
   });
 
   s.test('signIn() without a location (Node, Deno) resolves to the authorize URL', async (emu) => {
