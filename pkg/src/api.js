@@ -13,10 +13,9 @@ const FIELDS = ['code', 'hint', 'status', 'error', 'errorDescription', 'issueId'
 /** Every failure of the package: a real Error with a stable `code`. */
 export class ApmOAuthError extends Error {
   constructor(fields) {
-    const { message, hint } = fields;
-    // One full stop between them: a message may end with a server's sentence.
-    // `cause`: what the caller's signal was aborted with, as native fetch rejects with it.
-    super(hint ? `${message}${message.endsWith('.') ? '' : '.'} ${hint[0].toUpperCase()}${hint.slice(1)}` : message, 'cause' in fields ? { cause: fields.cause } : undefined);
+    // `message` ends with the hint already (the wasm's `full_message`); `cause`: what the
+    // caller's signal was aborted with, as native fetch rejects with it.
+    super(fields.message, 'cause' in fields ? { cause: fields.cause } : undefined);
     for (const k of FIELDS) {
       if (fields[k] !== undefined) this[k] = fields[k];
     }
@@ -52,7 +51,7 @@ export function finish(setErrorClass, classes) {
         if (k === 'free') return;
         if (k === 'toString') return `${C.name} (freed)`;
         if (k === 'toJSON') return {};
-        const e = new ApmOAuthError({ code: 'invalid_argument', message: `${C.name}.${k}: this client was freed`, hint: `create a new ${C.name}` });
+        const e = new ApmOAuthError({ code: 'invalid_argument', message: `${C.name}.${k}: this client was freed. Create a new ${C.name}`, hint: `create a new ${C.name}` });
         if (SYNC.includes(k)) throw e;
         return Promise.reject(e);
       };

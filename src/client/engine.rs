@@ -618,19 +618,9 @@ impl Engine {
                 return timeout_error(origin, s.timeout_ms);
             }
             // The platform refuses a malformed init (a method that is no HTTP token, a body with
-            // GET) with the TypeError of a network failure: a `Request` of it tells them apart.
-            // A stream body without `duplex` is refused the same way (not looked at by making a
-            // `Request`: the attempt may have consumed it), in words that name `duplex`.
+            // GET, a stream body without `duplex`) with the TypeError of a network failure.
             let detail = platform::failure_detail(&cause);
-            let duplex = detail
-                .as_deref()
-                .is_some_and(|d| text::contains(d, "duplex"))
-                && !platform::resendable(&get(&init, "body"));
-            let why = match duplex {
-                true => Some("a stream body needs duplex: \"half\"".to_string()),
-                false => platform::refusal(url, &init),
-            };
-            if let Some(why) = why {
+            if let Some(why) = platform::refusal(url, &init, detail.as_deref()) {
                 return Error::new(
                     Code::InvalidArgument,
                     ["init is not a valid request: ", &why].concat(),

@@ -492,7 +492,9 @@ pub(crate) async fn listing(
     let mut e = Error::new(Code::HttpError, message)
         .status(status)
         .hint(hint(status));
-    // A temporary token from the Controller UI is a JWT: when its `exp` has passed, say so.
+    // A temporary token from the Controller UI is a JWT: when its `exp` has passed, say so. (The
+    // one static token with an `exp` a listing can carry: Dynatrace's platform tokens have none.
+    // Here rather than in `list_applications`, where a `map_err` of its own measured +141 bytes.)
     if let Some(at) = engine.static_expired().filter(|_| status == 401) {
         e.hint = Some(
             [

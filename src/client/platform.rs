@@ -551,12 +551,15 @@ pub(crate) fn resendable(body: &JsValue) -> bool {
         || Reflect::has(&object, &js_sys::Symbol::async_iterator()).unwrap_or(false))
 }
 
-/// Why the platform refuses `init` as a request to `url`, found by making a `Request` of it and
-/// looking at its header values; `None` when it is a valid request. An init with a stream body is
-/// not looked at: the failed attempt may have consumed it.
-pub(crate) fn refusal(url: &str, init: &Object) -> Option<String> {
+/// Why the platform refuses `init` as a request to `url` (its fetch failed with `detail`), found
+/// by making a `Request` of it and looking at its header values; `None` when it is a valid
+/// request. An init with a stream body is not made a `Request` (the failed attempt may have
+/// consumed it): only a missing `duplex`, which the platform's words name, is found for it.
+pub(crate) fn refusal(url: &str, init: &Object, detail: Option<&str>) -> Option<String> {
     if !resendable(&get(init, "body")) {
-        return None;
+        return detail
+            .is_some_and(|d| crate::core::text::contains(d, "duplex"))
+            .then(|| "a stream body needs duplex: \"half\"".to_string());
     }
     let request = match web_sys::Request::new_with_str_and_init(url, init.unchecked_ref()) {
         Ok(r) => r,

@@ -178,13 +178,7 @@ pub fn user_info_error(
     ]
     .concat();
     if let Some(e) = &error {
-        message.push_str(" (");
-        message.push_str(&snippet(e, 60));
-        if let Some(d) = &description {
-            message.push_str(": ");
-            message.push_str(&snippet(d, 200));
-        }
-        message.push(')');
+        message.push_str(&super::text::fields_quote(e, description.as_deref()));
     }
     let hint = match error.as_deref() {
         _ if ok => "check userInfoUrl",

@@ -65,6 +65,18 @@ pub fn snippet(body: &str, max: usize) -> String {
     cut
 }
 
+/// " (error: description)", as a message quotes a server's OAuth fields (each shortened by
+/// [`snippet`]).
+pub fn fields_quote(error: &str, description: Option<&str>) -> String {
+    let mut out = [" (", &snippet(error, 40)].concat();
+    if let Some(d) = description {
+        out.push_str(": ");
+        out.push_str(&snippet(d, 200));
+    }
+    out.push(')');
+    out
+}
+
 /// Whether a run of token characters looks like a credential (a token, a key, a JWT) that a
 /// message must not quote even though the client does not know it: 24 characters or more, with
 /// both letters and digits, and no UUID (servers name accounts and requests by UUID; a secret the

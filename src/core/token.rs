@@ -5,7 +5,7 @@ use super::body::{Field, Parsed};
 use super::config::Vendor;
 use super::error::{Code, Error};
 use super::secret::Secret;
-use super::text::{contains, decimal, looks_like_html, snippet};
+use super::text::{contains, decimal, fields_quote, looks_like_html, snippet};
 use super::{appdynamics, dynatrace, oauth};
 
 /// Lifetime assumed when `expires_in` is missing or not a number: Dynatrace's and AppDynamics'
@@ -131,14 +131,10 @@ pub fn parse_response(vendor: Vendor, r: &Response<'_>, now_ms: f64) -> Result<T
             // A server that puts its refusal in a success (RFC 6749 §5.2 fields): say what it said.
             let mut e = invalid("without an access_token");
             if let Some(f) = error_fields(r.json).filter(|f| f.error.is_some()) {
-                e.message.push_str(" (");
-                e.message
-                    .push_str(&snippet(f.error.as_deref().unwrap_or_default(), 40));
-                if let Some(d) = &f.description {
-                    e.message.push_str(": ");
-                    e.message.push_str(&snippet(d, 200));
-                }
-                e.message.push(')');
+                e.message.push_str(&fields_quote(
+                    f.error.as_deref().unwrap_or_default(),
+                    f.description.as_deref(),
+                ));
                 e.error = f.error;
                 e.error_description = f.description;
             }
@@ -285,6 +281,11 @@ pub fn error_response(vendor: Vendor, r: &Response<'_>) -> Error {
     let mut e = if html {
         html_error(vendor, code, r)
     } else {
+        // ": <the server's description>", where the message quotes it.
+        let said = f
+            .description
+            .as_deref()
+            .map(|d| [": ", &snippet(d, 200)].concat());
         let (message, hint): (String, Option<String>) = match code {
             // RFC 6749 §5.2: the client was authenticated, but may not use this grant.
             Code::InvalidClient if f.error.as_deref() == Some("unauthorized_client") => (
@@ -334,17 +335,15 @@ pub fn error_response(vendor: Vendor, r: &Response<'_>) -> Error {
                 [
                     "the token endpoint failed ",
                     &detail,
-                    f.description.as_deref().map_or("", |_| ": "),
-                    &f.description.as_deref().map(|d| snippet(d, 200)).unwrap_or_default(),
+                    &said.unwrap_or_default(),
                 ]
                 .concat(),
                 Some("the service may be down or overloaded; try again later".into()),
             ),
             _ => {
                 let mut m = ["the token request was refused ", &detail].concat();
-                if let Some(d) = &f.description {
-                    m.push_str(": ");
-                    m.push_str(&snippet(d, 200));
+                if let Some(s) = &said {
+                    m.push_str(s);
                 } else if !has_fields && !r.body.trim().is_empty() {
                     m.push_str(": ");
                     m.push_str(&snippet(r.body, 120));

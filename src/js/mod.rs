@@ -59,7 +59,8 @@ fn to_js(e: &Error) -> JsValue {
 fn new_error(e: &Error) -> JsValue {
     let f = Object::new();
     set(&f, "code", &JsValue::from_str(e.code.as_str()));
-    set(&f, "message", &JsValue::from_str(&e.message));
+    // The message ends with the hint, joined as everywhere (`full_message`).
+    set(&f, "message", &JsValue::from_str(&e.full_message()));
     let text = [
         ("hint", &e.hint),
         ("error", &e.error),
