@@ -139,7 +139,10 @@ export interface SignInMethods {
    * `WWW-Authenticate: Bearer` challenge (e.g. `insufficient_scope`), else of its JSON body.
    */
   userInfo(): Promise<{ sub?: string; email?: string; name?: string; [claim: string]: unknown }>;
-  /** Whether this client holds a token or a refresh token now. */
+  /**
+   * Whether this client holds a token or a refresh token now: one it obtained, or a
+   * `platformToken` given in the options (which `signOut()` does not forget).
+   */
   isSignedIn(): boolean;
   /** Forgets the tokens here, in the store and in the other tabs. */
   signOut(): Promise<void>;
@@ -196,7 +199,11 @@ export interface ClientCredentialsOptions {
   redirectUri?: undefined;
 }
 
-/** A Dynatrace platform token (`dt0s16.…`), sent as it is: no token request. */
+/**
+ * A Dynatrace platform token (`dt0s16.…`), sent as it is: no token request. The options of token
+ * requests (`scope`, `resource`, `tokenUrl`, `tokenStore`, `authMethod`, `refreshSkewSeconds`,
+ * `maxRetries`, sign-in) are refused with it (`invalid_config`).
+ */
 export interface PlatformTokenOptions {
   platformToken: string;
   clientId?: string;
@@ -250,6 +257,8 @@ export type AppDynamicsCredentials =
   | { clientName: string; accountName: string; clientId?: never; clientSecret: string; accessToken?: never }
   | { clientId: string; clientName?: never; accountName?: never; clientSecret: string; accessToken?: never }
   // A temporary token; an API client's names may come with it (as the constructor checks them).
+  // The options of token requests (tokenContentType, basicAuth, refreshSkewSeconds, maxRetries)
+  // are refused with it.
   | { accessToken: string; clientSecret?: never; clientName: string; accountName: string; clientId?: never }
   | { accessToken: string; clientSecret?: never; clientId?: string; clientName?: never; accountName?: never };
 

@@ -1248,6 +1248,48 @@ async fn platform_token_with_a_client_secret_is_invalid_config() {
 }
 
 #[wasm_bindgen_test]
+async fn platform_token_refuses_the_options_of_token_requests() {
+    let emu = emulator().await;
+    assert!(
+        platform_client(&emu).is_signed_in(),
+        "a platform token is a token the client holds"
+    );
+    for (options, name) in [
+        (
+            Options {
+                max_retries: 0,
+                ..options()
+            },
+            "maxRetries",
+        ),
+        (
+            Options {
+                refresh_skew_seconds: 120.0,
+                ..options()
+            },
+            "refreshSkewSeconds",
+        ),
+    ] {
+        let e = DynatraceClient::new(DynatraceConfig {
+            environment_url: Some(emu.url("dynatrace")),
+            platform_token: Some(emu.cred("dynatrace", "platformToken").into()),
+            options,
+            ..Default::default()
+        })
+        .err()
+        .expect("an option of token requests is refused");
+        assert_eq!(e.code, Code::InvalidConfig, "{}", describe(&e));
+        assert!(
+            e.message.starts_with(&format!(
+                "DynatraceClient: {name} has no use with platformToken"
+            )),
+            "{}",
+            describe(&e)
+        );
+    }
+}
+
+#[wasm_bindgen_test]
 async fn account_client_lists_users_with_a_token_for_the_account() {
     let emu = emulator().await;
     let uuid = emu.cred("dynatraceAccount", "accountUuid");

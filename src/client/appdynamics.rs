@@ -183,6 +183,20 @@ impl AppDynamicsClient {
             }
             _ => {}
         }
+        if static_token.is_some() {
+            super::no_token_requests(
+                CLASS,
+                "has no use with accessToken (it is sent as it is; no token is requested): leave it out",
+                o,
+                &[
+                    (
+                        "tokenContentType",
+                        config.token_content_type != TokenContentType::Auto,
+                    ),
+                    ("basicAuth", config.basic_auth != BasicAuth::Auto),
+                ],
+            )?;
+        }
         let mode = Mode {
             content: match config.token_content_type {
                 TokenContentType::Auto => ContentChoice::Auto,

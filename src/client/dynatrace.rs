@@ -217,30 +217,28 @@ impl DynatraceClient {
             }
         }
         // Options of token requests would be silently ignored: say so instead.
-        for &(name, given) in &[
-            ("scope", words(&config.scope).is_some()),
-            ("resource", optional(&config.resource).is_some()),
-            ("tokenUrl", optional(&config.token_url).is_some()),
-            (
-                "authorizationUrl",
-                optional(&config.authorization_url).is_some(),
-            ),
-            ("userInfoUrl", optional(&config.user_info_url).is_some()),
-            (
-                "authorizationParams",
-                !config.authorization_params.is_empty(),
-            ),
-            ("stateStorage", config.state_storage.is_some()),
-            ("tokenStore", o.token_store.is_some()),
-        ] {
-            if given {
-                return Err(super::bad(
-                    CLASS,
-                    name,
-                    "has no use with platformToken (it is sent as it is; no token is requested): leave it out",
-                ));
-            }
-        }
+        super::no_token_requests(
+            CLASS,
+            "has no use with platformToken (it is sent as it is; no token is requested): leave it out",
+            o,
+            &[
+                ("scope", words(&config.scope).is_some()),
+                ("resource", optional(&config.resource).is_some()),
+                ("tokenUrl", optional(&config.token_url).is_some()),
+                (
+                    "authorizationUrl",
+                    optional(&config.authorization_url).is_some(),
+                ),
+                ("userInfoUrl", optional(&config.user_info_url).is_some()),
+                (
+                    "authorizationParams",
+                    !config.authorization_params.is_empty(),
+                ),
+                ("stateStorage", config.state_storage.is_some()),
+                ("tokenStore", o.token_store.is_some()),
+                ("authMethod", config.auth_method != AuthMethod::Post),
+            ],
+        )?;
         let api = origin_of("environmentUrl", &config.environment_url, o)?;
         let token_url = dynatrace::token_url_for(api.as_ref().map(|a| a.host.as_str()));
         let token_url = url("tokenUrl", token_url, o)?;

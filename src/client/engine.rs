@@ -124,7 +124,7 @@ pub(super) struct State {
 
 pub(super) struct Inner {
     pub(super) s: Settings,
-    static_entry: Option<Rc<Cached>>,
+    pub(super) static_entry: Option<Rc<Cached>>,
     pub(super) st: RefCell<State>,
     /// Sign-in state across the redirect, and the tabs of this client (browsers).
     pub(super) states: super::signin::StateStore,

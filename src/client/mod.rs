@@ -119,6 +119,30 @@ pub(crate) fn check_options(class: &str, o: &Options) -> Result<(), Error> {
     range("maxRetries", f64::from(o.max_retries), 0, 10)
 }
 
+/// Refuses, for a client that sends its static token as it is, the options of token requests:
+/// the shared ones set to anything but their default, and the class's own `others` that are
+/// given, with `what` (they would be silently ignored).
+pub(crate) fn no_token_requests(
+    class: &str,
+    what: &str,
+    o: &Options,
+    others: &[(&str, bool)],
+) -> Result<(), Error> {
+    let d = Options::default();
+    for &(name, given) in others.iter().chain(&[
+        (
+            "refreshSkewSeconds",
+            o.refresh_skew_seconds != d.refresh_skew_seconds,
+        ),
+        ("maxRetries", o.max_retries != d.max_retries),
+    ]) {
+        if given {
+            return Err(bad(class, name, what));
+        }
+    }
+    Ok(())
+}
+
 /// `class: name what`, an `invalid_config` error.
 pub(crate) fn bad(class: &str, name: &str, what: &str) -> Error {
     Error::new(Code::InvalidConfig, [class, ": ", name, " ", what].concat())
@@ -434,7 +458,8 @@ macro_rules! signin_methods {
                 $crate::client::typed(&self.engine, info, "the user-info answer")
             }
 
-            /// Whether this client holds a token or a refresh token now.
+            /// Whether this client holds a token or a refresh token now: one it obtained, or
+            /// the static token it was given, which signing out does not forget.
             pub fn is_signed_in(&self) -> bool {
                 self.engine.is_signed_in()
             }

@@ -817,10 +817,11 @@ impl Engine {
         ))
     }
 
-    /// Whether this client holds a token or a refresh token now.
+    /// Whether this client holds a token or a refresh token now: one it obtained, or the static
+    /// token it was given (`platformToken`), which signing out does not forget.
     pub(crate) fn is_signed_in(&self) -> bool {
         let st = self.0.st.borrow();
-        st.cache.is_some() || st.refresh.is_some()
+        st.cache.is_some() || st.refresh.is_some() || self.0.static_entry.is_some()
     }
 
     /// Forgets the user's tokens here, in the store and in the other tabs; the store's answer.

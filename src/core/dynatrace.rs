@@ -10,17 +10,28 @@ pub const SSO_SPRINT_TOKEN_URL: &str = "https://sso-sprint.dynatracelabs.com/sso
 /// The SSO token endpoint of dev-stage environments.
 pub const SSO_DEV_TOKEN_URL: &str = "https://sso-dev.dynatracelabs.com/sso/oauth2/token";
 
-/// The SSO token URL for an environment host (lower-case, as [`crate::core::url::parse_url`]
-/// gives it): its stage decides; an unknown host, or none, gets production.
-pub fn token_url_for(environment_host: Option<&str>) -> &'static str {
-    let h = environment_host.unwrap_or("");
-    if h.ends_with(".sprint.apps.dynatracelabs.com") {
-        SSO_SPRINT_TOKEN_URL
-    } else if h.ends_with(".dev.apps.dynatracelabs.com") {
-        SSO_DEV_TOKEN_URL
+/// The stage of an environment host (lower-case, as [`crate::core::url::parse_url`] gives it):
+/// 1 sprint, 2 dev, 0 production (every other host, or none). A lab stage's platform hosts
+/// (`{id}.sprint.apps.dynatracelabs.com`) and its classic ones (`{id}.sprint.dynatracelabs.com`)
+/// belong to the same SSO.
+fn stage(environment_host: Option<&str>) -> usize {
+    let Some(h) = environment_host.and_then(|h| h.strip_suffix(".dynatracelabs.com")) else {
+        return 0;
+    };
+    let h = h.strip_suffix(".apps").unwrap_or(h);
+    if h.ends_with(".sprint") {
+        1
+    } else if h.ends_with(".dev") {
+        2
     } else {
-        SSO_TOKEN_URL
+        0
     }
+}
+
+/// The SSO token URL for an environment host: its stage decides; an unknown host, or none, gets
+/// production.
+pub fn token_url_for(environment_host: Option<&str>) -> &'static str {
+    [SSO_TOKEN_URL, SSO_SPRINT_TOKEN_URL, SSO_DEV_TOKEN_URL][stage(environment_host)]
 }
 
 /// Hint when the token URL answers with something that is not a token endpoint.
@@ -43,25 +54,22 @@ pub struct SignInUrls {
 
 /// The sign-in endpoints for an environment: its stage decides the hosts; unknown hosts get prod.
 pub fn sign_in_urls_for(environment_host: Option<&str>) -> SignInUrls {
-    let h = environment_host.unwrap_or("");
-    if h.ends_with(".sprint.apps.dynatracelabs.com") {
-        SignInUrls {
+    match stage(environment_host) {
+        1 => SignInUrls {
             authorize: "https://sso-sprint.dynatracelabs.com/oauth2/authorize",
             token: "https://hard.token.dynatracelabs.com/sso/oauth2/token",
             user_info: "https://sso-sprint.dynatracelabs.com/sso/oauth2/userinfo",
-        }
-    } else if h.ends_with(".dev.apps.dynatracelabs.com") {
-        SignInUrls {
+        },
+        2 => SignInUrls {
             authorize: "https://sso-dev.dynatracelabs.com/oauth2/authorize",
             token: "https://dev.token.dynatracelabs.com/sso/oauth2/token",
             user_info: "https://sso-dev.dynatracelabs.com/sso/oauth2/userinfo",
-        }
-    } else {
-        SignInUrls {
+        },
+        _ => SignInUrls {
             authorize: "https://sso.dynatrace.com/oauth2/authorize",
             token: "https://token.dynatrace.com/sso/oauth2/token",
             user_info: "https://sso.dynatrace.com/sso/oauth2/userinfo",
-        }
+        },
     }
 }
 
@@ -110,6 +118,34 @@ mod tests {
             token_url_for(Some("abc12345.dev.apps.dynatracelabs.com")),
             "https://sso-dev.dynatracelabs.com/sso/oauth2/token"
         );
+        // A lab stage's classic hosts belong to its SSO too; a look-alike host does not.
+        assert_eq!(
+            token_url_for(Some("abc12345.sprint.dynatracelabs.com")),
+            "https://sso-sprint.dynatracelabs.com/sso/oauth2/token"
+        );
+        assert_eq!(
+            sign_in_urls_for(Some("abc12345.dev.dynatracelabs.com")).token,
+            "https://dev.token.dynatracelabs.com/sso/oauth2/token"
+        );
+        assert_eq!(
+            sign_in_urls_for(Some("abc12345.sprint.apps.dynatracelabs.com")).authorize,
+            "https://sso-sprint.dynatracelabs.com/oauth2/authorize"
+        );
+        for host in [
+            "abc12345.live.dynatrace.com",
+            "sprint.example.com",
+            "abc.sprint.dynatracelabs.com.example.com",
+            "abc.dev.example.com",
+            "proxy.example.dev",
+            "abc.sprint.apps.example.com",
+        ] {
+            assert_eq!(token_url_for(Some(host)), SSO_TOKEN_URL, "{host}");
+            assert_eq!(
+                sign_in_urls_for(Some(host)).user_info,
+                "https://sso.dynatrace.com/sso/oauth2/userinfo",
+                "{host}"
+            );
+        }
         assert_eq!(
             token_url_for(None),
             "https://sso.dynatrace.com/sso/oauth2/token"

@@ -110,6 +110,11 @@ test('Dynatrace: the SSO host follows the environment’s stage', () => {
   assert.equal(sso('https://abc12345.apps.dynatrace.com'), 'https://sso.dynatrace.com/sso/oauth2/token');
   assert.equal(sso('https://abc12345.sprint.apps.dynatracelabs.com'), 'https://sso-sprint.dynatracelabs.com/sso/oauth2/token');
   assert.equal(sso('https://abc12345.dev.apps.dynatracelabs.com'), 'https://sso-dev.dynatracelabs.com/sso/oauth2/token');
+  // A lab stage's classic environment hosts belong to its SSO too; look-alike hosts do not.
+  assert.equal(sso('https://abc12345.sprint.dynatracelabs.com'), 'https://sso-sprint.dynatracelabs.com/sso/oauth2/token');
+  assert.equal(sso('https://abc12345.dev.dynatracelabs.com'), 'https://sso-dev.dynatracelabs.com/sso/oauth2/token');
+  assert.equal(sso('https://abc12345.live.dynatrace.com'), 'https://sso.dynatrace.com/sso/oauth2/token');
+  assert.equal(sso('https://gateway.example.dev'), 'https://sso.dynatrace.com/sso/oauth2/token');
   assert.equal(new DynatraceClient({ clientId: 'a', clientSecret: 'b' }).toJSON().tokenUrl, 'https://sso.dynatrace.com/sso/oauth2/token');
 });
 
@@ -228,8 +233,47 @@ test('a platform token refuses the options of token requests instead of ignoring
     [{ resource: 'urn:dtaccount:x' }, 'resource'],
     [{ tokenUrl: 'https://sso.example/t' }, 'tokenUrl'],
     [{ tokenStore: { get() {}, set() {} } }, 'tokenStore'],
+    [{ authMethod: 'client_secret_basic' }, 'authMethod'],
+    [{ refreshSkewSeconds: 60 }, 'refreshSkewSeconds'],
+    [{ maxRetries: 0 }, 'maxRetries'],
   ]) {
     assert.equal(message(extra), `invalid_config: DynatraceClient: ${name} has no use with platformToken (it is sent as it is; no token is requested): leave it out`);
   }
   assert.ok(!message({ scope: 'x' }).includes(base.platformToken));
+  // The options of API calls serve a platform token as any token.
+  assert.equal(message({ timeoutMs: 5000, allowInsecureHttp: true, fetch: async () => new Response() }), 'no error');
+});
+
+test("an AppDynamics accessToken refuses the options of token requests instead of ignoring them", () => {
+  const base = { controllerUrl: 'https://acme.saas.appdynamics.com', accessToken: 'ui-token' };
+  const message = (extra) => {
+    try {
+      new AppDynamicsClient({ ...base, ...extra });
+    } catch (e) {
+      return `${e.code}: ${e.message}`;
+    }
+    return 'no error';
+  };
+  assert.equal(message({ tokenContentType: 'auto', basicAuth: 'auto', timeoutMs: 5000 }), 'no error');
+  for (const [extra, name] of [
+    [{ tokenContentType: 'form' }, 'tokenContentType'],
+    [{ basicAuth: false }, 'basicAuth'],
+    [{ refreshSkewSeconds: 0 }, 'refreshSkewSeconds'],
+    [{ maxRetries: 5 }, 'maxRetries'],
+  ]) {
+    assert.equal(message(extra), `invalid_config: AppDynamicsClient: ${name} has no use with accessToken (it is sent as it is; no token is requested): leave it out`);
+  }
+  // With a client secret, the same options serve its token requests.
+  assert.equal(
+    message({ accessToken: undefined, clientName: 'n', accountName: 'a', clientSecret: 's', tokenContentType: 'form', basicAuth: false, maxRetries: 5 }),
+    'no error',
+  );
+});
+
+test('isSignedIn(): a platform token is a token the client holds, before any call and after signOut()', async () => {
+  const dt = new DynatraceClient({ environmentUrl: 'https://abc12345.apps.dynatrace.com', platformToken: 'dt0s16.EXAMPLE.token-value-long-enough' });
+  assert.equal(dt.isSignedIn(), true);
+  await dt.signOut();
+  assert.equal(dt.isSignedIn(), true, 'signing out does not forget the token given in the options');
+  assert.equal((await dt.getToken()).accessToken, 'dt0s16.EXAMPLE.token-value-long-enough');
 });

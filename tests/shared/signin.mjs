@@ -206,6 +206,8 @@ export function signinCases(ctx) {
       ['https://abc12345.apps.dynatrace.com', 'https://sso.dynatrace.com/oauth2/authorize', 'https://token.dynatrace.com/sso/oauth2/token', 'https://sso.dynatrace.com/sso/oauth2/userinfo'],
       ['https://abc12345.sprint.apps.dynatracelabs.com', 'https://sso-sprint.dynatracelabs.com/oauth2/authorize', 'https://hard.token.dynatracelabs.com/sso/oauth2/token', 'https://sso-sprint.dynatracelabs.com/sso/oauth2/userinfo'],
       ['https://abc12345.dev.apps.dynatracelabs.com', 'https://sso-dev.dynatracelabs.com/oauth2/authorize', 'https://dev.token.dynatracelabs.com/sso/oauth2/token', 'https://sso-dev.dynatracelabs.com/sso/oauth2/userinfo'],
+      // A sprint environment's classic host.
+      ['https://abc12345.sprint.dynatracelabs.com', 'https://sso-sprint.dynatracelabs.com/oauth2/authorize', 'https://hard.token.dynatracelabs.com/sso/oauth2/token', 'https://sso-sprint.dynatracelabs.com/sso/oauth2/userinfo'],
     ];
     for (const [environmentUrl, authorize, token, userinfo] of stages) {
       const seen = [];
