@@ -330,7 +330,10 @@ export interface DynatraceAccountClientOptions extends CommonOptions {
 /** The Dynatrace Account Management API: its token is requested for one account. */
 export declare class DynatraceAccountClient {
   constructor(options: DynatraceAccountClientOptions);
-  /** `GET /iam/v1/accounts/<uuid>/users`, parsed; rejects with `http_error` on an error status. */
+  /**
+   * `GET /iam/v1/accounts/<uuid>/users`, parsed; rejects with `http_error` on an error status and
+   * `invalid_response` when the answer is not a JSON object.
+   */
   listUsers(): Promise<{ count?: number; items?: Array<Record<string, unknown>>; [key: string]: unknown }>;
   /** `/iam/v1/accounts/<uuid>/` + `rest`. */
   accountPath(rest: string): string;

@@ -186,13 +186,18 @@ impl DynatraceAccountClient {
             _ => "check accountApiUrl and try again later",
         })
         .await?;
-        js_sys::JSON::parse(&body).map_err(|_| {
-            Error::new(
-                Code::InvalidResponse,
-                "the account API's user list is not JSON",
-            )
-            .hint("check accountApiUrl")
-        })
+        // The list is an object (`{ count, items }`); an array, a number or `null` is no answer of
+        // this API.
+        js_sys::JSON::parse(&body)
+            .ok()
+            .filter(|v| v.is_object() && !js_sys::Array::is_array(v))
+            .ok_or_else(|| {
+                Error::new(
+                    Code::InvalidResponse,
+                    "the account API's user list is not a JSON object",
+                )
+                .hint("check accountApiUrl")
+            })
     }
 
     /// [`Self::list_users`] read into a type of the caller's with serde-wasm-bindgen, e.g.

@@ -57,3 +57,25 @@ test('util.inspect of a platform-token client and an account client shows no cre
 });
 
 finishNode();
+
+test('listUsers() refuses an answer that is not the JSON object of the users API', async () => {
+  const a = emu.credentials.dynatraceAccount;
+  const answering = (body) =>
+    new lib.DynatraceAccountClient({
+      accountUuid: a.accountUuid,
+      clientId: a.clientId,
+      clientSecret: a.clientSecret,
+      tokenUrl: emu.urls.ssoToken,
+      accountApiUrl: emu.urls.account,
+      // The token from the emulator; the list answered here.
+      fetch: (url, init) => (String(url).startsWith(emu.urls.account) ? Promise.resolve(new Response(body)) : fetch(url, init)),
+    });
+  for (const body of ['[{"uid":"u"}]', 'null', '42', '"users"', '<html></html>', '']) {
+    await assert.rejects(answering(body).listUsers(), (e) => {
+      assert.equal(e.code, 'invalid_response', body);
+      assert.equal(e.message, "the account API's user list is not a JSON object. Check accountApiUrl");
+      return true;
+    });
+  }
+  assert.deepEqual(await answering('{"count":0,"items":[]}').listUsers(), { count: 0, items: [] });
+});
