@@ -93,6 +93,14 @@ export interface StoredTokens {
 export interface TokenStore {
   get(): StoredTokens | null | undefined | Promise<StoredTokens | null | undefined>;
   set(tokens: StoredTokens | null): void | Promise<void>;
+  /**
+   * Optional, for stores shared by processes: runs `fn` while holding a lock every client of the
+   * store respects, and returns `fn`'s promise, settled after the lock is released. Tokens are then
+   * obtained only inside it, after the store is read again: one client refreshes, the others take
+   * its tokens. A lock that throws, rejects or is not given within
+   * `timeoutMs × (maxRetries + 3)` is done without. (In a page, tabs use `navigator.locks`.)
+   */
+  lock?<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 /** Where the state and PKCE verifier wait for the redirect back (`sessionStorage` fits). */
@@ -130,7 +138,9 @@ export interface SignInMethods {
   signIn(): Promise<string>;
   /**
    * On the callback: checks the state, exchanges the code; the token, or `null` when `href` carries
-   * neither a code nor an error. Rejects with `authorization_error`.
+   * neither a code nor an error (after reading the `tokenStore`, so that `isSignedIn()` knows of a
+   * user signed in before). Rejects with `authorization_error`. `href` defaults to `location.href`
+   * in a page; elsewhere it is required (`invalid_argument`).
    */
   handleRedirect(href?: string | URL): Promise<TokenInfo | null>;
   /**
@@ -201,8 +211,9 @@ export interface ClientCredentialsOptions {
 
 /**
  * A Dynatrace platform token (`dt0s16.…`), sent as it is: no token request. The options of token
- * requests (`scope`, `resource`, `tokenUrl`, `tokenStore`, `authMethod`, `refreshSkewSeconds`,
- * `maxRetries`, sign-in) are refused with it (`invalid_config`).
+ * requests (`scope`, `resource`, `tokenUrl`, `tokenStore`, sign-in; `authMethod`,
+ * `refreshSkewSeconds` and `maxRetries` set to anything but their defaults) are refused with it
+ * (`invalid_config`).
  */
 export interface PlatformTokenOptions {
   platformToken: string;
@@ -258,7 +269,7 @@ export type AppDynamicsCredentials =
   | { clientId: string; clientName?: never; accountName?: never; clientSecret: string; accessToken?: never }
   // A temporary token; an API client's names may come with it (as the constructor checks them).
   // The options of token requests (tokenContentType, basicAuth, refreshSkewSeconds, maxRetries)
-  // are refused with it.
+  // set to anything but their defaults are refused with it.
   | { accessToken: string; clientSecret?: never; clientName: string; accountName: string; clientId?: never }
   | { accessToken: string; clientSecret?: never; clientId?: string; clientName?: never; accountName?: never };
 

@@ -781,7 +781,7 @@ async function fetchCommand(args, env, out) {
   const headers = parseHeaders(values.header);
   const method = (values.request ?? (values.data !== undefined ? 'POST' : 'GET')).toUpperCase();
   // A method is an HTTP token (RFC 9110); anything else would fail only after a token request.
-  if (!/^[!#$%&'*+.^_`|~0-9A-Z-]+$/.test(method)) throw usage(`-X needs an HTTP method such as GET or PATCH, not ${quote(values.request)}`);
+  if (!/^[!#$%&'*+.^_`|~0-9A-Z-]+$/.test(method)) throw usage('-X needs an HTTP method: one word such as GET or PATCH');
   if (values.data !== undefined && (method === 'GET' || method === 'HEAD')) throw usage(`-X ${method} cannot carry a body (-d)`);
   return withStores(values, env, out, async (ctx) => {
     // The client first: it may read the secret from stdin, and a config error should come before
@@ -1064,7 +1064,12 @@ function describe(err) {
     let { message } = err;
     if (err.code === 'insecure_url' && /allowInsecureHttp/.test(message)) message += ' (--allow-insecure-http)';
     if (err.code === 'timeout' && /timeoutMs/.test(message)) message += ' (--timeout-ms)';
-    if (err.code === 'login_required') message += `. Sign in again with '${PROGRAM} login dynatrace'`;
+    if (err.code === 'login_required') {
+      // The library's hint (call signIn()) speaks to programs: the command's way in replaces it.
+      const hint = err.hint ? ` ${err.hint[0].toUpperCase()}${err.hint.slice(1)}` : '';
+      if (hint && message.endsWith(hint)) message = message.slice(0, -hint.length);
+      message = `${message.replace(/\.$/, '')}. Sign in again with '${PROGRAM} login dynatrace'`;
+    }
     // The library checks its inputs before any IO: these codes mean the command as given cannot
     // run and nothing was sent (a usage error); every other code is a failure of the request.
     const exit = USAGE_CODES.has(err.code) ? 2 : 1;

@@ -82,6 +82,10 @@ impl StateStore {
     }
 }
 
+/// A token obtained under a lock: `Some(None)` once the lock is given, then the outcome of the
+/// run under it.
+type Locked = Rc<RefCell<Option<Option<Result<u64, Error>>>>>;
+
 /// Tokens as a token store and other tabs hold them.
 struct Stored {
     access: Secret,
@@ -381,39 +385,59 @@ impl Engine {
     }
 
     /// A new token for the calls that wait for one: another tab's, the store's, or a grant's.
+    /// Only the holder of a lock obtains it, and the others find its tokens when they get the
+    /// lock: the tabs' lock in a page, else the token store's own `lock(fn)` where it has one
+    /// (processes sharing a store).
     pub(super) async fn obtain(&self, signal: &AbortSignal) -> Result<u64, Error> {
-        let lock = self.0.tabs.borrow().as_ref().map(|t| t.lock_name.clone());
-        // Only the tab holding the lock refreshes; the others find its tokens when they get it.
-        let request = lock.and_then(|name| {
-            let out: Rc<RefCell<Option<Result<u64, Error>>>> = Rc::default();
+        let s = &self.0.s;
+        let tabs = self.0.tabs.borrow().as_ref().map(|t| t.lock_name.clone());
+        let store = s
+            .token_store
+            .as_ref()
+            .filter(|t| get(t, "lock").is_function());
+        let out: Locked = Rc::default();
+        if tabs.is_some() || store.is_some() {
+            let shared = tabs.is_some();
             let (me, sig, slot) = (self.clone(), signal.clone(), out.clone());
             let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+                *slot.borrow_mut() = Some(None);
                 platform::promise_of(Box::pin(async move {
-                    let r = me.obtain_here(&sig, true).await;
-                    *slot.borrow_mut() = Some(r);
+                    let r = me.obtain_here(&sig, shared).await;
+                    *slot.borrow_mut() = Some(Some(r));
                     Ok(JsValue::UNDEFINED)
                 }))
                 .into()
             });
-            let locks = get(&global("navigator"), "locks");
-            // The wait for the lock ends with the request (when its last caller has gone).
-            let options = Object::new();
-            set(&options, "signal", signal);
-            let p = invoke(&locks, "request", &[&name, &options, &callback]).ok()?;
-            Some((p, out))
-        });
-        let Some((p, out)) = request else {
-            return self.obtain_here(signal, false).await;
-        };
-        let _ = JsFuture::from(Promise::resolve(&p)).await;
-        let result = out.borrow_mut().take();
+            let held = match (tabs, store) {
+                (Some(name), _) => {
+                    let locks = get(&global("navigator"), "locks");
+                    // The wait for the lock ends with the request (when its last caller has gone).
+                    let options = Object::new();
+                    set(&options, "signal", signal);
+                    invoke(&locks, "request", &[&name, &options, &callback])
+                }
+                (_, store) => invoke(store.unwrap_or(&JsValue::UNDEFINED), "lock", &[&callback]),
+            };
+            if let Ok(held) = held {
+                // The lock is waited for as long as a token request may take (its attempts, the
+                // store's read and write); then the client goes on without it. Once it is given,
+                // the run under it is waited for (it has its own time limits).
+                let held = Promise::resolve(&held);
+                let ms = s.timeout_ms * f64::from(s.max_retries + 3);
+                let _ = JsFuture::from(platform::within(&held, ms)).await;
+                if out.borrow().is_some() {
+                    let _ = JsFuture::from(held).await;
+                }
+            }
+            if signal.aborted() && !matches!(*out.borrow(), Some(Some(_))) {
+                return Err(super::engine::aborted_error(None));
+            }
+        }
+        let result = out.borrow_mut().take().flatten();
         match result {
             Some(r) => r,
-            None if signal.aborted() => Err(super::engine::aborted_error(None)),
-            None => Err(Error::new(
-                Code::TokenError,
-                "the token request did not finish",
-            )),
+            // No lock (none, it failed, or it was not given in time): without it.
+            None => self.obtain_here(signal, false).await,
         }
     }
 
@@ -437,40 +461,11 @@ impl Engine {
                 return Ok(c.gen);
             }
         }
-        let skew = self.0.s.skew_ms;
         // A refresh token refused once, with its error: the store may hold a newer one.
         let mut refused: Option<(Error, Secret)> = None;
         loop {
-            if let Some(store) = &self.0.s.token_store {
-                // A store that fails is a store without tokens, and so is its answer after a
-                // sign-out meanwhile (which aborts `signal`).
-                let v = call_method(store, "get", &[], self.0.s.timeout_ms)
-                    .await
-                    .ok()
-                    .filter(|_| !signal.aborted());
-                if let Some(stored) = v.as_ref().and_then(stored_from) {
-                    let now = platform::now();
-                    // The token this client has just found stale (or given up) is not taken back.
-                    let known = {
-                        let st = self.0.st.borrow();
-                        let same = |s: &Secret| s.expose() == stored.access.expose();
-                        st.cache.as_ref().is_some_and(|c| same(&c.value))
-                            || st.spent.as_ref().is_some_and(same)
-                    };
-                    if !known && stored.fresh(now, skew) {
-                        return Ok(self.adopt(stored));
-                    }
-                    // Its refresh token, unless this client's own is newer (its last write to the
-                    // store may have failed, and a used refresh token may be refused once rotated).
-                    let mut st = self.0.st.borrow_mut();
-                    let newer = st
-                        .cache
-                        .as_ref()
-                        .map_or(true, |c| stored.obtained_at.unwrap_or(0.0) >= c.obtained_at);
-                    if stored.refresh.is_some() && newer {
-                        st.refresh = stored.refresh;
-                    }
-                }
+            if let Some(gen) = self.read_store(signal).await {
+                return Ok(gen);
             }
             // A signed-in user's token comes from the refresh token; a refused refresh token signs
             // the user out (here, in the store and in the other tabs), unless the store holds
@@ -513,6 +508,44 @@ impl Engine {
             let _ = self.publish().await;
             return outcome;
         }
+    }
+
+    /// Reads the token store, if there is one: its tokens, adopted under a new generation, when
+    /// they are fresh and not ones this client has given up; else its refresh token, taken when it
+    /// is not older than this client's own.
+    async fn read_store(&self, signal: &AbortSignal) -> Option<u64> {
+        let store = self.0.s.token_store.as_ref()?;
+        let skew = self.0.s.skew_ms;
+        // A store that fails is a store without tokens, and so is its answer after a
+        // sign-out meanwhile (which aborts `signal`).
+        let v = call_method(store, "get", &[], self.0.s.timeout_ms)
+            .await
+            .ok()
+            .filter(|_| !signal.aborted());
+        if let Some(stored) = v.as_ref().and_then(stored_from) {
+            let now = platform::now();
+            // The token this client has just found stale (or given up) is not taken back.
+            let known = {
+                let st = self.0.st.borrow();
+                let same = |s: &Secret| s.expose() == stored.access.expose();
+                st.cache.as_ref().is_some_and(|c| same(&c.value))
+                    || st.spent.as_ref().is_some_and(same)
+            };
+            if !known && stored.fresh(now, skew) {
+                return Some(self.adopt(stored));
+            }
+            // Its refresh token, unless this client's own is newer (its last write to the
+            // store may have failed, and a used refresh token may be refused once rotated).
+            let mut st = self.0.st.borrow_mut();
+            let newer = st
+                .cache
+                .as_ref()
+                .map_or(true, |c| stored.obtained_at.unwrap_or(0.0) >= c.obtained_at);
+            if stored.refresh.is_some() && newer {
+                st.refresh = stored.refresh;
+            }
+        }
+        None
     }
 
     /// Asks the other tabs for their tokens (only when there are other tabs): the wait for an
@@ -717,6 +750,11 @@ impl Engine {
                 error_description: q.get("error_description"),
             };
             if redirect.code.is_none() && redirect.error.is_none() {
+                // No redirect back (a page load): the store's tokens, so that `isSignedIn()`
+                // knows of a user signed in before.
+                if !self.is_signed_in() {
+                    self.read_store(&platform::controller().signal()).await;
+                }
                 return Ok(None);
             }
             clean_address_bar();

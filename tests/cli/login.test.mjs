@@ -146,7 +146,9 @@ test('a refused refresh token: login_required (exit 1), the entry is removed', a
   emu.setFault('dtToken', 'token', { kind: 'refuseRefresh', count: 1 });
   const r = await cli(['token', 'dynatrace'], { env: userEnv(dir) });
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^apm-oauth: login_required: .*apm-oauth login dynatrace/);
+  assert.match(r.stderr, /^apm-oauth: login_required: .*\. Sign in again with 'apm-oauth login dynatrace'\n/);
+  // The library's advice to programs (call signIn()) means nothing on a command line.
+  assert.doesNotMatch(r.stderr, /signIn\(\)/);
   assert.ok(!existsSync(file));
   assert.deepEqual(readdirSync(dir), []);
 });

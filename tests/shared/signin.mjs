@@ -395,6 +395,30 @@ export function signinCases(ctx) {
     assert.equal(dt.isSignedIn(), false);
   });
 
+  s.test('handleRedirect on a page load (no code): the tokenStore is read, so isSignedIn() knows a user signed in before; nothing is requested', async (emu) => {
+    const store = recordingStore(null, { async: true });
+    const first = signin(emu, { tokenStore: store });
+    await signIn(emu, first);
+    rememberStore(store);
+    const tokenRequests = emu.counters.dtToken.token;
+    // The next page load: a new client on the same store.
+    const page = signin(emu, { tokenStore: store });
+    assert.equal(page.isSignedIn(), false, 'nothing read yet');
+    assert.equal(await page.handleRedirect(`${REDIRECT}?tab=2`), null);
+    assert.equal(page.isSignedIn(), true);
+    assert.equal((await page.getToken()).accessToken, store.value.accessToken);
+    // A stale stored token with its refresh token: signed in too (the refresh comes with the first call).
+    store.value = { ...store.value, expiresAt: Date.now() - 1000 };
+    const later = signin(emu, { tokenStore: store });
+    assert.equal(await later.handleRedirect(REDIRECT), null);
+    assert.equal(later.isSignedIn(), true);
+    assert.equal(emu.counters.dtToken.token, tokenRequests, 'no token request');
+    // An empty store: signed out.
+    const empty = signin(emu, { tokenStore: recordingStore() });
+    assert.equal(await empty.handleRedirect(REDIRECT), null);
+    assert.equal(empty.isSignedIn(), false);
+  });
+
   s.test('authorization_error: an error redirect keeps error and errorDescription, and exchanges nothing', async (emu) => {
     emu.setFault('sso', 'authorize', { kind: 'errorRedirect', error: 'access_denied', description: 'The user said no.', count: 1 });
     const dt = signin(emu);
@@ -584,6 +608,73 @@ export function signinCases(ctx) {
       const c = signin(emu, { tokenStore: store });
       await s.rejects(c.getToken(), 'login_required', { status: 400, error: 'invalid_grant' });
       assert.equal(store.value, null, 'the refused tokens are gone from the store');
+    }
+  });
+
+  s.test('two clients sharing a tokenStore with lock(fn) refresh one at a time: one refresh grant, the other takes its tokens, nobody is signed out even when the first write lands late', async (emu) => {
+    // Without a lock, the refused client reads the store before the late write lands and signs
+    // the user out: the lock closes that window for processes sharing a store.
+    const store = recordingStore(null, { async: true });
+    const set = store.set.bind(store);
+    store.set = (t) => sleep(100).then(() => set(t));
+    let tail = Promise.resolve();
+    let locks = 0;
+    let holders = 0;
+    let most = 0;
+    store.lock = (fn) => {
+      const run = tail.then(async () => {
+        locks += 1;
+        most = Math.max(most, (holders += 1));
+        try {
+          return await fn();
+        } finally {
+          holders -= 1;
+        }
+      });
+      tail = run.catch(() => {});
+      return run;
+    };
+    const a = signin(emu, { tokenStore: store });
+    await signIn(emu, a);
+    const b = signin(emu, { tokenStore: store });
+    await b.getToken();
+    emu.expireTokens();
+    a.invalidate();
+    b.invalidate();
+    const [ra, rb] = await Promise.all([a.getToken(), b.getToken()]);
+    harvest(emu);
+    rememberStore(store);
+    assert.equal(grantRequests(emu, 'refresh_token').length, 1, 'one refresh grant: the second client found its tokens in the store');
+    assert.equal(ra.accessToken, rb.accessToken);
+    assert.equal(store.sets.includes(null), false, 'the store was never emptied');
+    assert.equal(a.isSignedIn() && b.isSignedIn(), true);
+    assert.equal(most, 1, 'never two holders at once');
+    // A page uses the tabs' lock instead (navigator.locks), which serialises the same way.
+    if (typeof document === 'undefined') assert.ok(locks >= 2, `the store's lock was taken (${locks})`);
+  });
+
+  s.test('a tokenStore lock(fn) that fails or never gives the lock: the client goes on without it (within timeoutMs × (maxRetries + 3))', async (emu) => {
+    for (const lock of [
+      () => {
+        throw new Error('no lock service');
+      },
+      () => Promise.reject(new Error('no lock service')),
+      () => Promise.resolve(),
+      () => new Promise(() => {}),
+    ]) {
+      emu.reset();
+      const store = recordingStore();
+      store.lock = lock;
+      const dt = signin(emu, { tokenStore: store, timeoutMs: 100, maxRetries: 0 });
+      await signIn(emu, dt);
+      emu.expireTokens();
+      dt.invalidate();
+      const t = await dt.getToken();
+      harvest(emu);
+      rememberStore(store);
+      s.addSecret(t.accessToken);
+      assert.equal(grantRequests(emu, 'refresh_token').length, 1, String(lock));
+      assert.equal(store.value.accessToken, t.accessToken);
     }
   });
 

@@ -120,6 +120,19 @@ const dtUserOptions: DynatraceClientOptions = {
 const dtUser = new DynatraceClient(dtUserOptions);
 new DynatraceClient({ clientId: 'dt0s12.X', redirectUri: 'http://localhost:3232/auth/login', clientSecret: 'confidential' });
 new DynatraceClient({ clientId: 'a', clientSecret: 'b', tokenStore: { get: async () => null, set: async () => {} } });
+// A store shared by processes, with its lock.
+new DynatraceClient({
+  clientId: 'a',
+  clientSecret: 'b',
+  tokenStore: {
+    get: async () => null,
+    set: async () => {},
+    lock: async <T>(fn: () => Promise<T>): Promise<T> => {
+      const result: T = await fn();
+      return result;
+    },
+  },
+});
 const ocUser = new OAuthClient({
   issuer: 'https://idp.example',
   clientId: 'spa',
