@@ -626,6 +626,15 @@ impl Engine {
                     ["init is not a valid request: ", &why].concat(),
                 );
             }
+            // Deno refuses a host its `--allow-net` leaves out: nothing was sent, and no retry
+            // will help.
+            if get(&cause, "name").as_string().as_deref() == Some("NotCapable") {
+                return Error::new(
+                    Code::InvalidConfig,
+                    ["Deno may not reach ", origin, ": --allow-net leaves it out"].concat(),
+                )
+                .hint("run Deno with --allow-net naming this host (or without a list)");
+            }
             let mut message = ["could not reach ", origin].concat();
             if let Some(detail) = detail {
                 let forms = self.secret_forms(token.as_slice());

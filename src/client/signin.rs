@@ -157,12 +157,30 @@ impl Tabs {
             return;
         }
         let s = &engine.0.s;
-        let key = s
-            .sign_in
-            .as_ref()
-            .and_then(|si| si.issuer.clone())
-            .unwrap_or_else(|| s.token_url.clone());
-        let name = JsValue::from_str(&["apm-oauth:", &key, " ", &s.core.client_id].concat());
+        let Some(si) = &s.sign_in else {
+            return;
+        };
+        // One channel per configuration: the server, the client, and what its tokens are for (the
+        // environment, the scopes, the other parameters of its requests). Another configuration's
+        // tokens are not this client's, nor is its sign-out.
+        let mut name = [
+            "apm-oauth:",
+            si.issuer.as_deref().unwrap_or(&s.token_url),
+            " ",
+            &s.core.client_id,
+            " ",
+            si.resource.as_deref().unwrap_or(""),
+            " ",
+            si.scope.as_deref().unwrap_or(""),
+        ]
+        .concat();
+        for (k, v) in si.params.iter().chain(&s.core.params) {
+            name.push(' ');
+            name.push_str(k);
+            name.push('=');
+            name.push_str(v);
+        }
+        let name = JsValue::from_str(&name);
         let Ok(channel) = Reflect::construct(
             channel_class.unchecked_ref::<Function>(),
             &Array::of1(&name),

@@ -204,12 +204,12 @@ async function openSignedInTabs() {
   };
   await context.addInitScript(`window.__EMU = ${JSON.stringify(config)};`);
   const url = `${statics.url}tests/browser/pages/signin-tabs.html`;
-  const open = async () => {
+  const open = async (query = '') => {
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
     page.errors = [];
     page.on('pageerror', (err) => page.errors.push(err.message));
-    await page.goto(url);
+    await page.goto(`${url}${query}`);
     await page.waitForSelector('body[data-ready=yes]');
     return page;
   };
@@ -231,7 +231,7 @@ async function openSignedInTabs() {
   const tab2 = await open();
   await tab2.waitForFunction(() => window.tab.signedIn(), null, { timeout: 5000 });
   assert.equal(emu.counters.dtToken.token, tokenRequests);
-  return { context, tab1, tab2, firstToken: signedIn.value };
+  return { context, tab1, tab2, firstToken: signedIn.value, open };
 }
 
 /** Each tab's requests and stats, for a failure message. */
@@ -242,6 +242,31 @@ async function report(tabs) {
   }
   return JSON.stringify({ counters: emu.counters.dtToken, ...out }, null, 1);
 }
+
+test('tabs of another configuration (other scopes, another environment) neither take the signed-in tab\'s tokens nor share its sign-out', async () => {
+  const { context, tab1, tab2, open } = await openSignedInTabs();
+  try {
+    const tokenRequests = emu.counters.dtToken.token;
+    const others = [await open(`?scope=${encodeURIComponent('openid settings:objects:read')}`), await open(`?env=${encodeURIComponent(emu.urls.elsewhere)}`)];
+    // Time for a peer's answer, had the tabs shared a channel (tab 2 got one within this).
+    await tab1.waitForTimeout(500);
+    for (const page of others) {
+      assert.equal(await page.evaluate(() => window.tab.signedIn()), false, page.url());
+      const t = await page.evaluate(() => window.tab.token());
+      assert.equal(t.error?.code, 'login_required', `${page.url()}: ${JSON.stringify(t)}`);
+    }
+    assert.equal(emu.counters.elsewhere.requests, 0, 'no token went to the other environment');
+    // A sign-out there leaves the signed-in tabs signed in.
+    await others[0].evaluate(() => window.tab.signOut());
+    await tab1.waitForTimeout(300);
+    assert.equal(await tab1.evaluate(() => window.tab.signedIn()), true);
+    assert.equal(await tab2.evaluate(() => window.tab.signedIn()), true);
+    assert.equal(emu.counters.dtToken.token, tokenRequests, 'no token request');
+    assert.deepEqual([tab1, tab2, ...others].flatMap((p) => p.errors), []);
+  } finally {
+    await context.close();
+  }
+});
 
 test('two tabs whose token expired: getToken at the same time in both makes one refresh request', async () => {
   // Tokens of 2 s, so that both tabs hold one their clients know to be stale.

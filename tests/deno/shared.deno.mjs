@@ -78,6 +78,32 @@ function register(moduleName, cases) {
 
 for (const [name, cases] of Object.entries(CASE_MODULES)) register(name, cases);
 
+// Deno only: a host that --allow-net leaves out (this run allows 127.0.0.1, not the name
+// localhost) is refused by Deno before anything is sent. That is no network failure: no retry,
+// and the error says which permission is missing.
+Deno.test('a host outside --allow-net: invalid_config naming --allow-net, with no retry', async () => {
+  let calls = 0;
+  const client = new lib.OAuthClient({
+    tokenUrl: 'http://localhost:18999/token',
+    clientId: 'c',
+    clientSecret: 'a-client-secret-for-deno',
+    fetch: (url, init) => {
+      calls += 1;
+      return fetch(url, init);
+    },
+  });
+  try {
+    await assert.rejects(client.getToken(), (e) => {
+      assert.equal(e.code, 'invalid_config', e.message);
+      assert.equal(e.message, 'Deno may not reach http://localhost:18999: --allow-net leaves it out. Run Deno with --allow-net naming this host (or without a list)');
+      return true;
+    });
+    assert.equal(calls, 1, 'not retried');
+  } finally {
+    client.free();
+  }
+});
+
 Deno.test('no unhandled rejection during the whole run', async () => {
   // Let late rejections (a token request nobody waits for any more) surface.
   await new Promise((resolve) => setTimeout(resolve, 100));

@@ -5,15 +5,17 @@
 import { DynatraceClient } from '/pkg/web.js';
 
 const emu = window.__EMU;
+// A tab of another configuration: `?scope=…` and `?env=…` replace the scopes and the environment.
+const query = new URLSearchParams(location.search);
 const requests = [];
 const client = new DynatraceClient({
-  environmentUrl: emu.environmentUrl,
+  environmentUrl: query.get('env') ?? emu.environmentUrl,
   clientId: emu.clientId,
   redirectUri: `${location.origin}${location.pathname}`,
   authorizationUrl: emu.authorizationUrl,
   tokenUrl: emu.tokenUrl,
   userInfoUrl: emu.userInfoUrl,
-  scope: ['openid', 'storage:logs:read'],
+  scope: query.get('scope') ?? ['openid', 'storage:logs:read'],
   // Every request of this tab's client, for the test's report.
   fetch: async (url, init = {}) => {
     const row = { at: Math.round(performance.now()), method: String(init.method || 'GET'), path: new URL(String(url)).pathname };
@@ -37,6 +39,7 @@ window.tab = {
   redirect: settle(client.handleRedirect(location.href).then((t) => t && t.accessToken)),
   signedIn: () => client.isSignedIn(),
   token: () => settle(client.getToken().then((t) => t.accessToken)),
+  signOut: () => client.signOut(),
   call: () => settle(client.fetch('/platform/management/v1/environment').then(async (r) => ({ status: r.status, body: await r.json() }))),
   stats: () => client.stats(),
 };
