@@ -49,10 +49,13 @@ for target in web nodejs; do
   # only when it is small (binaryen inlines it whatever its size by default, into the large async
   # state machines: the wasm is 1.8 KB larger raw this way, but 965 bytes smaller gzipped with -Oz,
   # 1.4 KB with -O2; 15 to 30 measured alike, 0 and 40 or more larger; CPU per cached-token call
-  # unchanged); and
+  # unchanged);
   # --always-inline-max-function-size=3, a function of up to 3 bytes inlined everywhere (2 by
-  # default; -48 bytes, 4 measured larger).
-  node_modules/.bin/wasm-opt -O2 --converge --low-memory-unused --one-caller-inline-max-function-size=25 --always-inline-max-function-size=3 --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  # default; -48 bytes, 4 measured larger); and
+  # three passes more after the pipeline: --optimize-added-constants-propagate (the form of the
+  # offset folding that -O2 leaves to -O3/-Os, on the same --low-memory-unused assumption),
+  # --code-folding and --precompute-propagate (-101 bytes together: -65, -26, -10).
+  node_modules/.bin/wasm-opt -O2 --converge --low-memory-unused --one-caller-inline-max-function-size=25 --always-inline-max-function-size=3 --optimize-added-constants-propagate --code-folding --precompute-propagate --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$out/apm_oauth_bg.wasm" -o "$out/apm_oauth_bg.wasm"
   # Short import and export names in the browser build's wasm and glue (scripts/short-names.mjs).
   if [ "$target" = web ]; then node scripts/short-names.mjs "$out" apm_oauth; fi

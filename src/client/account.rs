@@ -169,7 +169,7 @@ impl DynatraceAccountClient {
             "/iam/v1/accounts/",
             self.uuid(),
             "/",
-            rest.trim_start_matches('/'),
+            crate::core::text::skip_slashes(rest),
         ]
         .concat()
     }

@@ -108,7 +108,7 @@ impl AppDynamicsClient {
     fn build(config: &AppDynamicsConfig) -> Result<Self, Error> {
         let o = &config.options;
         check_options(CLASS, o)?;
-        let controller = config.controller_url.trim();
+        let controller = crate::core::text::trim(&config.controller_url);
         if controller.is_empty() {
             return Err(bad(CLASS, "controllerUrl", "is required"));
         }
@@ -116,7 +116,7 @@ impl AppDynamicsClient {
         let static_token = config
             .access_token
             .as_ref()
-            .map(|t| t.expose().trim())
+            .map(|t| crate::core::text::trim(t.expose()))
             .filter(|t| !t.is_empty());
         if let Some(t) = static_token {
             super::header_token(CLASS, "accessToken", t)?;
@@ -124,7 +124,7 @@ impl AppDynamicsClient {
         let secret = config
             .client_secret
             .as_ref()
-            .map(|t| t.expose().trim())
+            .map(|t| crate::core::text::trim(t.expose()))
             .filter(|t| !t.is_empty());
         let name = optional(&config.client_name);
         let account = optional(&config.account_name);
@@ -136,12 +136,12 @@ impl AppDynamicsClient {
                     "and clientName/accountName are alternatives: give one or the other",
                 ))
             }
-            (Some(id), None, None) => match id.find('@') {
+            (Some(id), None, None) => match crate::core::text::find_byte(id, b'@') {
                 Some(at) if at >= 1 && at + 1 < id.len() => id.to_string(),
                 _ => return Err(bad(CLASS, "clientId", "must be apiClientName@accountName")),
             },
             // The account twice (`name@account@account`) would be refused as a wrong secret.
-            (None, Some(n), Some(_)) if n.contains('@') => {
+            (None, Some(n), Some(_)) if crate::core::text::find_byte(n, b'@').is_some() => {
                 return Err(bad(
                     CLASS,
                     "clientName",

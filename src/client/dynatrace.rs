@@ -164,7 +164,7 @@ impl DynatraceClient {
         }
         if let Some(r) = optional(&config.resource) {
             // DT_ACCOUNT_ID holds the bare account UUID; SSO wants the URN.
-            let urn = if r.contains(':') {
+            let urn = if crate::core::text::find_byte(r, b':').is_some() {
                 r.to_string()
             } else {
                 ["urn:dtaccount:", r].concat()
@@ -204,7 +204,7 @@ impl DynatraceClient {
         for &(name, given) in &[
             (
                 "clientSecret",
-                !config.client_secret.expose().trim().is_empty(),
+                !crate::core::text::trim(config.client_secret.expose()).is_empty(),
             ),
             ("redirectUri", optional(&config.redirect_uri).is_some()),
         ] {
@@ -286,7 +286,7 @@ impl DynatraceClient {
     /// `<environmentUrl>/platform/<api_path>`.
     pub fn platform_url(&self, api_path: &str) -> Result<String, Error> {
         let env = Self::environment(&self.engine, "platformUrl")?;
-        let p = api_path.trim_start_matches('/');
+        let p = crate::core::text::skip_slashes(api_path);
         let p = p.strip_prefix("platform/").unwrap_or(p);
         if p.is_empty() {
             return Err(
@@ -364,7 +364,11 @@ impl DynatraceClient {
             }
             let headers = super::engine::headers_of(&out)?;
             if !headers.has("content-type").unwrap_or(false) {
-                let _ = headers.set("Content-Type", "application/json");
+                // (The `set` of the token's header: one import; these constants never throw.)
+                wasm_bindgen::JsCast::unchecked_ref::<super::platform::HeadersSet>(&headers).set(
+                    &JsValue::from_str("Content-Type"),
+                    &JsValue::from_str("application/json"),
+                );
             }
             set(&out, "headers", &headers);
             set(&out, "body", &body);
@@ -375,7 +379,7 @@ impl DynatraceClient {
 
 /// An app id or function name as one path segment, or why it is not a name.
 fn name_segment(what: &str, v: &str) -> Result<String, Error> {
-    let t = v.trim();
+    let t = crate::core::text::trim(v);
     if t.is_empty() || v == "." || v == ".." {
         return Err(Error::new(
             Code::InvalidArgument,

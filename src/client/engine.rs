@@ -639,7 +639,7 @@ impl Engine {
             if let Some(detail) = detail {
                 let forms = self.secret_forms(token.as_slice());
                 message.push_str(": ");
-                let detail = scrub_text(detail.trim_end_matches('.'), &forms, 4);
+                let detail = scrub_text(text::trim_end_byte(&detail, b'.'), &forms, 4);
                 message.push_str(&text::snippet(&detail, 120));
             }
             Error::new(Code::Network, message).hint(if platform::in_page() {

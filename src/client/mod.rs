@@ -180,7 +180,7 @@ pub(crate) fn header_token(class: &str, name: &str, token: &str) -> Result<(), E
 
 /// A text option, trimmed, or `None` when it is empty.
 pub(crate) fn given(v: &str) -> Option<&str> {
-    Some(v.trim()).filter(|t| !t.is_empty())
+    Some(crate::core::text::trim(v)).filter(|t| !t.is_empty())
 }
 
 /// Scope words: each item split on whitespace, joined by single spaces (OAuth scope syntax).
@@ -245,7 +245,7 @@ pub(crate) fn url(what: &str, input: &str, o: &Options) -> Result<ParsedUrl, Err
 /// adds the code to its query, and a fragment never reaches a server).
 pub(crate) fn redirect_url(class: &str, input: &str, o: &Options) -> Result<(), Error> {
     url("redirectUri", input, o)?;
-    if input.bytes().any(|b| b == b'#') {
+    if !crate::core::text::all_bytes(input, |b| b != b'#') {
         return Err(bad(
             class,
             "redirectUri",

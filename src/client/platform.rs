@@ -489,7 +489,7 @@ pub(crate) fn retry_after_ms(value: Option<String>, now: f64) -> Option<f64> {
     match retry_after(&v) {
         RetryAfter::Seconds(s) => Some(s * 1000.0),
         RetryAfter::HttpDate => {
-            let at = js_sys::Date::parse(v.trim());
+            let at = js_sys::Date::parse(crate::core::text::trim(&v));
             (!at.is_nan()).then(|| ((at - now).max(0.0) / 1000.0).ceil() * 1000.0)
         }
         RetryAfter::Invalid => None,
@@ -498,7 +498,8 @@ pub(crate) fn retry_after_ms(value: Option<String>, now: f64) -> Option<f64> {
 
 /// The `exp` of a JWT in ms since the epoch (AppDynamics UI tokens are JWTs), or infinity.
 pub(crate) fn jwt_expiry(token: &str) -> f64 {
-    let exp = token.split('.').nth(1).and_then(|part| {
+    let exp = crate::core::text::cut_at(token, b'.').1.and_then(|rest| {
+        let part = crate::core::text::cut_at(rest, b'.').0;
         // (A byte beyond ASCII is no base64 character as a char either: `atob` refuses both.)
         let mut b64: String = part
             .bytes()

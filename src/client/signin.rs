@@ -332,7 +332,7 @@ impl Engine {
         let s = &self.0.s;
         let si = s.sign_in.as_ref().expect("signing in");
         let url = [
-            issuer.trim_end_matches('/'),
+            crate::core::text::trim_end_byte(issuer, b'/'),
             "/.well-known/openid-configuration",
         ]
         .concat();

@@ -85,9 +85,9 @@ pub fn says_wrong_credentials(description: &str) -> bool {
 pub fn missing_scopes(description: &str) -> Option<&str> {
     let i = description.find("missing following scopes")?;
     let rest = description.get(i..)?;
-    let open = rest.find('[')?;
-    let close = open + rest.get(open..)?.find(']')?;
-    Some(rest.get(open + 1..close)?.trim())
+    let open = super::text::find_byte(rest, b'[')?;
+    let close = open + super::text::find_byte(rest.get(open..)?, b']')?;
+    Some(super::text::trim(rest.get(open + 1..close)?))
 }
 
 /// What to check for another refusal by SSO.

@@ -12,9 +12,9 @@ pub type Param = (String, String);
 /// The authorize URL: `endpoint` with `params` appended to its query (a query the endpoint already
 /// has is kept, RFC 6749 §3.1; a fragment is dropped, as the endpoint must not have one).
 pub fn authorize_url(endpoint: &str, params: &[(&str, &str)]) -> String {
-    let base = endpoint.split('#').next().unwrap_or(endpoint);
+    let base = super::text::cut_at(endpoint, b'#').0;
     let query = form_encode(params);
-    let sep = match base.find('?') {
+    let sep = match super::text::find_byte(base, b'?') {
         None => "?",
         Some(i) if i + 1 == base.len() || base.ends_with('&') => "",
         Some(_) => "&",
@@ -106,7 +106,7 @@ pub fn redirect_outcome(
 /// Whether `named` (a discovery document's `issuer`, a redirect's `iss`) is the configured
 /// `issuer`: the same text, a final `/` aside.
 pub fn same_issuer(named: &str, issuer: &str) -> bool {
-    named.trim_end_matches('/') == issuer.trim_end_matches('/')
+    super::text::trim_end_byte(named, b'/') == super::text::trim_end_byte(issuer, b'/')
 }
 
 /// The error for a code exchange the token endpoint refused: `e` as the token endpoint's error,
@@ -210,26 +210,27 @@ pub fn user_info_error(
 /// `WWW-Authenticate` value (RFC 6750 §3; RFC 9110 §11.6.1: challenges and their parameters
 /// separated by commas, names in any case, values a token or a quoted string).
 pub fn bearer_error(header: &str) -> (Option<String>, Option<String>) {
+    use super::text::{position_by, skip_by};
     let mut out = (None, None);
     let mut bearer = false;
-    let blank = |c: char| c == ' ' || c == '\t';
+    // (ASCII rules, by bytes: a byte of a longer character matches none of them.)
+    let blank = |c: u8| c == b' ' || c == b'\t';
     let mut rest = header;
     loop {
-        rest = rest.trim_start_matches(|c| blank(c) || c == ',');
-        let end = rest
-            .find(|c| blank(c) || c == ',' || c == '=')
-            .unwrap_or(rest.len());
+        rest = skip_by(rest, |c| matches!(c, b' ' | b'\t' | b','));
+        let end =
+            position_by(rest, |c| matches!(c, b' ' | b'\t' | b',' | b'=')).unwrap_or(rest.len());
         let Some((name, after)) = rest.split_at_checked(end).filter(|_| end > 0) else {
             return out;
         };
-        let after = after.trim_start_matches(blank);
+        let after = skip_by(after, blank);
         let Some(value) = after.strip_prefix('=') else {
             // A challenge's scheme: the parameters that follow are its own.
             bearer = name.eq_ignore_ascii_case("bearer");
             rest = after;
             continue;
         };
-        let value = value.trim_start_matches(blank);
+        let value = skip_by(value, blank);
         let mut text = String::new();
         rest = match value.strip_prefix('"') {
             Some(quoted) => {
@@ -248,7 +249,8 @@ pub fn bearer_error(header: &str) -> (Option<String>, Option<String>) {
                 chars.as_str()
             }
             None => {
-                let end = value.find(|c| blank(c) || c == ',').unwrap_or(value.len());
+                let end =
+                    position_by(value, |c| matches!(c, b' ' | b'\t' | b',')).unwrap_or(value.len());
                 let (token, after) = value.split_at_checked(end).unwrap_or_default();
                 text.push_str(token);
                 after

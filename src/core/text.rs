@@ -57,7 +57,7 @@ pub fn snippet(body: &str, max: usize) -> String {
         }
     }
     flush(&mut run, &mut out);
-    let trimmed = out.trim();
+    let trimmed = trim(&out);
     let mut cut = prefix(trimmed, max).to_string();
     if cut.len() < trimmed.len() {
         cut.push('…');
@@ -129,9 +129,9 @@ pub fn looks_like_html(body: &str) -> bool {
 fn html_title(body: &str) -> Option<String> {
     let lower = body.to_ascii_lowercase();
     let start = lower.find("<title")?;
-    let open_end = start + lower.get(start..)?.find('>')? + 1;
+    let open_end = start + find_byte(lower.get(start..)?, b'>')? + 1;
     let close = open_end + lower.get(open_end..)?.find("</title")?;
-    let t = body.get(open_end..close)?.trim();
+    let t = trim(body.get(open_end..close)?);
     if t.is_empty() {
         None
     } else {
@@ -154,6 +154,62 @@ fn strip_tags(body: &str) -> String {
         }
     }
     out
+}
+
+/// `s` without the leading and trailing characters `space` matches (one copy of the trimming
+/// loop for every rule: a closure each was a copy each).
+pub fn trim_by(s: &str, space: fn(char) -> bool) -> &str {
+    s.trim_matches(space)
+}
+
+/// `str::trim` (Unicode white space) through [`trim_by`].
+pub fn trim(s: &str) -> &str {
+    trim_by(s, char::is_whitespace)
+}
+
+/// `s` without its leading `/`s.
+pub fn skip_slashes(s: &str) -> &str {
+    skip_by(s, |b| b == b'/')
+}
+
+/// `s` without the leading bytes `skip` matches (an ASCII rule: `trim_start_matches` brought a
+/// char searcher per rule).
+pub fn skip_by(s: &str, skip: fn(u8) -> bool) -> &str {
+    let n = s.bytes().take_while(|&b| skip(b)).count();
+    s.get(n..).unwrap_or_default()
+}
+
+/// Where the first byte of `s` that `stop` matches is (an ASCII rule).
+pub fn position_by(s: &str, stop: fn(u8) -> bool) -> Option<usize> {
+    s.bytes().position(stop)
+}
+
+/// Whether every byte of `s` passes `ok` (one copy of the loop for every rule: a closure each was
+/// a copy each).
+pub fn all_bytes(s: &str, ok: fn(u8) -> bool) -> bool {
+    s.bytes().all(ok)
+}
+
+/// Where the ASCII byte `b` first is in `s`. A plain loop for every search of one character
+/// (`find(char)` and `split(char)` brought `memchr` and the char searcher).
+pub fn find_byte(s: &str, b: u8) -> Option<usize> {
+    s.bytes().position(|x| x == b)
+}
+
+/// `s` cut at its first `b` (an ASCII byte): the part before, and the rest after it when there
+/// is one.
+pub fn cut_at(s: &str, b: u8) -> (&str, Option<&str>) {
+    match find_byte(s, b) {
+        Some(i) => (s.get(..i).unwrap_or_default(), s.get(i + 1..)),
+        None => (s, None),
+    }
+}
+
+/// `s` without the ASCII byte `b` repeated at its end (`trim_end_matches(char)` brought the char
+/// searcher).
+pub fn trim_end_byte(s: &str, b: u8) -> &str {
+    let n = s.len() - s.bytes().rev().take_while(|&x| x == b).count();
+    s.get(..n).unwrap_or_default()
 }
 
 #[cfg(test)]

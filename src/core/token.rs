@@ -75,7 +75,7 @@ pub fn header_safe(token: &str) -> bool {
 pub fn lifetime_seconds(v: &Field, number: fn(&str) -> Option<f64>) -> f64 {
     let n = match v {
         Field::Num(n) => *n,
-        Field::Str(s) => number(s.trim())
+        Field::Str(s) => number(super::text::trim(s))
             .filter(|n| n.is_finite())
             .unwrap_or(DEFAULT_LIFETIME_S),
         _ => DEFAULT_LIFETIME_S,
@@ -112,7 +112,7 @@ pub fn parse_response(vendor: Vendor, r: &Response<'_>, now_ms: f64) -> Result<T
         )
         .status(r.status)
     };
-    if r.body.trim().is_empty() {
+    if super::text::trim(r.body).is_empty() {
         return Err(invalid("with an empty body").hint(vendor_url_hint(vendor)));
     }
     let v = match r.json {
@@ -344,7 +344,7 @@ pub fn error_response(vendor: Vendor, r: &Response<'_>) -> Error {
                 let mut m = ["the token request was refused ", &detail].concat();
                 if let Some(s) = &said {
                     m.push_str(s);
-                } else if !has_fields && !r.body.trim().is_empty() {
+                } else if !has_fields && !super::text::trim(r.body).is_empty() {
                     m.push_str(": ");
                     m.push_str(&snippet(r.body, 120));
                 }

@@ -4,7 +4,7 @@
 //! another host. Also the format of `Retry-After` and the suggestion for a mistyped option name.
 
 use super::error::{Code, Error};
-use super::text::contains;
+use super::text::{contains, cut_at, find_byte};
 
 /// A URL's origin, normalised as `URL.origin` is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,46 +102,55 @@ fn has_scheme(s: &str) -> bool {
 /// Parses an absolute `https://` or `http://` URL, or says what is wrong with it. Leading and
 /// trailing ASCII whitespace is ignored, as a WHATWG parser ignores it.
 pub fn parse_url(input: &str) -> Result<ParsedUrl, UrlProblem> {
-    let s = input.trim_matches(|c| matches!(c, '\t' | '\n' | '\u{c}' | '\r' | ' '));
+    let s = super::text::trim_by(input, |c| matches!(c, '\t' | '\n' | '\u{c}' | '\r' | ' '));
     if s.is_empty() || s.chars().any(|c| is_control(c) || c == ' ' || c == '\\') {
         return Err(UrlProblem::Malformed);
     }
-    let (scheme, after) = match s.split_once(':') {
-        Some((scheme, after)) if has_scheme(s) => (scheme.to_ascii_lowercase(), after),
+    let (scheme, after) = match cut_at(s, b':') {
+        (scheme, Some(after)) if has_scheme(s) => (scheme.to_ascii_lowercase(), after),
         _ => return Err(UrlProblem::Scheme),
     };
     let after = match after.strip_prefix("//") {
         Some(after) if scheme == "https" || scheme == "http" => after,
         _ => return Err(UrlProblem::Scheme),
     };
-    let (authority, tail) = after.split_at(after.find(['/', '?', '#']).unwrap_or(after.len()));
-    if authority.contains('@') {
+    let (authority, tail) = after.split_at(
+        after
+            .bytes()
+            .position(|b| matches!(b, b'/' | b'?' | b'#'))
+            .unwrap_or(after.len()),
+    );
+    if find_byte(authority, b'@').is_some() {
         return Err(UrlProblem::Userinfo);
     }
     let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
-        let (addr, tail) = inner.split_once(']').ok_or(UrlProblem::Host)?;
+        let (addr, Some(tail)) = cut_at(inner, b']') else {
+            return Err(UrlProblem::Host);
+        };
         let port = match tail.strip_prefix(':') {
             Some(port) => port,
             None if tail.is_empty() => "",
             None => return Err(UrlProblem::Host),
         };
         if addr.is_empty()
-            || !addr
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+            || !super::text::all_bytes(addr, |b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
         {
             return Err(UrlProblem::Host);
         }
         // The address in its brackets.
         (&authority[..addr.len() + 2], port)
     } else {
-        let (host, port) = authority.rsplit_once(':').unwrap_or((authority, ""));
+        // (The last `:` found by bytes: `rsplit_once` brought a reverse `memchr` for this one use.)
+        let (host, port) = match authority.bytes().rposition(|b| b == b':') {
+            Some(at) => (&authority[..at], &authority[at + 1..]),
+            None => (authority, ""),
+        };
         if host.is_empty()
             || host.starts_with('.')
             || contains(host, "..")
-            || !host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+            || !super::text::all_bytes(host, |b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')
+            })
         {
             return Err(UrlProblem::Host);
         }
@@ -150,7 +159,7 @@ pub fn parse_url(input: &str) -> Result<ParsedUrl, UrlProblem> {
     let port = if port.is_empty() {
         None
     } else {
-        if port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
+        if port.len() > 5 || !super::text::all_bytes(port, |b| b.is_ascii_digit()) {
             return Err(UrlProblem::Port);
         }
         let n = port.bytes().fold(0, |n, b| n * 10 + u32::from(b - b'0'));
@@ -178,12 +187,20 @@ pub fn is_loopback(host: &str) -> bool {
     }
     let mut parts = 0;
     host.starts_with("127.")
-        && host.split('.').all(|p| {
-            parts += 1;
-            (1..=3).contains(&p.len())
-                && p.bytes().all(|b| b.is_ascii_digit())
-                && p.parse::<u16>().is_ok_and(|n| n <= 255)
-        })
+        && {
+            let mut rest = Some(host);
+            let mut ok = true;
+            while let Some(r) = rest {
+                let (p, next) = cut_at(r, b'.');
+                parts += 1;
+                ok = ok
+                    && (1..=3).contains(&p.len())
+                    && super::text::all_bytes(p, |b| b.is_ascii_digit())
+                    && p.parse::<u16>().is_ok_and(|n| n <= 255);
+                rest = next;
+            }
+            ok
+        }
         && parts == 4
 }
 
@@ -231,7 +248,7 @@ fn another_origin(base: &Origin, other: Option<&Origin>) -> Error {
 /// origin: the token must never go anywhere else.
 pub fn resolve_url(base: &Origin, input: &str) -> Result<String, Error> {
     // (Blanks alone would resolve to the origin's root, as an empty path would.)
-    if input.trim().is_empty() {
+    if super::text::trim(input).is_empty() {
         return Err(Error::new(Code::InvalidArgument, "the path is empty").hint(
             "pass the API's path, e.g. /platform/management/v1/environment (Dynatrace) or /controller/rest/applications (AppDynamics)",
         ));
@@ -273,15 +290,17 @@ pub fn resolve_url(base: &Origin, input: &str) -> Result<String, Error> {
 
 /// `url` with `name=value` in its query unless a `name` is already there.
 pub fn ensure_query_param(url: &str, name: &str, value: &str) -> String {
-    let cut = url.find('#').unwrap_or(url.len());
+    let cut = find_byte(url, b'#').unwrap_or(url.len());
     let (head, frag) = (url.get(..cut).unwrap_or(url), url.get(cut..).unwrap_or(""));
-    let query = head.find('?').map(|q| head.get(q + 1..).unwrap_or(""));
+    let query = find_byte(head, b'?').map(|q| head.get(q + 1..).unwrap_or(""));
     if let Some(query) = query {
-        if query
-            .split('&')
-            .any(|kv| kv.split('=').next() == Some(name))
-        {
-            return url.to_string();
+        let mut rest = Some(query);
+        while let Some(r) = rest {
+            let (kv, next) = cut_at(r, b'&');
+            if cut_at(kv, b'=').0 == name {
+                return url.to_string();
+            }
+            rest = next;
         }
     }
     let sep = match query {
@@ -334,8 +353,8 @@ fn is_imf_fixdate(v: &str) -> bool {
 /// Reads a `Retry-After` value (RFC 9110 §10.2.3): delay-seconds or an IMF-fixdate; the
 /// obsolete date forms and anything else are ignored.
 pub fn retry_after(value: &str) -> RetryAfter {
-    let v = value.trim_matches(is_js_space);
-    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+    let v = super::text::trim_by(value, is_js_space);
+    if !v.is_empty() && super::text::all_bytes(v, |b| b.is_ascii_digit()) {
         // Too many digits for a u64 is longer than any wait honoured.
         RetryAfter::Seconds(v.parse::<u64>().map_or(f64::INFINITY, |n| n as f64))
     } else if is_imf_fixdate(v) {
@@ -348,7 +367,7 @@ pub fn retry_after(value: &str) -> RetryAfter {
 /// An option name compared loosely: without `_` and `-`, lower-case, without trailing `s`.
 fn normalise(s: &str) -> String {
     let n: String = s.chars().filter(|&c| c != '_' && c != '-').collect();
-    n.to_ascii_lowercase().trim_end_matches('s').to_string()
+    super::text::trim_end_byte(&n.to_ascii_lowercase(), b's').to_string()
 }
 
 /// Length as JavaScript counts it (UTF-16 units).

@@ -43,12 +43,21 @@ fn to_js(e: &Error) -> JsValue {
     };
     SHARED.with(|s| {
         let mut s = s.borrow_mut();
-        s.retain(|(w, _)| w.strong_count() > 0);
-        if let Some((_, v)) = s
-            .iter()
-            .find(|(w, _)| w.upgrade().is_some_and(|r| std::rc::Rc::ptr_eq(&r, id)))
-        {
-            return v.clone();
+        // The entries of failures no copy of which lives are dropped on the way (order aside).
+        let mut i = 0;
+        let mut found = None;
+        while let Some((w, v)) = s.get(i) {
+            if w.strong_count() == 0 {
+                s.swap_remove(i);
+                continue;
+            }
+            if std::ptr::eq(w.as_ptr(), std::rc::Rc::as_ptr(id)) {
+                found = Some(v.clone());
+            }
+            i += 1;
+        }
+        if let Some(v) = found {
+            return v;
         }
         let v = new_error(e);
         s.push((std::rc::Rc::downgrade(id), v.clone()));
@@ -103,7 +112,7 @@ fn config_error(e: Error, read: &Option<ClassOptions>, options: &JsValue) -> JsV
             None => get(options, key).as_string(),
         };
         if let Some(raw) = value {
-            let raw = raw.trim();
+            let raw = crate::core::text::trim(&raw);
             if !raw.is_empty() {
                 forms.append(&mut secret_forms("", raw, &crate::client::platform::base64));
             }

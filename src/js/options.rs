@@ -275,7 +275,7 @@ impl Reader<'_> {
         match &Val::of(self.value(name)) {
             Val::Missing => None,
             Val::Str(s) => {
-                let s = s.trim();
+                let s = crate::core::text::trim(s);
                 if s.is_empty() {
                     self.bad(name, "is empty");
                     return None;
