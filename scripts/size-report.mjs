@@ -28,7 +28,7 @@ try {
   const named = join(dir, 'named.wasm');
   // The optimisation of scripts/build.sh, with the names kept.
   run('wasm-opt', ['-O2', '-g', '--converge', '--low-memory-unused', '--one-caller-inline-max-function-size=25',
-    '--always-inline-max-function-size=3', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
+    '--always-inline-max-function-size=3', '--optimize-added-constants-propagate', '--code-folding', '--precompute-propagate', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
     '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue', join(dir, 'a_bg.wasm'), '-o', named]);
   const csv = run('twiggy', ['top', '-n', '100000', '--format', 'csv', named]);
   const rows = csv.trim().split('\n').slice(1).map((line) => {
