@@ -216,16 +216,19 @@ test('a client-credentials client has the sign-in methods too, and its stats() g
   assert.equal(dt.isSignedIn(), false);
 });
 
+/** `code: message` of what `make` throws, or 'no error'. */
+function refusal(make) {
+  try {
+    make();
+  } catch (e) {
+    return `${e.code}: ${e.message}`;
+  }
+  return 'no error';
+}
+
 test('a platform token refuses the options of token requests instead of ignoring them', () => {
   const base = { environmentUrl: 'https://abc12345.apps.dynatrace.com', platformToken: 'dt0s16.EXAMPLE.token-value-long-enough' };
-  const message = (extra) => {
-    try {
-      new DynatraceClient({ ...base, ...extra });
-    } catch (e) {
-      return `${e.code}: ${e.message}`;
-    }
-    return 'no error';
-  };
+  const message = (extra) => refusal(() => new DynatraceClient({ ...base, ...extra }));
   assert.equal(message({}), 'no error');
   assert.equal(message({ clientId: 'dt0s02.X' }), 'no error', 'a client id only names the client');
   for (const [extra, name] of [
@@ -246,14 +249,7 @@ test('a platform token refuses the options of token requests instead of ignoring
 
 test("an AppDynamics accessToken refuses the options of token requests instead of ignoring them", () => {
   const base = { controllerUrl: 'https://acme.saas.appdynamics.com', accessToken: 'ui-token' };
-  const message = (extra) => {
-    try {
-      new AppDynamicsClient({ ...base, ...extra });
-    } catch (e) {
-      return `${e.code}: ${e.message}`;
-    }
-    return 'no error';
-  };
+  const message = (extra) => refusal(() => new AppDynamicsClient({ ...base, ...extra }));
   assert.equal(message({ tokenContentType: 'auto', basicAuth: 'auto', timeoutMs: 5000 }), 'no error');
   for (const [extra, name] of [
     [{ tokenContentType: 'form' }, 'tokenContentType'],

@@ -140,6 +140,25 @@ export function signinCases(ctx) {
   }
 
   /** The one request of a grant to the dtToken role, as form parameters. */
+  /**
+   * Two clients on `store`, the user signed in with the first and the second holding the same
+   * tokens; both tokens then expire, and both clients ask for one at once: the clients and the
+   * tokens they got.
+   */
+  async function refreshAtOnce(emu, store) {
+    const a = signin(emu, { tokenStore: store });
+    await signIn(emu, a);
+    const b = signin(emu, { tokenStore: store });
+    await b.getToken();
+    emu.expireTokens();
+    a.invalidate();
+    b.invalidate();
+    const [ra, rb] = await Promise.all([a.getToken(), b.getToken()]);
+    harvest(emu);
+    rememberStore(store);
+    return { a, b, ra, rb };
+  }
+
   function grantRequests(emu, grant) {
     return requestsOf(emu, 'dtToken')
       .map((r) => ({ ...r, params: new URLSearchParams(r.body) }))
@@ -584,16 +603,7 @@ export function signinCases(ctx) {
     for (const async of [false, true]) {
       emu.reset();
       const store = recordingStore(null, { async });
-      const a = signin(emu, { tokenStore: store });
-      await signIn(emu, a);
-      const b = signin(emu, { tokenStore: store });
-      await b.getToken();
-      emu.expireTokens();
-      a.invalidate();
-      b.invalidate();
-      const [ra, rb] = await Promise.all([a.getToken(), b.getToken()]);
-      harvest(emu);
-      rememberStore(store);
+      const { a, b, ra, rb } = await refreshAtOnce(emu, store);
       assert.equal(emu.counters.dtToken.issued, 2, 'one refresh was granted (after the code), the other refused');
       assert.equal(grantRequests(emu, 'refresh_token').length, 2);
       assert.equal(ra.accessToken, rb.accessToken, 'both hold the granted token');
@@ -634,16 +644,7 @@ export function signinCases(ctx) {
       tail = run.catch(() => {});
       return run;
     };
-    const a = signin(emu, { tokenStore: store });
-    await signIn(emu, a);
-    const b = signin(emu, { tokenStore: store });
-    await b.getToken();
-    emu.expireTokens();
-    a.invalidate();
-    b.invalidate();
-    const [ra, rb] = await Promise.all([a.getToken(), b.getToken()]);
-    harvest(emu);
-    rememberStore(store);
+    const { a, b, ra, rb } = await refreshAtOnce(emu, store);
     assert.equal(grantRequests(emu, 'refresh_token').length, 1, 'one refresh grant: the second client found its tokens in the store');
     assert.equal(ra.accessToken, rb.accessToken);
     assert.equal(store.sets.includes(null), false, 'the store was never emptied');
