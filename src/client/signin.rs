@@ -858,7 +858,12 @@ impl Engine {
         let status = response.status();
         let ok = (200..300).contains(&status);
         let body = body.unwrap_or_default();
-        if ok && body.is_object() && !Array::is_array(&body) {
+        // Claims: an object with at least one member (`{}` names no user).
+        if ok
+            && body.is_object()
+            && !Array::is_array(&body)
+            && Object::keys(body.unchecked_ref::<Object>()).length() > 0
+        {
             return Ok(body);
         }
         // Read as any member, as the token path does: a fetch option's answer may have a

@@ -325,7 +325,7 @@ export function signinCases(ctx) {
     assert.deepEqual(info, { sub: info.sub, email: DEFAULT_USER, name: 'Emulator User' });
   });
 
-  s.test('userInfo: a 2xx answer without claims (HTML, a JSON array) is invalid_response; a body that stalls ends with timeout at timeoutMs', async (emu) => {
+  s.test('userInfo: a 2xx answer without claims (HTML, a JSON array, an empty object) is invalid_response; a body that stalls ends with timeout at timeoutMs', async (emu) => {
     let answer;
     let userInfoInit;
     const fetch = (input, init) => {
@@ -339,6 +339,8 @@ export function signinCases(ctx) {
     answer = () => new Response('<html><title>Sign in</title></html>', { status: 200, headers: { 'content-type': 'text/html' } });
     await s.rejects(dt.userInfo(), 'invalid_response', { status: 200 });
     answer = () => new Response('[1,2]', { status: 200, headers: json });
+    await s.rejects(dt.userInfo(), 'invalid_response', { status: 200 });
+    answer = () => new Response('{}', { status: 200, headers: json });
     await s.rejects(dt.userInfo(), 'invalid_response', { status: 200 });
     answer = () => new Response('{}', { status: 500, headers: json });
     await s.rejects(dt.userInfo(), 'http_error', { status: 500 });
