@@ -40,7 +40,7 @@ mod js;
 pub use client::{
     AppDynamicsClient, AppDynamicsConfig, Application, BasicAuth, DynatraceAccountClient,
     DynatraceAccountConfig, DynatraceClient, DynatraceConfig, OAuthClient, OAuthConfig, Options,
-    Stats, TokenContentType, TokenInfo,
+    Stats, TokenContentType, TokenInfo, ACCOUNT_API_URL,
 };
 pub use core::config::AuthMethod;
 pub use core::{Code, Error, Secret};
@@ -51,3 +51,8 @@ pub use core::{Code, Error, Secret};
 #[global_allocator]
 static ALLOC: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+
+/// The Rust examples of README.md, compiled by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;

@@ -209,6 +209,23 @@ async fn the_emulator_line_reaches_the_test() {
 }
 
 #[wasm_bindgen_test]
+async fn debug_of_a_client_names_it_and_never_a_credential() {
+    let emu = emulator().await;
+    let dt = dynatrace(&emu);
+    let t = dt.token().await.map_err(|e| describe(&e)).unwrap();
+    let text = format!("{dt:?} {:?}", platform_client(&emu));
+    assert!(text.starts_with("DynatraceClient {"), "{text}");
+    assert!(text.contains(&emu.cred("dynatrace", "clientId")), "{text}");
+    for secret in [
+        emu.cred("dynatrace", "clientSecret"),
+        emu.cred("dynatrace", "platformToken"),
+        t.access_token,
+    ] {
+        assert!(!text.contains(&secret), "a credential in {text}");
+    }
+}
+
+#[wasm_bindgen_test]
 async fn dynatrace_token_and_environment() {
     let emu = emulator().await;
     let dt = dynatrace(&emu);
@@ -1224,8 +1241,7 @@ async fn platform_token_with_a_client_secret_is_invalid_config() {
         platform_token: Some(pt.as_str().into()),
         ..dynatrace_config(&emu)
     })
-    .err()
-    .expect("platform_token and client_secret together are refused");
+    .expect_err("platform_token and client_secret together are refused");
     assert_eq!(e.code, Code::InvalidConfig, "{}", describe(&e));
     for text in error_texts(&e) {
         assert!(!text.contains(&pt), "the platform token leaks: {text}");
@@ -1276,8 +1292,7 @@ async fn platform_token_refuses_the_options_of_token_requests() {
             options,
             ..Default::default()
         })
-        .err()
-        .expect("an option of token requests is refused");
+        .expect_err("an option of token requests is refused");
         assert_eq!(e.code, Code::InvalidConfig, "{}", describe(&e));
         assert!(
             e.message.starts_with(&format!(
@@ -1438,8 +1453,7 @@ async fn account_client_errors() {
             account_uuid: uuid.into(),
             ..account_config(&emu)
         })
-        .err()
-        .expect("an empty accountUuid is refused");
+        .expect_err("an empty accountUuid is refused");
         assert_eq!(e.code, Code::InvalidConfig, "{}", describe(&e));
         assert!(e.message.contains("accountUuid"), "{}", e.message);
     }

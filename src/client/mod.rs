@@ -352,6 +352,18 @@ pub(crate) async fn fetch_with(
 /// The methods every client type has, over its engine.
 macro_rules! client_methods {
     ($t:ty) => {
+        /// The class, the client id and the API origin, never a credential (as `toString` in
+        /// JavaScript).
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let s = self.engine.settings();
+                f.debug_struct(s.class)
+                    .field("client_id", &s.core.client_id)
+                    .field("api_origin", &s.api_origin)
+                    .finish()
+            }
+        }
+
         impl $t {
             /// The current token: the cached one while fresh, else fetched once for every
             /// concurrent caller.

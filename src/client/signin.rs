@@ -558,7 +558,7 @@ impl Engine {
             let newer = st
                 .cache
                 .as_ref()
-                .map_or(true, |c| stored.obtained_at.unwrap_or(0.0) >= c.obtained_at);
+                .is_none_or(|c| stored.obtained_at.unwrap_or(0.0) >= c.obtained_at);
             if stored.refresh.is_some() && newer {
                 st.refresh = stored.refresh;
             }
@@ -658,7 +658,7 @@ impl Engine {
                         let newer = st
                             .cache
                             .as_ref()
-                            .map_or(true, |c| c.expires_at < s.expires_at);
+                            .is_none_or(|c| c.expires_at < s.expires_at);
                         let spent = st
                             .spent
                             .as_ref()

@@ -2,7 +2,10 @@
 //! status and Dynatrace's `issueId` travel with it so that callers never have to parse a message.
 
 /// Stable error codes, exposed to JavaScript as the `code` property of `ApmOAuthError`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// `Display` writes the same string as [`Code::as_str`] (`invalid_client`). New codes may come:
+/// a `match` needs a `_` arm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Code {
     /// Constructor options are missing, of the wrong type or contradict each other; the `fetch`
     /// option answered something that is not a `Response`; or the state storage failed to keep or
@@ -38,6 +41,12 @@ pub enum Code {
     /// The sign-in redirect carried an error, a state this client did not issue or no code, or the
     /// code exchange was refused.
     AuthorizationError,
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Code {
@@ -259,6 +268,15 @@ mod tests {
     use super::*;
     use base64::engine::general_purpose::STANDARD;
     use base64::Engine;
+
+    #[test]
+    fn a_code_displays_as_its_javascript_string() {
+        assert_eq!(Code::InvalidClient.to_string(), "invalid_client");
+        assert_eq!(
+            format!("{}", Code::LoginRequired),
+            Code::LoginRequired.as_str()
+        );
+    }
 
     #[test]
     fn short_test_secrets_do_not_garble_messages() {

@@ -19,7 +19,7 @@ pub fn decimal(n: u64) -> String {
 
 /// A short, printable quote of a server's non-JSON body for an error message: HTML reduced to its
 /// `<title>` or text, whitespace folded, anything that looks like a credential (a long run of
-/// token characters with letters and digits, see [`looks_secret`]) replaced by `[redacted]`, and
+/// token characters with letters and digits, as `looks_secret` decides) replaced by `[redacted]`, and
 /// cut to `max` characters.
 pub fn snippet(body: &str, max: usize) -> String {
     let text = if looks_like_html(body) {
