@@ -421,6 +421,76 @@ async fn a_401_from_the_api_is_retried_once_with_a_new_token() {
 }
 
 #[wasm_bindgen_test]
+async fn token_with_signal_timeout_and_retry_after_have_their_codes() {
+    let emu = emulator().await;
+    // The caller's signal: aborted before the call, and while the token request waits.
+    let dt = dynatrace(&emu);
+    let ctl = web_sys::AbortController::new().unwrap();
+    ctl.abort();
+    let e = dt
+        .token_with_signal(Some(&ctl.signal()))
+        .await
+        .expect_err("an aborted signal");
+    assert_eq!(e.code, Code::Aborted, "{}", describe(&e));
+    emu.fault(
+        "sso",
+        "token",
+        json!({ "kind": "delay", "ms": 500, "count": 1 }),
+    )
+    .await;
+    let soon = web_sys::AbortSignal::timeout_with_u32(50);
+    let e = dt
+        .token_with_signal(Some(&soon))
+        .await
+        .expect_err("aborted while waiting");
+    assert_eq!(e.code, Code::Aborted, "{}", describe(&e));
+    // The shared request went on: the next call gets its token.
+    assert!(dt.token().await.is_ok());
+
+    // timeoutMs, with no retry.
+    emu.reset().await;
+    emu.fault(
+        "sso",
+        "token",
+        json!({ "kind": "delay", "ms": 1000, "count": 1 }),
+    )
+    .await;
+    let slow = DynatraceClient::new(DynatraceConfig {
+        options: Options {
+            timeout_ms: 200.0,
+            max_retries: 0,
+            ..options()
+        },
+        ..dynatrace_config(&emu)
+    })
+    .unwrap();
+    let e = slow.token().await.expect_err("a timeout");
+    assert_eq!(e.code, Code::Timeout, "{}", describe(&e));
+    assert!(e.message.contains("within 200 ms"), "{}", describe(&e));
+
+    // A 429 with Retry-After, after the retries allowed (none).
+    emu.reset().await;
+    emu.fault(
+        "sso",
+        "token",
+        json!({ "kind": "rateLimit", "retryAfter": 7, "count": 1 }),
+    )
+    .await;
+    let limited = DynatraceClient::new(DynatraceConfig {
+        options: Options {
+            max_retries: 0,
+            ..options()
+        },
+        ..dynatrace_config(&emu)
+    })
+    .unwrap();
+    let e = limited.token().await.expect_err("rate limited");
+    assert_eq!(e.code, Code::RateLimited, "{}", describe(&e));
+    assert_eq!(e.retry_after, Some(7.0));
+    assert_eq!(e.status, Some(429));
+}
+
+#[wasm_bindgen_test]
 async fn a_503_from_the_token_endpoint_is_retried() {
     let emu = emulator().await;
     emu.fault(
