@@ -135,11 +135,10 @@ pub(super) struct Inner {
 #[derive(Clone)]
 pub(crate) struct Engine(pub(super) Rc<Inner>);
 
-/// `aborted`, with the caller's signal's `reason` as its cause (native fetch rejects with it).
-pub(super) fn aborted_error(signal: Option<&AbortSignal>) -> Error {
-    let mut e = Error::new(Code::Aborted, "the call was aborted by its signal");
-    e.cause = signal.map(|s| crate::core::error::Cause(Rc::new(s.reason())));
-    e
+/// `aborted` (the JavaScript layer adds the caller's signal's `reason` as its cause, as native
+/// fetch rejects with it).
+pub(super) fn aborted_error() -> Error {
+    Error::new(Code::Aborted, "the call was aborted by its signal")
 }
 
 fn bearer(token: &str) -> JsValue {
@@ -250,7 +249,7 @@ impl Engine {
         }
         for _ in 0..3 {
             if aborted(signal) {
-                return Err(aborted_error(signal));
+                return Err(aborted_error());
             }
             if let Some(c) = self.fresh() {
                 return Ok(c);
@@ -258,7 +257,7 @@ impl Engine {
             let (id, done, outcome) = self.join();
             if !platform::wait_unless_aborted(done, signal, None).await {
                 self.leave(id);
-                return Err(aborted_error(signal));
+                return Err(aborted_error());
             }
             let gen = match &*outcome.borrow() {
                 Some(Err(e)) => return self.unexpired(e),
@@ -357,7 +356,7 @@ impl Engine {
     /// A token request's failure, scrubbed and marked as shared by every caller waiting for it.
     fn shared_error(&self, e: Error) -> Error {
         let mut e = self.scrubbed(e);
-        e.shared = Some(Rc::new(()));
+        e.shared = Some(std::sync::Arc::new(()));
         e
     }
 
@@ -563,7 +562,7 @@ impl Engine {
         token: Option<&str>,
     ) -> Result<(web_sys::Response, String), Error> {
         if aborted(caller) {
-            return Err(aborted_error(caller));
+            return Err(aborted_error());
         }
         let s = &self.0.s;
         let ctl = platform::controller();
@@ -611,7 +610,7 @@ impl Engine {
         result.map_err(|cause| {
             // The caller's abort clears the timeout (even one that has fired): it is the cause.
             if aborted(caller) {
-                return aborted_error(caller);
+                return aborted_error();
             }
             // Only the attempt's timeout aborts its own controller.
             if own.aborted() {

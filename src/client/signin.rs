@@ -448,7 +448,7 @@ impl Engine {
                 }
             }
             if signal.aborted() && !matches!(*out.borrow(), Some(Some(_))) {
-                return Err(super::engine::aborted_error(None));
+                return Err(super::engine::aborted_error());
             }
         }
         let result = out.borrow_mut().take().flatten();

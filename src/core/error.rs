@@ -112,27 +112,9 @@ pub struct Error {
     /// Seconds to wait before trying again, from `Retry-After`.
     pub retry_after: Option<f64>,
     /// Set on the failure of a token request that several callers waited for: every copy of it
-    /// shares this, so that JavaScript callers get one and the same error object.
-    pub(crate) shared: Option<std::rc::Rc<()>>,
-    /// What the caller's signal was aborted with (its `reason`, a JavaScript value the core
-    /// does not look at), given to JavaScript as the error's `cause`.
-    pub(crate) cause: Option<Cause>,
-}
-
-/// A value the error carries for its caller without reading it.
-#[derive(Clone)]
-pub(crate) struct Cause(pub(crate) std::rc::Rc<dyn std::any::Any>);
-
-impl std::fmt::Debug for Cause {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Cause")
-    }
-}
-
-impl PartialEq for Cause {
-    fn eq(&self, other: &Self) -> bool {
-        std::rc::Rc::ptr_eq(&self.0, &other.0)
-    }
+    /// shares this, so that JavaScript callers get one and the same error object. (An `Arc`,
+    /// so that the error is `Send` and `Sync`, as error types are expected to be.)
+    pub(crate) shared: Option<std::sync::Arc<()>>,
 }
 
 impl Error {
@@ -151,7 +133,6 @@ impl Error {
             issue_id: None,
             retry_after: None,
             shared: None,
-            cause: None,
         }
     }
 
@@ -268,6 +249,13 @@ mod tests {
     use super::*;
     use base64::engine::general_purpose::STANDARD;
     use base64::Engine;
+
+    #[test]
+    fn an_error_is_send_and_sync_as_error_types_are_expected_to_be() {
+        // (`?` into `anyhow::Error` or `Box<dyn Error + Send + Sync>` needs both.)
+        fn send_sync<T: Send + Sync + std::error::Error + 'static>() {}
+        send_sync::<Error>();
+    }
 
     #[test]
     fn a_code_displays_as_its_javascript_string() {

@@ -26,7 +26,7 @@ use options::{begin, ClassOptions, Opt, Reader, Val, REQUIRED};
 thread_local! {
     static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
     /// The error objects of failures that several callers share, while any copy of one lives.
-    static SHARED: RefCell<Vec<(std::rc::Weak<()>, JsValue)>> = const { RefCell::new(Vec::new()) };
+    static SHARED: RefCell<Vec<(std::sync::Weak<()>, JsValue)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Hands the wasm the `ApmOAuthError` class of the JavaScript layer, which every entry calls once
@@ -37,9 +37,13 @@ pub fn set_error_class(class: Function) {
 }
 
 /// An `ApmOAuthError` from an error; the callers of one failed token request get one object.
-fn to_js(e: &Error) -> JsValue {
+/// An `aborted` one has the `reason` of the caller's signal as its `cause`, as native fetch
+/// rejects with it: the signal of `holder`, the call's init or `getToken`'s options (`undefined`
+/// for a call without one).
+fn to_js(e: &Error, holder: &JsValue) -> JsValue {
     let Some(id) = &e.shared else {
-        return new_error(e);
+        let reason = (e.code == Code::Aborted).then(|| get(&get(holder, "signal"), "reason"));
+        return new_error(e, reason.as_ref());
     };
     SHARED.with(|s| {
         let mut s = s.borrow_mut();
@@ -51,7 +55,7 @@ fn to_js(e: &Error) -> JsValue {
                 s.swap_remove(i);
                 continue;
             }
-            if std::ptr::eq(w.as_ptr(), std::rc::Rc::as_ptr(id)) {
+            if std::ptr::eq(w.as_ptr(), std::sync::Arc::as_ptr(id)) {
                 found = Some(v.clone());
             }
             i += 1;
@@ -59,13 +63,13 @@ fn to_js(e: &Error) -> JsValue {
         if let Some(v) = found {
             return v;
         }
-        let v = new_error(e);
-        s.push((std::rc::Rc::downgrade(id), v.clone()));
+        let v = new_error(e, None);
+        s.push((std::sync::Arc::downgrade(id), v.clone()));
         v
     })
 }
 
-fn new_error(e: &Error) -> JsValue {
+fn new_error(e: &Error, cause: Option<&JsValue>) -> JsValue {
     let f = Object::new();
     set(&f, "code", &JsValue::from_str(e.code.as_str()));
     // The message ends with the hint, joined as everywhere (`full_message`).
@@ -87,7 +91,7 @@ fn new_error(e: &Error) -> JsValue {
     if let Some(s) = e.retry_after {
         set(&f, "retryAfter", &JsValue::from_f64(s));
     }
-    if let Some(c) = e.cause.as_ref().and_then(|c| c.0.downcast_ref::<JsValue>()) {
+    if let Some(c) = cause.filter(|c| !c.is_undefined()) {
         set(&f, "cause", c);
     }
     let class = ERROR_CLASS.with(|c| c.borrow().clone());
@@ -118,7 +122,7 @@ fn config_error(e: Error, read: &Option<ClassOptions>, options: &JsValue) -> JsV
             }
         }
     }
-    to_js(&e.scrub(&forms))
+    to_js(&e.scrub(&forms), &JsValue::UNDEFINED)
 }
 
 /// A promise of `f`'s value, rejected with an `ApmOAuthError` on failure.
@@ -126,14 +130,26 @@ fn promise<F>(f: F) -> Promise
 where
     F: std::future::Future<Output = Result<JsValue, Error>> + 'static,
 {
-    boxed_promise(Box::pin(f))
+    boxed_promise(Box::pin(f), JsValue::UNDEFINED)
+}
+
+/// [`promise`] of a call whose caller's signal is in `holder` (an init, `getToken`'s options):
+/// its `aborted` error has the signal's `reason` as its cause.
+fn signalled<F>(holder: JsValue, f: F) -> Promise
+where
+    F: std::future::Future<Output = Result<JsValue, Error>> + 'static,
+{
+    boxed_promise(Box::pin(f), holder)
 }
 
 /// [`promise`] over any future, with one copy of the promise machinery for all of them.
 fn boxed_promise(
     f: std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, Error>>>>,
+    holder: JsValue,
 ) -> Promise {
-    crate::client::platform::promise_of(Box::pin(async move { f.await.map_err(|e| to_js(&e)) }))
+    crate::client::platform::promise_of(Box::pin(
+        async move { f.await.map_err(|e| to_js(&e, &holder)) },
+    ))
 }
 
 /// A token as JavaScript sees it: `{ accessToken, tokenType, expiresAt, scope?, resource? }`.
@@ -180,7 +196,7 @@ fn auth_method(r: &Reader, default: AuthMethod, expected: &str) -> AuthMethod {
 
 /// Every class's `getToken`.
 fn get_token(engine: crate::client::Engine, options: JsValue) -> Promise {
-    promise(async move {
+    signalled(options.clone(), async move {
         let signal = signal_of(&options)?;
         Ok(token_js(
             crate::client::token_info(&engine, signal.as_ref()).await?,
@@ -191,7 +207,7 @@ fn get_token(engine: crate::client::Engine, options: JsValue) -> Promise {
 /// Every class's `fetch` (one function for the four classes: the rule for a path or URL is in
 /// the engine's settings).
 fn fetch(engine: crate::client::Engine, path_or_url: JsValue, init: JsValue) -> Promise {
-    promise(async move {
+    signalled(init.clone(), async move {
         let path = path_of(&path_or_url)?;
         Ok(crate::client::fetch_with(&engine, &path, &init)
             .await?
@@ -471,7 +487,7 @@ impl JsDynatraceClient {
         self.inner
             .platform_url(&api_path.as_string().unwrap_or_default())
             .map(|url| JsValue::from_str(&url))
-            .map_err(|e| to_js(&self.inner.engine.scrubbed(e)))
+            .map_err(|e| to_js(&self.inner.engine.scrubbed(e), &JsValue::UNDEFINED))
     }
 
     /// Calls an AppEngine app function: POST with a JSON body when `payload` is given, else GET.
@@ -484,7 +500,7 @@ impl JsDynatraceClient {
         init: JsValue,
     ) -> Promise {
         let c = self.inner.clone();
-        promise(async move {
+        signalled(init.clone(), async move {
             let (Some(app), Some(function)) = (app_id.as_string(), function_name.as_string())
             else {
                 // The missing environment is the first thing to fix.
