@@ -433,6 +433,25 @@ async fn a_401_from_the_api_is_retried_once_with_a_new_token() {
     );
 }
 
+/// The error of a token request of a Dynatrace client with `timeout_ms` and no retry, on a reset
+/// emulator whose SSO token endpoint has `fault`.
+async fn token_failure(emu: &Emu, fault: Value, timeout_ms: f64) -> apm_oauth::Error {
+    emu.reset().await;
+    emu.fault("sso", "token", fault).await;
+    DynatraceClient::new(DynatraceConfig {
+        options: Options {
+            timeout_ms,
+            max_retries: 0,
+            ..options()
+        },
+        ..dynatrace_config(emu)
+    })
+    .unwrap()
+    .token()
+    .await
+    .expect_err("the token request fails")
+}
+
 #[wasm_bindgen_test]
 async fn token_with_signal_timeout_and_retry_after_have_their_codes() {
     let emu = emulator().await;
@@ -464,44 +483,23 @@ async fn token_with_signal_timeout_and_retry_after_have_their_codes() {
     assert!(dt.token().await.is_ok());
 
     // A 429 with Retry-After, after the retries allowed (none).
-    emu.reset().await;
-    emu.fault(
-        "sso",
-        "token",
+    let e = token_failure(
+        &emu,
         json!({ "kind": "rateLimit", "retryAfter": 7, "count": 1 }),
+        30_000.0,
     )
     .await;
-    let limited = DynatraceClient::new(DynatraceConfig {
-        options: Options {
-            max_retries: 0,
-            ..options()
-        },
-        ..dynatrace_config(&emu)
-    })
-    .unwrap();
-    let e = limited.token().await.expect_err("rate limited");
     assert_eq!(e.code, Code::RateLimited, "{}", describe(&e));
     assert_eq!(e.retry_after, Some(7.0));
     assert_eq!(e.status, Some(429));
 
     // timeoutMs, with no retry.
-    emu.reset().await;
-    emu.fault(
-        "sso",
-        "token",
+    let e = token_failure(
+        &emu,
         json!({ "kind": "delay", "ms": 1000, "count": 1 }),
+        200.0,
     )
     .await;
-    let slow = DynatraceClient::new(DynatraceConfig {
-        options: Options {
-            timeout_ms: 200.0,
-            max_retries: 0,
-            ..options()
-        },
-        ..dynatrace_config(&emu)
-    })
-    .unwrap();
-    let e = slow.token().await.expect_err("a timeout");
     assert_eq!(e.code, Code::Timeout, "{}", describe(&e));
     assert!(e.message.contains("within 200 ms"), "{}", describe(&e));
 
